@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# The local stack without Docker: Apache Kafka (KRaft, one node), Apicurio Registry (in-memory,
+# Confluent-compatible API) and Redis, as plain processes on 127.0.0.1.
+#
+#   scripts/stack.sh up       install what is missing, start what is not running, wait until all answer
+#   scripts/stack.sh down     stop the processes this script started (by pid); nothing else
+#   scripts/stack.sh status   say what answers
+#
+# Downloads and data live in .stack/ (git-ignored). Running `up` twice is harmless.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STACK_DIR="${STACK_DIR:-$ROOT/.stack}"
+KAFKA_VERSION="4.4.0"          # keep in step with scripts/stack/kafka-pom.xml
+# Apicurio 3.3.x needs Java 21+; where the machine has only Java 17, 3.0.9 (the newest on 17) is used.
+APICURIO_NEW="3.3.3"
+APICURIO_OLD="3.0.9"
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+REGISTRY_PORT="${REGISTRY_PORT:-8081}"
+REDIS_PORT="${REDIS_PORT:-6379}"
+UP_TIMEOUT_S="${UP_TIMEOUT_S:-180}"
+
+KAFKA_DIR="$STACK_DIR/kafka"
+APICURIO_DIR="$STACK_DIR/apicurio"
+REDIS_DIR="$STACK_DIR/redis"
+RUN_DIR="$STACK_DIR/run"
+mkdir -p "$RUN_DIR"
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+
+# --- probes -----------------------------------------------------------------------------------
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+redis_ok() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = "PONG" ]; }
+registry_ok() { curl -fsS -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7/subjects" 2>/dev/null; }
+kafka_ok() { port_open "$KAFKA_PORT" && node "$ROOT/scripts/stack/kafka-ping.mjs" "127.0.0.1:$KAFKA_PORT" >/dev/null 2>&1; }
+pid_alive() { [ -f "$RUN_DIR/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
+
+# --- installs ---------------------------------------------------------------------------------
+install_redis() {
+  command -v redis-server >/dev/null && return 0
+  log "installing redis-server from Debian's packages"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+}
+install_kafka() {
+  [ -f "$KAFKA_DIR/libs/kafka_2.13-$KAFKA_VERSION.jar" ] && return 0
+  log "resolving Apache Kafka $KAFKA_VERSION jars"
+  rm -rf "$KAFKA_DIR/libs"
+  mvn -q -B -f "$ROOT/scripts/stack/kafka-pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$KAFKA_DIR/libs"
+}
+# A JDK of version 21 or newer, if the machine has one (prints its java binary).
+find_java21() {
+  local j v
+  for j in "${JAVA21_HOME:+$JAVA21_HOME/bin/java}" "$(command -v java)" /usr/lib/jvm/*/bin/java; do
+    [ -n "$j" ] && [ -x "$j" ] || continue
+    v="$("$j" -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = //p')"
+    [ "${v%%.*}" -ge 21 ] 2>/dev/null && { echo "$j"; return 0; }
+  done
+  return 1
+}
+apicurio_choose() {
+  if APICURIO_JAVA="$(find_java21)"; then APICURIO_VERSION="$APICURIO_NEW"; else APICURIO_JAVA=java; APICURIO_VERSION="$APICURIO_OLD"; fi
+  APICURIO_HOME="$APICURIO_DIR/$APICURIO_VERSION"
+}
+install_apicurio() {
+  apicurio_choose
+  [ -f "$APICURIO_HOME/.ready" ] && return 0
+  log "fetching Apicurio Registry $APICURIO_VERSION"
+  mkdir -p "$APICURIO_DIR"
+  local tgz="$APICURIO_DIR/apicurio-registry-app-$APICURIO_VERSION-all.tar.gz"
+  [ -f "$tgz" ] || mvn -q -B dependency:copy \
+    -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" -DoutputDirectory="$APICURIO_DIR"
+  rm -rf "$APICURIO_HOME" && mkdir -p "$APICURIO_HOME"
+  tar -xzf "$tgz" -C "$APICURIO_HOME"
+  touch "$APICURIO_HOME/.ready"
+}
+# The runnable jar: quarkus-run.jar (3.3.x fast-jar) or *-runner.jar (3.0.x).
+apicurio_jar() { find "$APICURIO_HOME" -maxdepth 2 \( -name quarkus-run.jar -o -name '*-runner.jar' \) | head -1; }
+
+# --- starts -----------------------------------------------------------------------------------
+start_redis() {
+  if redis_ok; then log "redis already answers on $REDIS_PORT"; return 0; fi
+  mkdir -p "$REDIS_DIR"
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no --dir "$REDIS_DIR" \
+    --daemonize yes --pidfile "$RUN_DIR/redis.pid" --logfile "$RUN_DIR/redis.log"
+}
+start_kafka() {
+  if pid_alive kafka || port_open "$KAFKA_PORT"; then log "kafka already running on $KAFKA_PORT"; return 0; fi
+  mkdir -p "$KAFKA_DIR/data"
+  cat >"$KAFKA_DIR/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$KAFKA_DIR/data
+num.partitions=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=4
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.cleaner.backoff.ms=1000
+EOF
+  local cp="$KAFKA_DIR/libs/*"
+  local log4j="-Dlog4j2.configurationFile=$ROOT/scripts/stack/log4j2.properties"
+  if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
+    local cluster_id; cluster_id="$(java -cp "$cp" "$log4j" kafka.tools.StorageTool random-uuid)"
+    java -cp "$cp" "$log4j" kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DIR/server.properties" \
+      --standalone --ignore-formatted >"$RUN_DIR/kafka-format.log" 2>&1
+  fi
+  setsid nohup java -Xms256m -Xmx1g -XX:+UseG1GC -cp "$cp" "$log4j" kafka.Kafka "$KAFKA_DIR/server.properties" \
+    >"$RUN_DIR/kafka.log" 2>&1 </dev/null &
+  echo $! >"$RUN_DIR/kafka.pid"
+}
+start_registry() {
+  if pid_alive registry || registry_ok; then log "registry already answers on $REGISTRY_PORT"; return 0; fi
+  local jar; jar="$(apicurio_jar)"
+  log "starting Apicurio Registry $APICURIO_VERSION with $APICURIO_JAVA"
+  # exec: the backgrounded subshell becomes the JVM, so $! is the JVM's pid.
+  (cd "$(dirname "$jar")" && exec setsid nohup "$APICURIO_JAVA" -Xms128m -Xmx512m -Dquarkus.http.host=127.0.0.1 \
+    -Dquarkus.http.port="$REGISTRY_PORT" -jar "$jar" >"$RUN_DIR/registry.log" 2>&1 </dev/null) &
+  echo $! >"$RUN_DIR/registry.pid"
+}
+
+wait_for() { # name probe logfile
+  local name=$1 probe=$2 logfile=$3 deadline=$((SECONDS + UP_TIMEOUT_S))
+  until $probe; do
+    if [ $SECONDS -ge $deadline ] || { [ -f "$RUN_DIR/$name.pid" ] && ! pid_alive "$name"; }; then
+      log "$name did not come up; last lines of $logfile:"
+      tail -n 40 "$logfile" >&2 || true
+      return 1
+    fi
+    sleep 1
+  done
+  log "$name is up"
+}
+
+up() {
+  install_redis
+  install_kafka
+  install_apicurio
+  start_redis
+  start_kafka
+  start_registry
+  wait_for redis redis_ok "$RUN_DIR/redis.log"
+  wait_for kafka kafka_ok "$RUN_DIR/kafka.log"
+  wait_for registry registry_ok "$RUN_DIR/registry.log"
+  cat <<EOF
+KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
+SCHEMA_REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7
+REDIS_URL=redis://127.0.0.1:$REDIS_PORT
+EOF
+}
+
+stop_one() { # name
+  local name=$1 pidfile="$RUN_DIR/$1.pid"
+  [ -f "$pidfile" ] || return 0
+  local pid; pid="$(cat "$pidfile")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    log "$name stopped (pid $pid)"
+  fi
+  rm -f "$pidfile"
+}
+
+down() {
+  stop_one registry
+  stop_one kafka
+  stop_one redis
+}
+
+status() {
+  local rc=0
+  if kafka_ok; then echo "kafka     up   127.0.0.1:$KAFKA_PORT"; else echo "kafka     down"; rc=1; fi
+  if registry_ok; then echo "registry  up   http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"; else echo "registry  down"; rc=1; fi
+  if redis_ok; then echo "redis     up   redis://127.0.0.1:$REDIS_PORT"; else echo "redis     down"; rc=1; fi
+  return $rc
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

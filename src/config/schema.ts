@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { DEFAULT_LEAD_FIELDS, HOCKEYSTACK_ACTIVITY_TYPES } from './defaults.ts';
+
+const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date, e.g. 2025-01-01T00:00:00Z');
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone, e.g. America/Chicago');
+
+/** One Marketo instance of one customer, pulled by this service. */
+export const connectionSchema = z
+  .object({
+    /** Stable id of the connection: names its cursors, checkpoints and Kafka transactional id. */
+    id: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1-100 letters, digits, ".", "_" or "-"'),
+    /** The Marketo instance (Munchkin id); calls of every connection on it share one daily budget. */
+    instance: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1-100 letters, digits, ".", "_" or "-"'),
+    /** REST base URL without the /rest suffix, e.g. https://123-ABC-456.mktorest.com. */
+    baseUrl: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+    clientId: z.string().min(1, 'is required'),
+    clientSecret: z.string().min(1, 'is required'),
+    /** Where the historical backfill starts. */
+    startDate: isoDate,
+    /** Tracked activity types, by name or id. */
+    activityTypes: z.array(z.union([z.string().min(1), z.number().int().positive()])).min(1).default([...HOCKEYSTACK_ACTIVITY_TYPES]),
+    /** Lead fields to pull (REST names), validated against leads/describe2.json at start. */
+    leadFields: z.array(z.string().min(1)).min(1).default([...DEFAULT_LEAD_FIELDS]),
+    /** Marketo's daily API limit for the instance. */
+    dailyQuota: z.number().int().positive().default(50_000),
+    /** Calls per day left for the customer's other integrations. */
+    quotaReserve: z.number().int().nonnegative().default(0),
+    /** Calls per 20 s window (Marketo's hard limit is 100; Adobe advises about 50). */
+    ratePer20s: z.number().int().min(1).max(100).default(50),
+    /** Concurrent calls (Marketo's hard limit is 10). */
+    maxInFlight: z.number().int().min(1).max(10).default(10),
+  })
+  .refine((c) => c.quotaReserve < c.dailyQuota, { path: ['quotaReserve'], message: 'must be less than dailyQuota' });
+
+/** The whole service configuration. */
+export const configSchema = z.object({
+  kafka: z.object({
+    brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port')).min(1),
+    clientId: z.string().min(1).default('marketo-stream'),
+    topicPrefix: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a valid topic name prefix').default('marketo'),
+    /** Partitions of new topics (activities and leads share it, so they stay co-partitioned). */
+    partitions: z.number().int().min(1).max(1000).default(6),
+    replicationFactor: z.number().int().min(1).default(1),
+  }),
+  schemaRegistry: z.object({ url: z.url() }),
+  redis: z.object({ url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL') }),
+  /** Every incremental activities pull re-reads this much behind its cursor (late arrivals). */
+  lookbackMinutes: z.number().int().min(0).default(60),
+  /** Pause between incremental pulls, once the backfill is done. */
+  incrementIntervalSeconds: z.number().int().min(1).default(300),
+  /** The zone whose midnight resets Marketo's daily quota. */
+  quotaTimeZone: timeZone.default('America/Chicago'),
+  /** Backfill windows: a month, or a day where a month holds more than `dailySplitThreshold` activities. */
+  backfill: z
+    .object({ dailySplitThreshold: z.number().int().positive().default(100_000) })
+    .default({ dailySplitThreshold: 100_000 }),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  connections: z.array(connectionSchema).min(1, 'needs at least one connection'),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type ConnectionConfig = z.output<typeof connectionSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,179 @@
+import type { Kafka } from 'kafkajs';
+import type { Redis } from 'ioredis';
+import type { Dispatcher } from 'undici';
+import type { Clock } from '../clock.ts';
+import type { Config, ConnectionConfig } from '../config/index.ts';
+import { CursorStore } from '../cursor/index.ts';
+import { ErrorCodes, hasCode } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { getActivityTypes, MarketoClient } from '../marketo/index.ts';
+import { readCheckpoints, TransactionalPublisher, type TopicNames } from '../producer/index.ts';
+import { Quota } from '../quota/index.ts';
+import type { SchemaCatalog } from '../schemas/index.ts';
+import { activitiesStream } from '../streams/activities.ts';
+import { parseActivityGroupName, planActivityGroups, resolveActivityTypes } from '../streams/activity-groups.ts';
+import type { StreamCursor, StreamDefinition } from '../streams/stream.ts';
+import { type PassStats, StreamRunner } from './stream-runner.ts';
+
+export interface ConnectionWorkerDeps {
+  config: Readonly<Config>;
+  connection: Readonly<ConnectionConfig>;
+  topics: TopicNames;
+  kafka: Kafka;
+  redis: Redis;
+  catalog: SchemaCatalog;
+  clock: Clock;
+  logger: Logger;
+  /** HTTP dispatcher for Marketo calls (tests pass their own). */
+  dispatcher?: Dispatcher;
+}
+
+export interface RunOptions {
+  signal: AbortSignal;
+  /** Return once every stream has caught up with the present (the demo and tests use this). */
+  untilCaughtUp?: boolean;
+}
+
+/** Totals of a run, summed over streams and passes. */
+export type RunStats = PassStats;
+
+/** The Kafka transactional id of a connection: one producer per connection fences its zombies. */
+export const transactionalIdOf = (connectionId: string) => `marketo-stream-${connectionId}`;
+
+/**
+ * Pulls one Marketo connection: backfill, then increments on an interval, every stream through
+ * one StreamRunner. Pauses when the daily budget is spent and resumes by itself after the reset;
+ * retries transient failures; stops on a fatal error (naming it) or when fenced by another worker.
+ */
+export class ConnectionWorker {
+  #d: ConnectionWorkerDeps;
+  #log: Logger;
+  #client: MarketoClient;
+  #publisher: TransactionalPublisher;
+  #runners: StreamRunner<unknown, StreamCursor>[] = [];
+
+  constructor(deps: ConnectionWorkerDeps) {
+    this.#d = deps;
+    const { connection: c, config, redis, clock, logger } = deps;
+    this.#log = logger.child({ connection: c.id, instance: c.instance });
+    const quota = new Quota({
+      redis,
+      instance: c.instance,
+      dailyBudget: c.dailyQuota - c.quotaReserve,
+      ratePer20s: c.ratePer20s,
+      maxInFlight: c.maxInFlight,
+      timeZone: config.quotaTimeZone,
+      clock,
+      logger: this.#log,
+    });
+    this.#client = new MarketoClient({
+      baseUrl: c.baseUrl,
+      clientId: c.clientId,
+      clientSecret: c.clientSecret,
+      dispatcher: deps.dispatcher,
+      quota,
+      clock,
+      logger: this.#log,
+    });
+    this.#publisher = new TransactionalPublisher({
+      kafka: deps.kafka,
+      transactionalId: transactionalIdOf(c.id),
+      checkpointTopic: deps.topics.checkpoints,
+      logger: this.#log,
+    });
+  }
+
+  /** Runs until `signal` aborts (or, with untilCaughtUp, until every stream is current). */
+  async run(options: RunOptions): Promise<RunStats> {
+    const totals: RunStats = { pages: 0, fetched: 0, published: 0, duplicates: 0, deadLettered: 0 };
+    await this.#publisher.connect();
+    try {
+      await this.#retrying(options.signal, () => this.#setUp());
+      while (!options.signal.aborted) {
+        for (const runner of this.#runners) {
+          if (options.signal.aborted) break;
+          const stats = await this.#retrying(options.signal, () => runner.runPass(options.signal));
+          if (stats) for (const k of Object.keys(totals) as (keyof RunStats)[]) totals[k] += stats[k];
+        }
+        if (options.untilCaughtUp && this.#runners.every((r) => r.cursor.phase === 'incremental' && !r.def.inPass(r.cursor))) break;
+        await this.#d.clock.sleep(this.#d.config.incrementIntervalSeconds * 1000, options.signal);
+      }
+      this.#log.info(totals, 'connection worker stopped');
+      return totals;
+    } finally {
+      await this.#publisher.disconnect();
+    }
+  }
+
+  async #setUp(): Promise<void> {
+    const { connection: c, config, topics, kafka } = this.#d;
+    const checkpoints = await readCheckpoints(kafka, topics.checkpoints, `${c.id}:`);
+    const types = await getActivityTypes(this.#client);
+    const tracked = resolveActivityTypes(c.activityTypes, types);
+    const existing = [...checkpoints.keys()]
+      .map((k) => parseActivityGroupName(k.slice(c.id.length + 1)))
+      .filter((g): g is number[] => g !== undefined);
+    const typeNames = new Map(types.map((t) => [t.id, t.name]));
+    const definitions: StreamDefinition<any, any>[] = planActivityGroups(tracked, existing).map((group) =>
+      activitiesStream({
+        client: this.#client,
+        group,
+        topic: topics.activities,
+        instance: c.instance,
+        connection: c.id,
+        typeNames,
+        startDate: c.startDate,
+        lookbackMs: config.lookbackMinutes * 60_000,
+        dailySplitThreshold: config.backfill.dailySplitThreshold,
+      }),
+    );
+    this.#runners = definitions.map(
+      (def) =>
+        new StreamRunner(def, {
+          kafka,
+          publisher: this.#publisher,
+          catalog: this.#d.catalog,
+          cursors: new CursorStore({ redis: this.#d.redis, logger: this.#log }),
+          dlqTopic: topics.dlq,
+          connection: c.id,
+          instance: c.instance,
+          clock: this.#d.clock,
+          logger: this.#log,
+        }),
+    );
+    for (const runner of this.#runners) {
+      await runner.init(checkpoints.get(StreamRunner.checkpointKey(c.id, runner.def.name)) as StreamCursor | undefined);
+    }
+  }
+
+  /**
+   * Runs `step` until it succeeds: waits out a spent budget until the reset, backs off on transient
+   * failures, rethrows fatal ones. Returns undefined when `signal` aborted first.
+   */
+  async #retrying<T>(signal: AbortSignal, step: () => Promise<T>): Promise<T | undefined> {
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        return await step();
+      } catch (err) {
+        if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) {
+          const waitMs = Math.max(err.retryAfterMs ?? 60_000, 1_000);
+          this.#log.warn({ resumesAt: new Date(this.#d.clock.now() + waitMs).toISOString() }, 'daily API budget spent; pausing until the reset');
+          await this.#d.clock.sleep(waitMs, signal);
+          continue;
+        }
+        // Our errors and kafkajs's both carry `retriable`.
+        if ((err as { retriable?: unknown } | undefined)?.retriable === true) {
+          failures++;
+          const waitMs = Math.min(60_000, 1_000 * 2 ** Math.min(failures, 6));
+          this.#log.warn({ err, waitMs }, 'transient failure; retrying the pass');
+          await this.#d.clock.sleep(waitMs, signal);
+          continue;
+        }
+        this.#log.error({ err }, 'fatal error; the connection stops');
+        throw err;
+      }
+    }
+    return undefined;
+  }
+}

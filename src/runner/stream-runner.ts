@@ -1,0 +1,195 @@
+import type { IHeaders, Kafka } from 'kafkajs';
+import type { Clock } from '../clock.ts';
+import type { CursorStore } from '../cursor/index.ts';
+import type { Logger } from '../log.ts';
+import type { PublishMessage, TransactionalPublisher } from '../producer/index.ts';
+import { fetchEndOffsets, readTopicRange } from '../producer/index.ts';
+import type { SchemaCatalog } from '../schemas/index.ts';
+import { CE_ID, CE_SOURCE, CE_TIME, cloudEventHeaders, cloudEventSource } from '../schemas/index.ts';
+import type { FetchedPage, StreamCursor, StreamDefinition } from '../streams/stream.ts';
+import { SeenWindow } from './seen-window.ts';
+
+/** Header naming the stream a record came from (lets a restart rebuild one stream's look-back window). */
+export const STREAM_HEADER = 'mkto_stream';
+
+export interface StreamRunnerDeps {
+  kafka: Kafka;
+  publisher: TransactionalPublisher;
+  catalog: SchemaCatalog;
+  cursors: CursorStore;
+  dlqTopic: string;
+  connection: string;
+  instance: string;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Figures of one pass, for logs, tests and the benchmark. */
+export interface PassStats {
+  pages: number;
+  fetched: number;
+  published: number;
+  duplicates: number;
+  deadLettered: number;
+}
+
+/**
+ * Runs one stream: resumes from the committed cursor, fetches pages in series (the next page is
+ * requested while the current one is produced), and commits each page's records together with
+ * its cursor checkpoint in one Kafka transaction. The Redis mirror is written after the commit.
+ * Records whose id was published inside the look-back window are not published again; records
+ * that cannot be encoded go to the dead-letter topic with the reason.
+ */
+export class StreamRunner<Raw, C extends StreamCursor> {
+  readonly def: StreamDefinition<Raw, C>;
+  #deps: StreamRunnerDeps;
+  #log: Logger;
+  #cursor!: C;
+  #schemaId!: number;
+  #seen: SeenWindow;
+  /** Offsets at which each retained page began (oldest first), for the checkpoint's lookbackFrom. */
+  #pageStarts: { newest: number; offsets: Record<string, number> }[] = [];
+  #endOffsets: Record<string, number> = {};
+  #source: string;
+
+  constructor(def: StreamDefinition<Raw, C>, deps: StreamRunnerDeps) {
+    this.def = def;
+    this.#deps = deps;
+    this.#log = deps.logger.child({ stream: def.name });
+    this.#seen = new SeenWindow(def.lookbackMs);
+    this.#source = cloudEventSource(deps.instance);
+  }
+
+  get cursor(): C {
+    return this.#cursor;
+  }
+
+  /** The checkpoint key of this stream on the checkpoints topic. */
+  static checkpointKey(connection: string, stream: string): string {
+    return `${connection}:${stream}`;
+  }
+
+  /**
+   * Registers the schema and restores the cursor: whichever of Kafka's checkpoint and Redis's
+   * mirror has the higher sequence wins (Kafka is the truth; Redis is never ahead of it unless
+   * Kafka's copy was lost). Re-reads the look-back window from Kafka so restarts de-duplicate too.
+   */
+  async init(fromKafka: C | undefined): Promise<void> {
+    const { catalog, cursors, connection, clock } = this.#deps;
+    this.#schemaId = await catalog.register(this.def.topic, this.def.schema());
+    const fromRedis = (await cursors.get(connection, this.def.name)) as unknown as C | undefined;
+    const candidates = [fromKafka, fromRedis].filter((c): c is C => c !== undefined);
+    this.#cursor = candidates.sort((a, b) => b.seq - a.seq)[0] ?? this.def.initialCursor(clock.now());
+    this.#endOffsets = await fetchEndOffsets(this.#deps.kafka, this.def.topic);
+    if (this.def.lookbackMs > 0 && this.#cursor.lookbackFrom) await this.#rebuildSeen(this.#cursor.lookbackFrom);
+    this.#log.info({ seq: this.#cursor.seq, phase: this.#cursor.phase, remembered: this.#seen.size }, 'stream restored');
+  }
+
+  async #rebuildSeen(from: Record<string, number>): Promise<void> {
+    let newest = Number.NEGATIVE_INFINITY;
+    await readTopicRange(this.#deps.kafka, this.def.topic, from, (message) => {
+      const h = message.headers ?? {};
+      if (String(h[CE_SOURCE] ?? '') !== this.#source || String(h[STREAM_HEADER] ?? '') !== this.def.name) return;
+      const time = Date.parse(String(h[CE_TIME]));
+      this.#seen.add(String(h[CE_ID]), time);
+      newest = Math.max(newest, time);
+    });
+    this.#pageStarts = [{ newest, offsets: { ...from } }];
+  }
+
+  /** Runs one pass to its end (resuming a pass in progress). Stops between pages when `signal` aborts. */
+  async runPass(signal: AbortSignal): Promise<PassStats> {
+    const stats: PassStats = { pages: 0, fetched: 0, published: 0, duplicates: 0, deadLettered: 0 };
+    const ctx = { clock: this.#deps.clock, logger: this.#log, signal };
+    if (!this.def.inPass(this.#cursor)) this.#cursor = this.def.beginPass(this.#cursor, this.#deps.clock.now());
+    let next: Promise<FetchedPage<Raw, C>> | undefined = this.def.fetchPage(this.#cursor, ctx);
+    while (next) {
+      const page = await next;
+      // Ask for page N+1 while page N is produced: still one request at a time.
+      next = page.done || signal.aborted ? undefined : this.def.fetchPage(page.cursor, ctx);
+      next?.catch(() => {}); // surfaced when awaited; a failed publish must not leave it unhandled
+      await this.#commit(page, stats);
+    }
+    return stats;
+  }
+
+  async #commit(page: FetchedPage<Raw, C>, stats: PassStats): Promise<void> {
+    const { publisher, catalog, dlqTopic, connection, clock } = this.#deps;
+    const pulledAt = clock.now();
+    const messages: PublishMessage[] = [];
+    const accepted: [string, number][] = [];
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const raw of page.records) {
+      let id = '';
+      try {
+        const rec = this.def.toRecord(raw, pulledAt);
+        id = rec.id;
+        if (this.def.lookbackMs > 0 && this.#seen.has(rec.id)) {
+          stats.duplicates++;
+          continue;
+        }
+        const value = rec.value === null ? null : catalog.encode(this.#schemaId, rec.value);
+        messages.push({ topic: this.def.topic, key: rec.key, value, headers: this.#headers(rec.id, rec.time) });
+        accepted.push([rec.id, rec.time]);
+        newest = Math.max(newest, rec.time);
+      } catch (err) {
+        stats.deadLettered++;
+        messages.push(this.#deadLetter(raw, id, err));
+      }
+    }
+    newest = Math.max(newest, this.#seen.horizon() + this.def.lookbackMs);
+    const startOffsets = { ...this.#endOffsets };
+    const retained = [...this.#pageStarts, { newest, offsets: startOffsets }].filter(
+      (p) => p.newest >= newest - this.def.lookbackMs,
+    );
+    const cursor: C = {
+      ...page.cursor,
+      seq: this.#cursor.seq + 1,
+      updatedAt: new Date(pulledAt).toISOString(),
+      lookbackFrom: this.def.lookbackMs > 0 ? retained[0]?.offsets : undefined,
+    };
+    const result = await publisher.publish({
+      messages,
+      checkpoint: { key: StreamRunner.checkpointKey(connection, this.def.name), value: cursor },
+    });
+    // Committed: from here on the page is in Kafka exactly once.
+    this.#cursor = cursor;
+    this.#pageStarts = retained;
+    for (const [id, time] of accepted) this.#seen.add(id, time);
+    this.#seen.evict();
+    for (const o of result.offsets) {
+      if (o.topic === this.def.topic) this.#endOffsets[String(o.partition)] = Math.max(this.#endOffsets[String(o.partition)] ?? 0, Number(o.baseOffset));
+    }
+    stats.pages++;
+    stats.fetched += page.records.length;
+    stats.published += accepted.length;
+    this.def.afterCommit?.(page.records);
+    await this.#deps.cursors.set(connection, this.def.name, cursor).catch((err: unknown) => {
+      // The mirror is a visible copy; Kafka's checkpoint already holds the truth.
+      this.#log.warn({ err }, 'could not mirror the cursor to Redis');
+    });
+  }
+
+  #headers(id: string, time: number): IHeaders {
+    return {
+      ...cloudEventHeaders({ id, source: this.#deps.instance, type: this.def.eventType, time }),
+      [STREAM_HEADER]: this.def.name,
+    };
+  }
+
+  #deadLetter(raw: Raw, id: string, err: unknown): PublishMessage {
+    const reason = err instanceof Error ? err.message : String(err);
+    this.#log.warn({ id, reason }, 'record sent to the dead-letter topic');
+    const key = `${this.#deps.instance}:${id || 'unknown'}`;
+    return {
+      topic: this.#deps.dlqTopic,
+      key,
+      value: Buffer.from(JSON.stringify({ reason, stream: this.def.name, topic: this.def.topic, raw })),
+      headers: {
+        ...cloudEventHeaders({ id: id || key, source: this.#deps.instance, type: 'io.marketostream.deadletter', time: this.#deps.clock.now() }),
+        'content-type': 'application/json',
+        [STREAM_HEADER]: this.def.name,
+      },
+    };
+  }
+}

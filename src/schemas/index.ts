@@ -1,0 +1,4 @@
+export * from './activity.ts';
+export * from './headers.ts';
+export * from './keys.ts';
+export * from './registry.ts';

@@ -1,0 +1,195 @@
+import { COMPATIBILITY, type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
+import { ErrorCodes, MarketoStreamError } from '../errors.ts';
+
+/** An Avro schema as JSON (a record schema such as `activitySchema`). */
+export type AvroSchemaJson = object;
+
+/** The subject of a topic's value schema (Confluent TopicNameStrategy). */
+export function valueSubject(topic: string): string {
+  return `${topic}-value`;
+}
+
+/** First byte of the Confluent wire format. */
+export const MAGIC_BYTE = 0;
+/** Magic byte + big-endian int32 schema id. */
+export const WIRE_HEADER_LENGTH = 5;
+
+export interface SchemaCatalogOptions {
+  /** The registry client (its `host` is the Confluent-compatible API root). */
+  registry: SchemaRegistry;
+  /** The same API root, e.g. `http://127.0.0.1:8081/apis/ccompat/v7`: used to pin each subject to BACKWARD. */
+  registryUrl: string;
+  /** HTTP for the compatibility call (defaults to global fetch); pass one to add auth or mock. */
+  fetch?: typeof globalThis.fetch;
+}
+
+/**
+ * The schemas of marketo-stream: registers value schemas under `<topic>-value` with BACKWARD
+ * compatibility, and encodes/decodes records in the Confluent wire format.
+ *
+ * Encoding is the hot path: the avsc Type of a schema id is resolved once, after which
+ * {@link SchemaCatalog.encodeSync} writes header and body into a reused buffer with one copy out.
+ */
+export class SchemaCatalog {
+  readonly #registry: SchemaRegistry;
+  readonly #registryUrl: string;
+  readonly #fetch: typeof globalThis.fetch;
+  readonly #ids = new Map<string, Promise<number>>();
+  readonly #pinned = new Map<string, Promise<void>>();
+  readonly #types = new Map<number, avro.Type>();
+  #scratch = Buffer.allocUnsafe(64 * 1024);
+
+  constructor(options: SchemaCatalogOptions) {
+    this.#registry = options.registry;
+    this.#registryUrl = options.registryUrl.replace(/\/+$/, '');
+    this.#fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  /**
+   * Registers `schema` as the value schema of `topic` (subject `<topic>-value`, BACKWARD) and
+   * returns its id; registering an identical schema again returns the same id without a call.
+   * Throws MarketoStreamError(SCHEMA_REJECTED) naming the subject and the registry's reason
+   * when the schema is invalid or incompatible with the subject's earlier versions.
+   */
+  register(topic: string, schema: AvroSchemaJson): Promise<number> {
+    const subject = valueSubject(topic);
+    const cacheKey = `${subject}\u0000${JSON.stringify(schema)}`;
+    let id = this.#ids.get(cacheKey);
+    if (!id) {
+      id = this.#register(subject, schema);
+      // A failed attempt must not be cached: the next call asks the registry again.
+      id.catch(() => this.#ids.delete(cacheKey));
+      this.#ids.set(cacheKey, id);
+    }
+    return id;
+  }
+
+  async #register(subject: string, schema: AvroSchemaJson): Promise<number> {
+    const type = parseSchema(subject, schema);
+    await this.#pinBackward(subject);
+    try {
+      const { id } = await this.#registry.register(schema as Parameters<SchemaRegistry['register']>[0], {
+        subject,
+        compatibility: COMPATIBILITY.BACKWARD,
+      });
+      this.#types.set(id, type);
+      return id;
+    } catch (err) {
+      const status = (err as { status?: unknown }).status;
+      const name = (err as { name?: unknown }).name;
+      if (status === 409 || status === 422 || name === 'ConfluentSchemaRegistryCompatibilityError') {
+        throw new MarketoStreamError(
+          ErrorCodes.SCHEMA_REJECTED,
+          `schema registry rejected the schema for subject "${subject}": ${(err as Error).message}`,
+          { status: typeof status === 'number' ? status : undefined, cause: err },
+        );
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Sets the subject's own compatibility to BACKWARD (once per subject per process). Needed
+   * because Apicurio answers `GET /config/{subject}` with the global level for a subject without
+   * its own rule, and the client refuses to register when that differs from what it was asked.
+   */
+  #pinBackward(subject: string): Promise<void> {
+    let pinned = this.#pinned.get(subject);
+    if (!pinned) {
+      pinned = this.#putCompatibility(subject);
+      pinned.catch(() => this.#pinned.delete(subject));
+      this.#pinned.set(subject, pinned);
+    }
+    return pinned;
+  }
+
+  async #putCompatibility(subject: string): Promise<void> {
+    const res = await this.#fetch(`${this.#registryUrl}/config/${encodeURIComponent(subject)}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ compatibility: COMPATIBILITY.BACKWARD }),
+    });
+    const body = await res.text();
+    // 404: a registry that only configures existing subjects; the client sets it after the first version.
+    if (!res.ok && res.status !== 404) {
+      throw new MarketoStreamError(
+        ErrorCodes.SCHEMA_REJECTED,
+        `schema registry refused BACKWARD compatibility for subject "${subject}": HTTP ${res.status} ${body}`,
+        { status: res.status },
+      );
+    }
+  }
+
+  /** Resolves (once) the avsc Type of a schema id this catalog did not register itself. */
+  async load(schemaId: number): Promise<void> {
+    if (this.#types.has(schemaId)) return;
+    const type = (await this.#registry.getSchema(schemaId)) as unknown as avro.Type;
+    this.#types.set(schemaId, type);
+  }
+
+  /**
+   * Encodes `value` in the Confluent wire format (0, int32 BE schema id, Avro body), loading the
+   * schema first if needed. Throws MarketoStreamError(ENCODING_FAILED) naming the invalid paths.
+   */
+  async encode(schemaId: number, value: unknown): Promise<Buffer> {
+    if (!this.#types.has(schemaId)) await this.load(schemaId);
+    return this.encodeSync(schemaId, value);
+  }
+
+  /**
+   * Synchronous {@link SchemaCatalog.encode} for a schema id already registered or loaded by
+   * this catalog (throws ENCODING_FAILED otherwise). The returned Buffer is the caller's own.
+   */
+  encodeSync(schemaId: number, value: unknown): Buffer {
+    const type = this.#types.get(schemaId);
+    if (!type) {
+      throw new MarketoStreamError(ErrorCodes.ENCODING_FAILED, `schema id ${schemaId} is not loaded: register or load it first`);
+    }
+    for (;;) {
+      let end: number;
+      try {
+        end = type.encode(value, this.#scratch, WIRE_HEADER_LENGTH);
+      } catch (err) {
+        throw encodingError(type, schemaId, value, err);
+      }
+      if (end >= 0) {
+        const out = Buffer.allocUnsafe(end);
+        this.#scratch.copy(out, WIRE_HEADER_LENGTH, WIRE_HEADER_LENGTH, end);
+        out.writeUInt8(MAGIC_BYTE, 0);
+        out.writeInt32BE(schemaId, 1);
+        return out;
+      }
+      // avsc returns minus the bytes it lacked: grow and write again.
+      this.#scratch = Buffer.allocUnsafe(Math.max(this.#scratch.length * 2, this.#scratch.length - end + 1024));
+    }
+  }
+
+  /** Decodes a Confluent-framed Avro value with its writer schema (fetched from the registry when needed). */
+  decode(buffer: Buffer): Promise<unknown> {
+    return this.#registry.decode(buffer);
+  }
+}
+
+function parseSchema(subject: string, schema: AvroSchemaJson): avro.Type {
+  try {
+    return avro.Type.forSchema(schema as avro.Schema);
+  } catch (err) {
+    throw new MarketoStreamError(
+      ErrorCodes.SCHEMA_REJECTED,
+      `invalid Avro schema for subject "${subject}": ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+function encodingError(type: avro.Type, schemaId: number, value: unknown, cause: unknown): MarketoStreamError {
+  const paths: string[] = [];
+  type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '<root>') });
+  const where = paths.length > 0 ? ` at ${paths.join(', ')}` : '';
+  return new MarketoStreamError(
+    ErrorCodes.ENCODING_FAILED,
+    `value does not match schema ${schemaId}${where}: ${(cause as Error).message}`,
+    { cause },
+  );
+}

@@ -1,0 +1,66 @@
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { Redis } from 'ioredis';
+import { Kafka } from 'kafkajs';
+import type { Dispatcher } from 'undici';
+import { type Clock, systemClock } from './clock.ts';
+import type { Config } from './config/index.ts';
+import type { Logger } from './log.ts';
+import { defaultTopicSpecs, ensureTopics, kafkaLogCreator, topicNames } from './producer/index.ts';
+import { ConnectionWorker, type RunStats } from './runner/connection-worker.ts';
+import { SchemaCatalog } from './schemas/index.ts';
+
+export interface ServiceOptions {
+  config: Readonly<Config>;
+  logger: Logger;
+  signal: AbortSignal;
+  clock?: Clock;
+  /** Stop once every connection has caught up (demo, tests); otherwise run until `signal` aborts. */
+  untilCaughtUp?: boolean;
+  dispatcher?: Dispatcher;
+}
+
+/** What each connection did, by connection id; a connection that failed carries its error. */
+export type ServiceResult = Record<string, { stats?: RunStats; error?: Error }>;
+
+/**
+ * The service: creates the topics, then runs one ConnectionWorker per configured connection in
+ * this process. A connection that fails fatally stops alone; the others go on.
+ */
+export async function runService(o: ServiceOptions): Promise<ServiceResult> {
+  const { config, logger } = o;
+  const clock = o.clock ?? systemClock;
+  const kafka = new Kafka({
+    clientId: config.kafka.clientId,
+    brokers: [...config.kafka.brokers],
+    logCreator: kafkaLogCreator(logger.child({ component: 'kafkajs' })),
+  });
+  const topics = topicNames(config.kafka.topicPrefix);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(
+      admin,
+      defaultTopicSpecs(topics, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor }),
+    );
+  } finally {
+    await admin.disconnect();
+  }
+  const catalog = new SchemaCatalog(new SchemaRegistry({ host: config.schemaRegistry.url }));
+  const redis = new Redis(config.redis.url, { lazyConnect: false, maxRetriesPerRequest: 5 });
+  try {
+    const results: ServiceResult = {};
+    await Promise.all(
+      config.connections.map(async (connection) => {
+        const worker = new ConnectionWorker({ config, connection, topics, kafka, redis, catalog, clock, logger, dispatcher: o.dispatcher });
+        try {
+          results[connection.id] = { stats: await worker.run({ signal: o.signal, untilCaughtUp: o.untilCaughtUp }) };
+        } catch (err) {
+          results[connection.id] = { error: err as Error };
+        }
+      }),
+    );
+    return results;
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,119 @@
+import { hasCode, ErrorCodes } from '../errors.ts';
+import type { MarketoClient } from '../marketo/index.ts';
+import { getActivitiesPage, getPagingToken, parseMarketoDate } from '../marketo/index.ts';
+import type { MarketoActivity } from '../marketo/index.ts';
+import { activitySchema, recordKey, toActivityRecord } from '../schemas/index.ts';
+import { activityGroupName, type ActivityGroup } from './activity-groups.ts';
+import type { FetchedPage, OutgoingRecord, StreamContext, StreamCursor, StreamDefinition } from './stream.ts';
+
+/** Cursor of one activity group. */
+export interface ActivitiesCursor extends StreamCursor {
+  /** Start of the current (or last) pass: the sinceDatetime its paging token was asked for. */
+  sinceDate: string;
+  /** Where the current pass resumes; absent between passes. */
+  nextPageToken?: string;
+  /** Newest activityDate published so far (ISO). */
+  maxActivityDate?: string;
+  /** Backfill window the cursor stands in: a month (`2025-03`), or a day (`2025-03-14`) in a large month. */
+  window?: string;
+  /** Activities published in that window so far (decides the day split). */
+  windowCount?: number;
+}
+
+export interface ActivitiesStreamOptions {
+  client: MarketoClient;
+  group: ActivityGroup;
+  topic: string;
+  instance: string;
+  connection: string;
+  /** Type id → name, from activities/types.json. */
+  typeNames: ReadonlyMap<number, string>;
+  startDate: string;
+  lookbackMs: number;
+  /** A month with more activities than this is labelled, and checkpointed, by day. */
+  dailySplitThreshold: number;
+  /** Called with the leads of every committed page (leads stream input). */
+  onLeadsTouched?: (leadIds: number[]) => void;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * The activities of one group of ≤ 10 types: a date-based paging token from `sinceDate`, then
+ * pages of 300 in series until `moreResult` is false. The first pass is the backfill from the
+ * start date; each later pass starts one look-back window behind the newest activity published,
+ * so late arrivals are caught (the runner drops those already published, by marketoGUID).
+ * A stored paging token that Marketo rejects is replaced by a fresh one from the stored date.
+ */
+export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<MarketoActivity, ActivitiesCursor> {
+  const name = activityGroupName(o.group.ids);
+
+  const windowOf = (cursor: ActivitiesCursor, dateMs: number, added: number): Pick<ActivitiesCursor, 'window' | 'windowCount'> => {
+    const month = iso(dateMs).slice(0, 7);
+    const day = iso(dateMs).slice(0, 10);
+    const current = cursor.window ?? '';
+    const sameMonth = current.startsWith(month);
+    const count = (sameMonth ? (cursor.windowCount ?? 0) : 0) + added;
+    if (count > o.dailySplitThreshold || (sameMonth && current.length === 10)) {
+      return { window: day, windowCount: current === day ? count : added };
+    }
+    return { window: month, windowCount: count };
+  };
+
+  return {
+    name,
+    topic: o.topic,
+    eventType: 'io.marketostream.activity',
+    lookbackMs: o.lookbackMs,
+    schema: () => activitySchema,
+
+    initialCursor: (now) => ({ seq: 0, phase: 'backfill', sinceDate: o.startDate, updatedAt: iso(now) }),
+
+    inPass: (cursor) => cursor.nextPageToken !== undefined,
+
+    beginPass(cursor) {
+      if (cursor.phase === 'backfill' && cursor.maxActivityDate === undefined) return { ...cursor, sinceDate: o.startDate };
+      const newest = cursor.maxActivityDate ? parseMarketoDate(cursor.maxActivityDate) : parseMarketoDate(cursor.sinceDate);
+      return { ...cursor, sinceDate: iso(Math.max(newest - o.lookbackMs, parseMarketoDate(o.startDate))) };
+    },
+
+    async fetchPage(cursor, ctx: StreamContext): Promise<FetchedPage<MarketoActivity, ActivitiesCursor>> {
+      const ask = (token: string) =>
+        getActivitiesPage(o.client, { nextPageToken: token, activityTypeIds: o.group.request, signal: ctx.signal });
+      let page: Awaited<ReturnType<typeof ask>>;
+      try {
+        page = await ask(cursor.nextPageToken ?? (await getPagingToken(o.client, cursor.sinceDate, ctx.signal)));
+      } catch (err) {
+        if (!hasCode(err, ErrorCodes.PAGING_TOKEN_INVALID)) throw err;
+        // The token expired: restart from the stored date; already-published records are de-duplicated.
+        const since = cursor.maxActivityDate
+          ? iso(Math.max(parseMarketoDate(cursor.maxActivityDate) - o.lookbackMs, parseMarketoDate(o.startDate)))
+          : cursor.sinceDate;
+        ctx.logger.warn({ stream: name, since }, 'paging token rejected; restarting from the stored date');
+        page = await ask(await getPagingToken(o.client, since, ctx.signal));
+      }
+      const records = page.result;
+      let newest = cursor.maxActivityDate ? parseMarketoDate(cursor.maxActivityDate) : Number.NEGATIVE_INFINITY;
+      for (const r of records) newest = Math.max(newest, parseMarketoDate(r.activityDate));
+      const done = page.moreResult !== true;
+      const next: ActivitiesCursor = {
+        ...cursor,
+        nextPageToken: done ? undefined : page.nextPageToken,
+        maxActivityDate: Number.isFinite(newest) ? iso(newest) : cursor.maxActivityDate,
+        phase: done ? 'incremental' : cursor.phase,
+        ...(records.length > 0 && Number.isFinite(newest) ? windowOf(cursor, newest, records.length) : {}),
+      };
+      return { records, cursor: next, done };
+    },
+
+    toRecord(raw, pulledAt): OutgoingRecord {
+      const typeName = o.typeNames.get(raw.activityTypeId) ?? `type ${raw.activityTypeId}`;
+      const value = toActivityRecord(raw, { typeName, instance: o.instance, connection: o.connection, pulledAt });
+      return { key: recordKey(o.instance, raw.leadId), value, id: raw.marketoGUID, time: parseMarketoDate(raw.activityDate) };
+    },
+
+    afterCommit(records) {
+      if (o.onLeadsTouched && records.length > 0) o.onLeadsTouched([...new Set(records.map((r) => r.leadId))]);
+    },
+  };
+}

@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCodes, hasCode, MarketoStreamError } from '../../src/errors.ts';
+import { createLogger } from '../../src/log.ts';
+import { Quota, type QuotaOptions, quotaKeys, type Reservation } from '../../src/quota/index.ts';
+import { FakeClock } from '../support/fake-clock.ts';
+
+const logger = createLogger({ level: 'silent' });
+const connections: Redis[] = [];
+const instances: string[] = [];
+
+function redis(): Redis {
+  const r = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  connections.push(r);
+  return r;
+}
+
+function instance(): string {
+  const name = `test-${randomUUID().slice(0, 8)}`;
+  instances.push(name);
+  return name;
+}
+
+function quota(options: Partial<QuotaOptions> & { instance: string; clock: FakeClock }): Quota {
+  return new Quota({ redis: redis(), dailyBudget: 1000, logger, ...options });
+}
+
+let admin: Redis;
+beforeAll(() => {
+  admin = redis();
+});
+
+afterAll(async () => {
+  for (const name of instances) {
+    const keys = await admin.keys(`mkto:{${name}}:*`);
+    if (keys.length > 0) await admin.del(...keys);
+  }
+  for (const r of connections) r.disconnect();
+});
+
+describe('Quota (real Redis)', () => {
+  it('four processes racing never overspend the budget: exactly 100 of 4 × 50 succeed', async () => {
+    const name = instance();
+    const clock = new FakeClock('2026-01-15T12:00:00Z');
+    const quotas = Array.from({ length: 4 }, () =>
+      quota({ instance: name, clock, dailyBudget: 100, ratePer20s: 10_000, maxInFlight: 10_000 }),
+    );
+    const attempts = quotas.flatMap((q) => Array.from({ length: 50 }, () => q.reserve('v1/activities')));
+    const results = await Promise.allSettled(attempts);
+    const ok = results.filter((r): r is PromiseFulfilledResult<Reservation> => r.status === 'fulfilled');
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(ok).toHaveLength(100);
+    expect(failed).toHaveLength(100);
+    for (const f of failed) expect(hasCode(f.reason, ErrorCodes.QUOTA_EXHAUSTED)).toBe(true);
+    await Promise.all(ok.map((r) => r.value.release({ counted: true })));
+
+    const status = await quotas[0]!.status();
+    expect(status).toMatchObject({ date: '2026-01-15', used: 100, limit: 100, remaining: 0, exhausted: false });
+    expect(status.byEndpoint).toEqual({ 'v1/activities': 100 });
+    expect(status.inFlight.calls).toBe(0);
+    expect(await admin.hget(quotaKeys(name, '2026-01-15').day, 'used')).toBe('100');
+  });
+
+  it('the budget-spent error is retriable and says how long until Central midnight', async () => {
+    const name = instance();
+    const clock = new FakeClock('2026-01-15T12:00:00Z'); // 06:00 CST
+    const q = quota({ instance: name, clock, dailyBudget: 1 });
+    await (await q.reserve('v1/leads')).release({ counted: true });
+    const err = await q.reserve('v1/leads').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MarketoStreamError);
+    expect(err).toMatchObject({ code: ErrorCodes.QUOTA_EXHAUSTED, retriable: true, retryAfterMs: 18 * 3600_000 });
+
+    // Just before midnight Central it is still spent; at midnight a new day starts.
+    clock.set('2026-01-16T05:59:59.999Z');
+    await expect(q.reserve('v1/leads')).rejects.toMatchObject({ code: ErrorCodes.QUOTA_EXHAUSTED, retryAfterMs: 1 });
+    clock.set('2026-01-16T06:00:00Z');
+    const r = await q.reserve('v1/leads');
+    expect(r.date).toBe('2026-01-16');
+    await r.release({ counted: true });
+    expect(await admin.hget(quotaKeys(name, '2026-01-15').day, 'used')).toBe('1');
+    expect(await admin.hget(quotaKeys(name, '2026-01-16').day, 'used')).toBe('1');
+  });
+
+  it('the day hash expires after two days and records limit and reset time', async () => {
+    const name = instance();
+    const clock = new FakeClock('2026-03-08T12:00:00Z'); // spring-forward day: resets at 05:00Z on Mar 9
+    const q = quota({ instance: name, clock, dailyBudget: 10 });
+    await (await q.reserve('v1/activities')).release({ counted: true });
+    const key = quotaKeys(name, '2026-03-08').day;
+    const ttl = await admin.ttl(key);
+    expect(ttl).toBeGreaterThan(2 * 86_400 - 10);
+    expect(ttl).toBeLessThanOrEqual(2 * 86_400);
+    expect(await admin.hgetall(key)).toMatchObject({
+      used: '1',
+      limit: '10',
+      resetAt: String(Date.parse('2026-03-09T05:00:00Z')),
+    });
+    expect((await q.status()).resetsAt).toBe('2026-03-09T05:00:00.000Z');
+  });
+
+  it('a call Marketo did not count gives its unit back; 606/607/615 are counted for operators', async () => {
+    const name = instance();
+    const clock = new FakeClock();
+    const q = quota({ instance: name, clock, dailyBudget: 2 });
+    await (await q.reserve('v1/leads')).release({ counted: false, marketoCode: '606' });
+    await (await q.reserve('v1/leads')).release({ counted: false, marketoCode: '615' });
+    await (await q.reserve('v1/leads')).release({ counted: true });
+    const r = await q.reserve('v1/activities');
+    await r.release({ counted: true, marketoCode: '1003' });
+    await r.release({ counted: false }); // a second release is a no-op
+    const status = await q.status();
+    expect(status).toMatchObject({ used: 2, remaining: 0, errors: { '606': 1, '607': 0, '615': 1 } });
+    expect(status.byEndpoint).toEqual({ 'v1/leads': 1, 'v1/activities': 1 });
+  });
+
+  it('exhaust() (a 607) pauses every process sharing the instance until midnight', async () => {
+    const name = instance();
+    const clock = new FakeClock('2026-07-15T12:00:00Z'); // 07:00 CDT
+    const a = quota({ instance: name, clock, dailyBudget: 50_000 });
+    const b = quota({ instance: name, clock, dailyBudget: 50_000 });
+    await (await a.reserve('v1/leads')).release({ counted: true, marketoCode: '607' });
+    await a.exhaust();
+    await expect(b.reserve('v1/leads')).rejects.toMatchObject({
+      code: ErrorCodes.QUOTA_EXHAUSTED,
+      retryAfterMs: 17 * 3600_000,
+    });
+    expect(await b.status()).toMatchObject({ exhausted: true, remaining: 0, used: 1, errors: { '607': 1 } });
+    clock.set('2026-07-16T05:00:00Z');
+    await expect(b.reserve('v1/leads')).resolves.toMatchObject({ date: '2026-07-16' });
+  });
+
+  it('never lets more than ratePer20s calls into any 20 s window, across processes', async () => {
+    const name = instance();
+    const clock = new FakeClock();
+    const start = clock.now();
+    const quotas = Array.from({ length: 4 }, () => quota({ instance: name, clock, ratePer20s: 5 }));
+    const times: number[] = [];
+    await Promise.all(
+      quotas.flatMap((q) =>
+        Array.from({ length: 5 }, async () => {
+          const r = await q.reserve('v1/activities');
+          times.push(clock.now());
+          await r.release({ counted: true });
+        }),
+      ),
+    );
+    expect(times).toHaveLength(20);
+    times.sort((x, y) => x - y);
+    for (const t of times) expect(times.filter((u) => u >= t && u < t + 20_000).length).toBeLessThanOrEqual(5);
+    // 20 calls at 5 per window need at least three waits of 20 s, and pacing should not waste more.
+    expect(times.at(-1)! - start).toBeGreaterThanOrEqual(60_000);
+    expect(times.at(-1)! - start).toBeLessThan(80_000);
+  });
+
+  it('never has more than maxInFlight calls in flight, across processes', async () => {
+    const name = instance();
+    const clock = new FakeClock();
+    const quotas = Array.from({ length: 4 }, () => quota({ instance: name, clock, ratePer20s: 1000, maxInFlight: 3 }));
+    let inFlight = 0;
+    let maxSeen = 0;
+    await Promise.all(
+      quotas.flatMap((q) =>
+        Array.from({ length: 4 }, async () => {
+          const r = await q.reserve('v1/leads');
+          inFlight += 1;
+          maxSeen = Math.max(maxSeen, inFlight);
+          await clock.sleep(1_000);
+          inFlight -= 1;
+          await r.release({ counted: true });
+        }),
+      ),
+    );
+    expect(maxSeen).toBe(3);
+    expect((await quotas[0]!.status()).used).toBe(16);
+  });
+
+  it("a crashed holder's slot is freed after the slot TTL", async () => {
+    const name = instance();
+    const clock = new FakeClock();
+    const crashed = quota({ instance: name, clock, maxInFlight: 1, slotTtlMs: 60_000 });
+    const survivor = quota({ instance: name, clock, maxInFlight: 1, slotTtlMs: 60_000 });
+    await crashed.reserve('v1/leads'); // never released
+    const start = clock.now();
+    const r = await survivor.reserve('v1/leads');
+    expect(clock.now() - start).toBeGreaterThanOrEqual(60_000);
+    expect(clock.now() - start).toBeLessThan(61_000);
+    await r.release({ counted: true });
+  });
+
+  it('a waiting reserve() stops when its signal aborts', async () => {
+    const name = instance();
+    const clock = new FakeClock(Date.parse('2026-01-15T12:00:00Z'), { autoAdvance: false });
+    const q = quota({ instance: name, clock, maxInFlight: 1 });
+    const held = await q.reserve('v1/leads');
+    const controller = new AbortController();
+    const waiting = q.reserve('v1/leads', controller.signal);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort(new Error('shutting down'));
+    await expect(waiting).rejects.toThrow('shutting down');
+    await held.release({ counted: true });
+    expect((await q.status()).used).toBe(1);
+  });
+});

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { CE_ID, CE_SOURCE, CE_TYPE, cloudEventHeaders, EventTypes } from '../../src/schemas/headers.ts';
+
+describe('cloudEventHeaders', () => {
+  it('writes the CloudEvents binary-mode attributes', () => {
+    const headers = cloudEventHeaders({
+      id: 'guid-1',
+      source: '123-ABC-456',
+      type: EventTypes.activity,
+      time: Date.UTC(2024, 2, 10, 12, 34, 56),
+    });
+    expect(headers).toEqual({
+      ce_specversion: '1.0',
+      ce_id: 'guid-1',
+      ce_source: '/marketo/123-ABC-456',
+      ce_type: 'io.marketostream.activity',
+      ce_time: '2024-03-10T12:34:56.000Z',
+      'content-type': 'application/avro',
+    });
+    expect([CE_ID, CE_SOURCE, CE_TYPE]).toEqual(['ce_id', 'ce_source', 'ce_type']);
+  });
+
+  it('adds ce_subject only when given and stringifies numeric ids', () => {
+    const headers = cloudEventHeaders({ id: 42, source: 'i', type: EventTypes.lead, time: '2024-01-01T00:00:00Z', subject: 'lead/42' });
+    expect(headers.ce_id).toBe('42');
+    expect(headers.ce_subject).toBe('lead/42');
+    expect(headers.ce_time).toBe('2024-01-01T00:00:00Z');
+  });
+});

@@ -1,0 +1,106 @@
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../../src/errors.ts';
+import { type ActivityRecord, activitySchema, toActivityRecord } from '../../src/schemas/activity.ts';
+import { SchemaCatalog } from '../../src/schemas/registry.ts';
+import { uniqueName } from '../stack/helpers.ts';
+
+const registryUrl = () => process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
+
+const record: ActivityRecord = toActivityRecord(
+  {
+    id: 1,
+    marketoGUID: 'guid-1',
+    leadId: 42,
+    activityDate: '2024-03-10T12:34:56Z',
+    activityTypeId: 13,
+    attributes: [
+      { name: 'New Value', value: 'x' },
+      { name: 'Count', value: 3 },
+      { name: 'Score', value: 0.5 },
+      { name: 'Flag', value: false },
+      { name: 'Empty', value: null },
+    ],
+  },
+  { typeName: 'Change Data Value', instance: '123-ABC-456', connection: 'conn', pulledAt: 1_700_000_000_000 },
+);
+
+describe('SchemaCatalog (real registry)', () => {
+  let catalog: SchemaCatalog;
+
+  beforeAll(() => {
+    catalog = new SchemaCatalog({ registry: new SchemaRegistry({ host: registryUrl() }), registryUrl: registryUrl() });
+  });
+
+  it('registers under <topic>-value with BACKWARD and caches the id', async () => {
+    const topic = uniqueName('schemas-activities');
+    const id = await catalog.register(topic, activitySchema);
+    expect(await catalog.register(topic, activitySchema)).toBe(id);
+    const latest = await fetch(`${registryUrl()}/subjects/${topic}-value/versions/latest`).then((r) => r.json());
+    expect(latest).toMatchObject({ id, subject: `${topic}-value` });
+    const config = await fetch(`${registryUrl()}/config/${topic}-value`).then((r) => r.json());
+    expect(config).toMatchObject({ compatibilityLevel: 'BACKWARD' });
+  });
+
+  it('encodes in the Confluent wire format and decodes back', async () => {
+    const id = await catalog.register(uniqueName('schemas-wire'), activitySchema);
+    const buf = catalog.encodeSync(id, record);
+    expect(buf.readUInt8(0)).toBe(0);
+    expect(buf.readInt32BE(1)).toBe(id);
+    expect(await catalog.decode(buf)).toEqual(record);
+
+    // Another catalog, which never registered it, loads the schema by id and encodes identically.
+    const other = new SchemaCatalog({ registry: new SchemaRegistry({ host: registryUrl() }), registryUrl: registryUrl() });
+    expect(() => other.encodeSync(id, record)).toThrow(/not loaded/);
+    expect((await other.encode(id, record)).equals(buf)).toBe(true);
+  });
+
+  it('encodes values larger than its scratch buffer', async () => {
+    const id = await catalog.register(uniqueName('schemas-big'), activitySchema);
+    const big = { ...record, attributes: { blob: { string: 'x'.repeat(200_000) } } };
+    const buf = catalog.encodeSync(id, big);
+    expect(buf.length).toBeGreaterThan(200_000);
+    expect(await catalog.decode(buf)).toEqual(big);
+    expect(await catalog.decode(catalog.encodeSync(id, record))).toEqual(record);
+  });
+
+  it('reports an invalid value as ENCODING_FAILED with its path', async () => {
+    const id = await catalog.register(uniqueName('schemas-invalid'), activitySchema);
+    expect(() => catalog.encodeSync(id, { ...record, leadId: 'nope' })).toThrow(
+      expect.objectContaining({ code: ErrorCodes.ENCODING_FAILED, message: expect.stringContaining('leadId') }),
+    );
+  });
+
+  it('accepts a BACKWARD-compatible change as a new id and rejects an incompatible one', async () => {
+    const topic = uniqueName('schemas-evolve');
+    const v1 = await catalog.register(topic, activitySchema);
+    const v2Schema = {
+      ...activitySchema,
+      fields: [...activitySchema.fields, { name: 'extra', type: ['null', 'string'], default: null, doc: 'new' }],
+    };
+    const v2 = await catalog.register(topic, v2Schema);
+    expect(v2).not.toBe(v1);
+
+    const incompatible = {
+      ...activitySchema,
+      fields: [...activitySchema.fields, { name: 'required', type: 'string', doc: 'no default' }],
+    };
+    const err = await catalog.register(topic, incompatible).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCodes.SCHEMA_REJECTED, status: 409 });
+    expect((err as Error).message).toContain(`${topic}-value`);
+    expect((err as Error).message).toMatch(/incompatib/i);
+  });
+
+  it('pins BACKWARD on a subject that already exists without its own rule', async () => {
+    const topic = uniqueName('schemas-preexisting');
+    // Created behind our back: the subject has no compatibility rule of its own.
+    const created = await fetch(`${registryUrl()}/subjects/${topic}-value/versions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schema: JSON.stringify(activitySchema) }),
+    });
+    expect(created.status).toBe(200);
+    const { id } = (await created.json()) as { id: number };
+    expect(await catalog.register(topic, activitySchema)).toBe(id);
+  });
+});

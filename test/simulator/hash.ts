@@ -1,0 +1,65 @@
+/**
+ * Deterministic 32-bit hashing: every pseudo-random choice of the simulated world is a pure
+ * function of (seed, position, salt), so the same seed always yields the same bytes and nothing
+ * has to be materialised to be reproducible.
+ */
+
+/** murmur3's finaliser: a fast, well-mixed bijection on 32-bit integers. Returns an unsigned int. */
+export function mix32(x: number): number {
+  let h = x | 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Hash of (seed, a, b): an unsigned 32-bit integer. `a` and `b` must be integers below 2^31 or so. */
+export function hash3(seed: number, a: number, b: number): number {
+  const x = mix32((seed ^ 0x9e3779b9) + Math.imul(a, 0x01000193));
+  return mix32((x ^ Math.imul(b + 0x632be5ab, 0x27d4eb2d)) + (a >>> 16));
+}
+
+/** Uniform float in [0, 1) from a 32-bit hash. */
+export function unit(h: number): number {
+  return h / 4294967296;
+}
+
+const HEX: string[] = [];
+for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
+
+function hex32(h: number): string {
+  return HEX[(h >>> 24) & 255]! + HEX[(h >>> 16) & 255]! + HEX[(h >>> 8) & 255]! + HEX[h & 255]!;
+}
+
+/** A uuid-shaped (version 4 layout) string derived only from (seed, stream, index). */
+export function guid(seed: number, stream: number, index: number): string {
+  const a = hex32(hash3(seed, index, stream * 4 + 1));
+  const b = hex32(hash3(seed, index, stream * 4 + 2));
+  const c = hex32(hash3(seed, index, stream * 4 + 3));
+  const d = hex32(hash3(seed, index, stream * 4 + 4));
+  return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${((parseInt(c[0]!, 16) & 3) | 8).toString(16)}${c.slice(1, 4)}-${c.slice(4)}${d}`;
+}
+
+/** Formats epoch ms as Marketo's activity date `2023-01-16T23:32:19Z` (seconds precision). */
+export function isoZ(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
+
+/** `2023-01-16T23:32:19+0000`: the form of lead changes and deleted leads. */
+export function isoPlus0000(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}+0000`;
+}
+
+/** `2015-05-21T22:45:13Z+0000`: the form of the asset API. */
+export function isoAsset(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z+0000`;
+}
+
+/**
+ * Parses the date forms Marketo accepts in query parameters (ISO-8601 with `Z`, an offset such as
+ * `+0000`/`-05:00`, or a bare date). Returns NaN when unparseable.
+ */
+export function parseMarketoDate(s: string): number {
+  let t = s.trim().replace(' ', '+');
+  t = t.replace(/Z\+0000$/, 'Z').replace(/([+-]\d\d)(\d\d)$/, '$1:$2');
+  return Date.parse(t);
+}

@@ -45,7 +45,10 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
   } finally {
     await admin.disconnect();
   }
-  const catalog = new SchemaCatalog(new SchemaRegistry({ host: config.schemaRegistry.url }));
+  const catalog = new SchemaCatalog({
+    registry: new SchemaRegistry({ host: config.schemaRegistry.url }),
+    registryUrl: config.schemaRegistry.url,
+  });
   const redis = new Redis(config.redis.url, { lazyConnect: false, maxRetriesPerRequest: 5 });
   try {
     const results: ServiceResult = {};

@@ -13,6 +13,9 @@ export interface StoredCursor {
   [k: string]: unknown;
 }
 
+/** Any cursor the store accepts: an object with `seq` and `updatedAt` (interfaces need no index signature). */
+export type CursorLike = { seq: number; updatedAt: string };
+
 /** Options of {@link CursorStore}. */
 export interface CursorStoreOptions {
   redis: Redis;
@@ -63,7 +66,8 @@ function escapeGlob(s: string): string {
 }
 
 /** Human-readable hash fields for operators, plus the full cursor as `json`. */
-function toFields(cursor: StoredCursor): string[] {
+function toFields(c: CursorLike): string[] {
+  const cursor = c as StoredCursor;
   const fields: string[] = ['seq', String(cursor.seq), 'updatedAt', cursor.updatedAt];
   for (const name of DATE_FIELDS) {
     const iso = isoOf(cursor[name]);
@@ -95,20 +99,24 @@ export class CursorStore {
   }
 
   /** The stored cursor of `stream`, or undefined when none was ever committed. */
-  async get(connection: string, stream: string): Promise<StoredCursor | undefined> {
+  async get<C extends CursorLike = StoredCursor>(connection: string, stream: string): Promise<C | undefined> {
     const json = await this.#redis.hget(cursorKey(connection, stream), 'json');
-    return json === null ? undefined : (JSON.parse(json) as StoredCursor);
+    return json === null ? undefined : (JSON.parse(json) as C);
   }
 
   /**
    * Stores `cursor` if its seq is greater than the stored one (an atomic compare-and-set).
    * Resolves true when written, false when a cursor at least as new was already there.
    */
-  async set(connection: string, stream: string, cursor: StoredCursor): Promise<boolean> {
+  async set(connection: string, stream: string, cursor: CursorLike): Promise<boolean> {
     if (!Number.isSafeInteger(cursor.seq) || cursor.seq < 0) {
-      throw new MarketoStreamError(ErrorCodes.CONFIG_INVALID, `cursor seq must be a non-negative integer, got ${cursor.seq}`, {
-        field: 'seq',
-      });
+      throw new MarketoStreamError(
+        ErrorCodes.CONFIG_INVALID,
+        `cursor seq must be a non-negative integer, got ${cursor.seq}`,
+        {
+          field: 'seq',
+        },
+      );
     }
     const written = (await this.#redis.eval(
       SET_IF_NEWER,
@@ -118,13 +126,16 @@ export class CursorStore {
       ...toFields(cursor),
     )) as number;
     if (written !== 1) {
-      this.#logger.debug({ connection, stream, seq: cursor.seq }, 'stale cursor not mirrored: Redis already holds a newer one');
+      this.#logger.debug(
+        { connection, stream, seq: cursor.seq },
+        'stale cursor not mirrored: Redis already holds a newer one',
+      );
     }
     return written === 1;
   }
 
   /** Every stored cursor of `connection`, keyed by stream name. */
-  async list(connection: string): Promise<Record<string, StoredCursor>> {
+  async list<C extends CursorLike = StoredCursor>(connection: string): Promise<Record<string, C>> {
     const prefix = cursorKey(connection, '');
     const keys: string[] = [];
     let scanCursor = '0';
@@ -133,10 +144,10 @@ export class CursorStore {
       scanCursor = next;
       keys.push(...batch);
     } while (scanCursor !== '0');
-    const out: Record<string, StoredCursor> = {};
+    const out: Record<string, C> = {};
     for (const key of [...new Set(keys)].sort()) {
       const json = await this.#redis.hget(key, 'json');
-      if (json !== null) out[key.slice(prefix.length)] = JSON.parse(json) as StoredCursor;
+      if (json !== null) out[key.slice(prefix.length)] = JSON.parse(json) as C;
     }
     return out;
   }

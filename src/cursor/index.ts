@@ -1,2 +1,2 @@
 /** The Redis mirror of committed cursors. */
-export { CursorStore, type CursorStoreOptions, type StoredCursor } from './cursor-store.ts';
+export { type CursorLike, CursorStore, type CursorStoreOptions, type StoredCursor } from './cursor-store.ts';

@@ -1,7 +1,6 @@
 // Marketo writes instants three ways: `…Z` (activities, bulk CSV), `…+0000` (lead changes, deleted
 // leads) and `…Z+0000` (asset APIs), with or without fractional seconds.
-const MARKETO_DATE =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z)?(?:([+-])(\d{2}):?(\d{2}))?$/;
+const MARKETO_DATE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z)?(?:([+-])(\d{2}):?(\d{2}))?$/;
 
 /**
  * Milliseconds since the epoch of a Marketo timestamp (`…Z`, `…+0000`, `…+00:00`, `…Z+0000`, with or

@@ -77,9 +77,13 @@ export interface QuotaStatus {
 
 function positiveInt(value: number, field: string): number {
   if (!Number.isInteger(value) || value <= 0) {
-    throw new MarketoStreamError(ErrorCodes.CONFIG_INVALID, `quota: ${field} must be a positive integer, got ${value}`, {
-      field,
-    });
+    throw new MarketoStreamError(
+      ErrorCodes.CONFIG_INVALID,
+      `quota: ${field} must be a positive integer, got ${value}`,
+      {
+        field,
+      },
+    );
   }
   return value;
 }
@@ -191,7 +195,10 @@ export class Quota {
       .hsetnx(day, 'used', 0)
       .expire(day, DAY_TTL_SECONDS)
       .exec();
-    this.#logger.warn({ date, resetsAt: new Date(resetAt).toISOString() }, 'Marketo reported its daily quota reached (607)');
+    this.#logger.warn(
+      { date, resetsAt: new Date(resetAt).toISOString() },
+      'Marketo reported its daily quota reached (607)',
+    );
   }
 
   /** Today's figures, for operators and health checks. */
@@ -221,7 +228,11 @@ export class Quota {
       exhausted,
       resetsAt: new Date(resetAt).toISOString(),
       byEndpoint,
-      errors: { '606': Number(day['err:606'] ?? 0), '607': Number(day['err:607'] ?? 0), '615': Number(day['err:615'] ?? 0) },
+      errors: {
+        '606': Number(day['err:606'] ?? 0),
+        '607': Number(day['err:607'] ?? 0),
+        '615': Number(day['err:615'] ?? 0),
+      },
       window: { calls: windowCalls, limit: this.#rate },
       inFlight: { calls: inFlight, limit: this.#maxInFlight },
     };

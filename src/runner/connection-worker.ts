@@ -51,6 +51,8 @@ export class ConnectionWorker {
   #client: MarketoClient;
   #publisher: TransactionalPublisher;
   #runners: StreamRunner<unknown, StreamCursor>[] = [];
+  /** The runners must be (re)built from the committed checkpoints before the next pass. */
+  #stale = true;
 
   constructor(deps: ConnectionWorkerDeps) {
     this.#d = deps;
@@ -72,6 +74,7 @@ export class ConnectionWorker {
       clientSecret: c.clientSecret,
       dispatcher: deps.dispatcher,
       quota,
+      quotaTimeZone: config.quotaTimeZone,
       clock,
       logger: this.#log,
     });
@@ -88,20 +91,40 @@ export class ConnectionWorker {
     const totals: RunStats = { pages: 0, fetched: 0, published: 0, duplicates: 0, deadLettered: 0 };
     await this.#publisher.connect();
     try {
-      await this.#retrying(options.signal, () => this.#setUp());
       while (!options.signal.aborted) {
-        for (const runner of this.#runners) {
-          if (options.signal.aborted) break;
-          const stats = await this.#retrying(options.signal, () => runner.runPass(options.signal));
+        if (this.#stale) await this.#retrying(options.signal, () => this.#setUp());
+        for (const name of this.#runners.map((r) => r.def.name)) {
+          const stats = await this.#retrying(options.signal, () => this.#runPass(name, options.signal));
           if (stats) for (const k of Object.keys(totals) as (keyof RunStats)[]) totals[k] += stats[k];
         }
-        if (options.untilCaughtUp && this.#runners.every((r) => r.cursor.phase === 'incremental' && !r.def.inPass(r.cursor))) break;
+        if (options.untilCaughtUp && this.#caughtUp()) break;
         await this.#d.clock.sleep(this.#d.config.incrementIntervalSeconds * 1000, options.signal);
       }
       this.#log.info(totals, 'connection worker stopped');
       return totals;
     } finally {
       await this.#publisher.disconnect();
+    }
+  }
+
+  #caughtUp(): boolean {
+    return !this.#stale && this.#runners.every((r) => r.cursor.phase === 'incremental' && !r.def.inPass(r.cursor));
+  }
+
+  /**
+   * One pass of the named stream. After any failure the runners are rebuilt from Kafka's
+   * checkpoints before the retry: a failed commit may in fact have committed, and only the
+   * checkpoint topic says where the stream really stands.
+   */
+  async #runPass(name: string, signal: AbortSignal): Promise<PassStats | undefined> {
+    if (this.#stale) await this.#setUp();
+    const runner = this.#runners.find((r) => r.def.name === name);
+    if (!runner) return undefined;
+    try {
+      return await runner.runPass(signal);
+    } catch (err) {
+      this.#stale = true;
+      throw err;
     }
   }
 
@@ -144,6 +167,7 @@ export class ConnectionWorker {
     for (const runner of this.#runners) {
       await runner.init(checkpoints.get(StreamRunner.checkpointKey(c.id, runner.def.name)) as StreamCursor | undefined);
     }
+    this.#stale = false;
   }
 
   /**

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { CursorStore } from '../cursor/index.ts';
 import type { Logger } from '../log.ts';
 import type { PublishMessage, TransactionalPublisher } from '../producer/index.ts';
-import { fetchEndOffsets, readTopicRange } from '../producer/index.ts';
+import { fetchEndOffsets, readTopic } from '../producer/index.ts';
 import type { SchemaCatalog } from '../schemas/index.ts';
 import { CE_ID, CE_SOURCE, CE_TIME, cloudEventHeaders, cloudEventSource } from '../schemas/index.ts';
 import type { FetchedPage, StreamCursor, StreamDefinition } from '../streams/stream.ts';
@@ -87,12 +87,15 @@ export class StreamRunner<Raw, C extends StreamCursor> {
 
   async #rebuildSeen(from: Record<string, number>): Promise<void> {
     let newest = Number.NEGATIVE_INFINITY;
-    await readTopicRange(this.#deps.kafka, this.def.topic, from, (message) => {
-      const h = message.headers ?? {};
-      if (String(h[CE_SOURCE] ?? '') !== this.#source || String(h[STREAM_HEADER] ?? '') !== this.def.name) return;
-      const time = Date.parse(String(h[CE_TIME]));
-      this.#seen.add(String(h[CE_ID]), time);
-      newest = Math.max(newest, time);
+    await readTopic(this.#deps.kafka, this.def.topic, {
+      from,
+      onMessage: (message) => {
+        const h = message.headers ?? {};
+        if (String(h[CE_SOURCE] ?? '') !== this.#source || String(h[STREAM_HEADER] ?? '') !== this.def.name) return;
+        const time = Date.parse(String(h[CE_TIME]));
+        this.#seen.add(String(h[CE_ID]), time);
+        newest = Math.max(newest, time);
+      },
     });
     this.#pageStarts = [{ newest, offsets: { ...from } }];
   }
@@ -104,7 +107,7 @@ export class StreamRunner<Raw, C extends StreamCursor> {
     if (!this.def.inPass(this.#cursor)) this.#cursor = this.def.beginPass(this.#cursor, this.#deps.clock.now());
     let next: Promise<FetchedPage<Raw, C>> | undefined = this.def.fetchPage(this.#cursor, ctx);
     while (next) {
-      const page = await next;
+      const page: FetchedPage<Raw, C> = await next;
       // Ask for page N+1 while page N is produced: still one request at a time.
       next = page.done || signal.aborted ? undefined : this.def.fetchPage(page.cursor, ctx);
       next?.catch(() => {}); // surfaced when awaited; a failed publish must not leave it unhandled
@@ -128,7 +131,7 @@ export class StreamRunner<Raw, C extends StreamCursor> {
           stats.duplicates++;
           continue;
         }
-        const value = rec.value === null ? null : catalog.encode(this.#schemaId, rec.value);
+        const value = rec.value === null ? null : catalog.encodeSync(this.#schemaId, rec.value);
         messages.push({ topic: this.def.topic, key: rec.key, value, headers: this.#headers(rec.id, rec.time) });
         accepted.push([rec.id, rec.time]);
         newest = Math.max(newest, rec.time);
@@ -157,8 +160,9 @@ export class StreamRunner<Raw, C extends StreamCursor> {
     this.#pageStarts = retained;
     for (const [id, time] of accepted) this.#seen.add(id, time);
     this.#seen.evict();
-    for (const o of result.offsets) {
-      if (o.topic === this.def.topic) this.#endOffsets[String(o.partition)] = Math.max(this.#endOffsets[String(o.partition)] ?? 0, Number(o.baseOffset));
+    for (const o of result.partitions) {
+      // A lower bound of where the next page starts in this partition (other writers may add more).
+      if (o.topic === this.def.topic) this.#endOffsets[o.partition] = Math.max(this.#endOffsets[o.partition] ?? 0, Number(o.baseOffset));
     }
     stats.pages++;
     stats.fetched += page.records.length;

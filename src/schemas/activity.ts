@@ -63,7 +63,12 @@ export const activitySchema = {
   doc: 'One Marketo activity (GET /rest/v1/activities.json), flattened.',
   fields: [
     { name: 'marketoGUID', type: 'string', doc: 'Marketo global activity id; unique, the identity of the record.' },
-    { name: 'id', type: ['null', 'long'], default: null, doc: 'Legacy integer activity id; null when Marketo omits it.' },
+    {
+      name: 'id',
+      type: ['null', 'long'],
+      default: null,
+      doc: 'Legacy integer activity id; null when Marketo omits it.',
+    },
     { name: 'leadId', type: 'long', doc: 'Lead the activity belongs to (also in the record key).' },
     {
       name: 'activityDate',

@@ -144,7 +144,10 @@ export class SchemaCatalog {
   encodeSync(schemaId: number, value: unknown): Buffer {
     const type = this.#types.get(schemaId);
     if (!type) {
-      throw new MarketoStreamError(ErrorCodes.ENCODING_FAILED, `schema id ${schemaId} is not loaded: register or load it first`);
+      throw new MarketoStreamError(
+        ErrorCodes.ENCODING_FAILED,
+        `schema id ${schemaId} is not loaded: register or load it first`,
+      );
     }
     for (;;) {
       let end: number;

@@ -56,7 +56,9 @@ describe('nextMidnight', () => {
   it('works for other zones, including one far from UTC', () => {
     expect(iso(nextMidnight(Date.parse('2026-01-15T12:00:00Z'), 'UTC'))).toBe('2026-01-16T00:00:00.000Z');
     expect(iso(nextMidnight(Date.parse('2026-01-15T12:00:00Z'), 'Asia/Kolkata'))).toBe('2026-01-15T18:30:00.000Z');
-    expect(iso(nextMidnight(Date.parse('2026-01-15T12:00:00Z'), 'Pacific/Kiritimati'))).toBe('2026-01-16T10:00:00.000Z');
+    expect(iso(nextMidnight(Date.parse('2026-01-15T12:00:00Z'), 'Pacific/Kiritimati'))).toBe(
+      '2026-01-16T10:00:00.000Z',
+    );
   });
 
   it('handles a zone whose DST change skips midnight (America/Santiago, 2026-09-06)', () => {

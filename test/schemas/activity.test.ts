@@ -9,7 +9,12 @@ import {
   toAttributeValue,
 } from '../../src/schemas/activity.ts';
 
-const ctx: ActivityContext = { typeName: 'Change Data Value', instance: '123-ABC-456', connection: 'conn-1', pulledAt: 1_700_000_000_000 };
+const ctx: ActivityContext = {
+  typeName: 'Change Data Value',
+  instance: '123-ABC-456',
+  connection: 'conn-1',
+  pulledAt: 1_700_000_000_000,
+};
 
 const raw: RawActivity = {
   id: 9001,
@@ -81,13 +86,23 @@ describe('toActivityRecord', () => {
       primaryAttributeValueId: null,
       primaryAttributeValue: null,
       attributes: {},
-      source: { connector: 'marketo-stream', instance: '123-ABC-456', connection: 'conn-1', pulledAt: 1_700_000_000_000 },
+      source: {
+        connector: 'marketo-stream',
+        instance: '123-ABC-456',
+        connection: 'conn-1',
+        pulledAt: 1_700_000_000_000,
+      },
     });
   });
 
   it('normalises Marketo date spellings to epoch ms', () => {
     const expected = Date.UTC(2024, 2, 10, 12, 34, 56);
-    for (const s of ['2024-03-10T12:34:56Z', '2024-03-10T12:34:56+0000', '2024-03-10T12:34:56Z+0000', '2024-03-10T12:34:56+00:00']) {
+    for (const s of [
+      '2024-03-10T12:34:56Z',
+      '2024-03-10T12:34:56+0000',
+      '2024-03-10T12:34:56Z+0000',
+      '2024-03-10T12:34:56+00:00',
+    ]) {
       expect(toActivityRecord({ ...raw, activityDate: s }, ctx).activityDate, s).toBe(expected);
     }
     expect(parseMarketoDate('2024-03-10T07:34:56-0500')).toBe(expected);

@@ -21,7 +21,13 @@ describe('cloudEventHeaders', () => {
   });
 
   it('adds ce_subject only when given and stringifies numeric ids', () => {
-    const headers = cloudEventHeaders({ id: 42, source: 'i', type: EventTypes.lead, time: '2024-01-01T00:00:00Z', subject: 'lead/42' });
+    const headers = cloudEventHeaders({
+      id: 42,
+      source: 'i',
+      type: EventTypes.lead,
+      time: '2024-01-01T00:00:00Z',
+      subject: 'lead/42',
+    });
     expect(headers.ce_id).toBe('42');
     expect(headers.ce_subject).toBe('lead/42');
     expect(headers.ce_time).toBe('2024-01-01T00:00:00Z');

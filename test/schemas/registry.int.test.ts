@@ -50,7 +50,10 @@ describe('SchemaCatalog (real registry)', () => {
     expect(await catalog.decode(buf)).toEqual(record);
 
     // Another catalog, which never registered it, loads the schema by id and encodes identically.
-    const other = new SchemaCatalog({ registry: new SchemaRegistry({ host: registryUrl() }), registryUrl: registryUrl() });
+    const other = new SchemaCatalog({
+      registry: new SchemaRegistry({ host: registryUrl() }),
+      registryUrl: registryUrl(),
+    });
     expect(() => other.encodeSync(id, record)).toThrow(/not loaded/);
     expect((await other.encode(id, record)).equals(buf)).toBe(true);
   });

@@ -5,8 +5,19 @@
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
+let memo = { zone: '', minute: Number.NaN, date: '' };
+
 /** The calendar date (YYYY-MM-DD) at `ms` in `timeZone` (default America/Chicago). */
 export function zonedDate(ms: number, timeZone = 'America/Chicago'): string {
+  // Memoised per minute: every counted call asks, and zone offsets only change on whole minutes.
+  const minute = Math.floor(ms / 60_000);
+  if (memo.zone === timeZone && memo.minute === minute) return memo.date;
+  const date = formatDate(ms, timeZone);
+  memo = { zone: timeZone, minute, date };
+  return date;
+}
+
+function formatDate(ms: number, timeZone: string): string {
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
@@ -23,7 +34,7 @@ export function nextZonedMidnight(ms: number, timeZone = 'America/Chicago'): num
   let hi = ms + 27 * 3600_000;
   while (hi - lo > 60_000) {
     const mid = lo + Math.floor((hi - lo) / 2);
-    if (zonedDate(mid, timeZone) === today) lo = mid;
+    if (formatDate(mid, timeZone) === today) lo = mid;
     else hi = mid;
   }
   return Math.floor(hi / 60_000) * 60_000;

@@ -39,19 +39,35 @@ export function guid(seed: number, stream: number, index: number): string {
   return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${((parseInt(c[0]!, 16) & 3) | 8).toString(16)}${c.slice(1, 4)}-${c.slice(4)}${d}`;
 }
 
+const PAD2: string[] = [];
+for (let i = 0; i < 60; i++) PAD2.push(i < 10 ? `0${i}` : String(i));
+let cachedDay = Number.NaN;
+let cachedPrefix = '';
+
+/** `HH:MM:SS` after the cached `YYYY-MM-DDT` prefix of the day: formatting is the hot path of paging. */
+function isoSeconds(ms: number): string {
+  const day = Math.floor(ms / 86400_000);
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedPrefix = new Date(day * 86400_000).toISOString().slice(0, 11);
+  }
+  const s = Math.floor((ms - day * 86400_000) / 1000);
+  return `${cachedPrefix}${PAD2[Math.floor(s / 3600)]}:${PAD2[Math.floor(s / 60) % 60]}:${PAD2[s % 60]}`;
+}
+
 /** Formats epoch ms as Marketo's activity date `2023-01-16T23:32:19Z` (seconds precision). */
 export function isoZ(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+  return `${isoSeconds(ms)}Z`;
 }
 
 /** `2023-01-16T23:32:19+0000`: the form of lead changes and deleted leads. */
 export function isoPlus0000(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}+0000`;
+  return `${isoSeconds(ms)}+0000`;
 }
 
 /** `2015-05-21T22:45:13Z+0000`: the form of the asset API. */
 export function isoAsset(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}Z+0000`;
+  return `${isoSeconds(ms)}Z+0000`;
 }
 
 /**
@@ -62,4 +78,9 @@ export function parseMarketoDate(s: string): number {
   let t = s.trim().replace(' ', '+');
   t = t.replace(/Z\+0000$/, 'Z').replace(/([+-]\d\d)(\d\d)$/, '$1:$2');
   return Date.parse(t);
+}
+
+/** A float in [0,1) from (seed, a, b): drives the deterministic paging quirks. */
+export function quirkRollSeed(seed: number, a: number, b: number): number {
+  return unit(hash3(seed, a, b));
 }

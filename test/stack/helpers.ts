@@ -44,7 +44,16 @@ export async function consumeUntil(
     await consumer.subscribe({ topics, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`consumeUntil: condition not met after ${options.timeoutMs ?? 30_000} ms`)),
+        () =>
+          reject(
+            new Error(
+              `consumeUntil(${topics.join(',')}): condition not met after ${options.timeoutMs ?? 30_000} ms; ` +
+                `saw ${seen.length}: ${seen
+                  .slice(-10)
+                  .map((m) => `${m.key}=${m.value?.toString().slice(0, 40)}`)
+                  .join(' ')}`,
+            ),
+          ),
         options.timeoutMs ?? 30_000,
       );
       consumer

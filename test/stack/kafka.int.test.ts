@@ -55,11 +55,23 @@ describe('local Kafka', () => {
     await producer.connect();
     try {
       const committed = await producer.transaction();
-      await committed.send({ topic, messages: [{ key: 'a', value: 'committed-1' }, { key: 'b', value: 'committed-2' }] });
+      await committed.send({
+        topic,
+        messages: [
+          { key: 'a', value: 'committed-1' },
+          { key: 'b', value: 'committed-2' },
+        ],
+      });
       await committed.commit();
 
       const aborted = await producer.transaction();
-      await aborted.send({ topic, messages: [{ key: 'a', value: 'aborted-1' }, { key: 'b', value: 'aborted-2' }] });
+      await aborted.send({
+        topic,
+        messages: [
+          { key: 'a', value: 'aborted-1' },
+          { key: 'b', value: 'aborted-2' },
+        ],
+      });
       await aborted.abort();
 
       // A sentinel committed after the abort: once it is seen, everything before it has been read.
@@ -67,7 +79,9 @@ describe('local Kafka', () => {
       await sentinel.send({ topic, messages: [{ key: 'a', value: 'sentinel' }] });
       await sentinel.commit();
 
-      const committedView = await consumeUntil(kafka, [topic], (s) => s.some((m) => m.value?.toString() === 'sentinel'));
+      const committedView = await consumeUntil(kafka, [topic], (s) =>
+        s.some((m) => m.value?.toString() === 'sentinel'),
+      );
       expect(committedView.map((m) => m.value?.toString()).sort()).toEqual(['committed-1', 'committed-2', 'sentinel']);
 
       // The aborted records are in the log: a read_uncommitted consumer does see them.

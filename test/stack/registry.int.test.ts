@@ -39,9 +39,9 @@ describe('local schema registry (Confluent API)', () => {
     const second = await registry.register(v2Compatible, { subject, compatibility: COMPATIBILITY.BACKWARD });
     expect(second.id).not.toBe(first.id);
 
-    await expect(registry.register(v3Incompatible, { subject, compatibility: COMPATIBILITY.BACKWARD })).rejects.toMatchObject(
-      { status: 409 },
-    );
+    await expect(
+      registry.register(v3Incompatible, { subject, compatibility: COMPATIBILITY.BACKWARD }),
+    ).rejects.toMatchObject({ status: 409 });
     expect(await registry.getLatestSchemaId(subject)).toBe(second.id);
   });
 });

@@ -1,0 +1,120 @@
+/**
+ * Simulator throughput and memory bench: `node bench/simulator-serve.ts [--json FILE] [--activities N]`.
+ * Starts the simulator in-process (limits off, quirks 0), pages through ≥ 1,000,000 activities of the
+ * tracked types with undici (in series, 300 per page, no gzip) and reports activities/s and the
+ * process heap/RSS; then builds a 10 M-activity world, pages a slice at its end and reports RSS.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Agent, request } from 'undici';
+import { startSimulator, TRACKED_TYPE_IDS } from '../test/simulator/index.ts';
+
+/** Result of benchSimulator. */
+export interface SimulatorBenchResult {
+  activitiesPerSec: number;
+  activities: number;
+  pages: number;
+  seconds: number;
+  heapMb: number;
+  rssMb: number;
+  tenMillionWorldRssMb: number;
+  tenMillionWorldStartMs: number;
+}
+
+const mb = (n: number) => Math.round((n / 1048576) * 10) / 10;
+
+async function pageThrough(url: string, token: string, since: string, typeIds: number[], max: number, dispatcher: Agent) {
+  const headers = { authorization: `Bearer ${token}` };
+  const get = async (path: string) => {
+    const r = await request(url + path, { headers, dispatcher });
+    return JSON.parse(await r.body.text()) as { nextPageToken: string; moreResult?: boolean; result?: unknown[]; success: boolean };
+  };
+  let next = (await get(`/rest/v1/activities/pagingtoken.json?sinceDatetime=${encodeURIComponent(since)}`)).nextPageToken;
+  let count = 0;
+  let pages = 0;
+  const groups = [typeIds.slice(0, 10), typeIds.slice(10, 20)];
+  const t0 = performance.now();
+  // One group at a time, as the service does; the first group alone is enough volume.
+  const ids = groups[0]!.join(',');
+  while (count < max) {
+    const page = await get(`/rest/v1/activities.json?nextPageToken=${next}&activityTypeIds=${ids}&batchSize=300`);
+    if (!page.success) throw new Error(`bench: ${JSON.stringify(page)}`);
+    count += page.result?.length ?? 0;
+    pages++;
+    next = page.nextPageToken;
+    if (!page.moreResult) break;
+  }
+  return { count, pages, seconds: (performance.now() - t0) / 1000 };
+}
+
+async function token(url: string, id: string, secret: string): Promise<string> {
+  const r = await request(`${url}/identity/oauth/token?grant_type=client_credentials&client_id=${id}&client_secret=${secret}`);
+  return ((await r.body.json()) as { access_token: string }).access_token;
+}
+
+/** Runs the bench; `activities` = how many to page through (default 1,000,000). */
+export async function benchSimulator(opts: { activities?: number; tenMillion?: boolean } = {}): Promise<SimulatorBenchResult> {
+  const target = opts.activities ?? 1_000_000;
+  const off = { ratePer20s: false, maxInFlight: false, dailyQuota: false } as const;
+  const sim = await startSimulator({
+    seed: 42,
+    leads: 50_000,
+    activities: Math.ceil(target * 2.2),
+    start: '2025-01-01T00:00:00Z',
+    end: '2025-12-31T23:59:59Z',
+    clock: 'frozen',
+    limits: off,
+    quirks: { shortPageRate: 0, emptyPageRate: 0 },
+  });
+  const dispatcher = new Agent({ connections: 1 });
+  let res: { count: number; pages: number; seconds: number };
+  try {
+    const tok = await token(sim.url, sim.clientId, sim.clientSecret);
+    await pageThrough(sim.url, tok, '2025-01-01T00:00:00Z', [...TRACKED_TYPE_IDS], 30_000, dispatcher); // warm-up
+    res = await pageThrough(sim.url, tok, '2025-01-01T00:00:00Z', [...TRACKED_TYPE_IDS], target, dispatcher);
+  } finally {
+    await sim.close();
+  }
+  const mem = process.memoryUsage();
+  let tenMillionWorldRssMb = 0;
+  let tenMillionWorldStartMs = 0;
+  if (opts.tenMillion !== false) {
+    const t0 = performance.now();
+    const big = await startSimulator({
+      seed: 7,
+      leads: 200_000,
+      activities: 10_000_000,
+      start: '2025-01-01T00:00:00Z',
+      end: '2025-12-31T23:59:59Z',
+      clock: 'frozen',
+      limits: off,
+      quirks: { shortPageRate: 0, emptyPageRate: 0 },
+    });
+    tenMillionWorldStartMs = Math.round(performance.now() - t0);
+    try {
+      const tok = await token(big.url, big.clientId, big.clientSecret);
+      await pageThrough(big.url, tok, '2025-12-20T00:00:00Z', [...TRACKED_TYPE_IDS], 100_000, dispatcher);
+    } finally {
+      await big.close();
+    }
+    tenMillionWorldRssMb = mb(process.memoryUsage().rss);
+  }
+  await dispatcher.close();
+  return {
+    activitiesPerSec: Math.round(res.count / res.seconds),
+    activities: res.count,
+    pages: res.pages,
+    seconds: Math.round(res.seconds * 100) / 100,
+    heapMb: mb(mem.heapUsed),
+    rssMb: mb(mem.rss),
+    tenMillionWorldRssMb,
+    tenMillionWorldStartMs,
+  };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { json: { type: 'string' }, activities: { type: 'string' } } });
+  const r = await benchSimulator({ activities: values.activities ? Number(values.activities) : undefined });
+  console.log(JSON.stringify(r, null, 2));
+  if (values.json) writeFileSync(values.json, `${JSON.stringify(r, null, 2)}\n`);
+}

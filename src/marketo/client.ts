@@ -1,0 +1,312 @@
+import { Agent, type Dispatcher, interceptors, request } from 'undici';
+import type { Clock } from '../clock.ts';
+import { ErrorCodes, hasCode, MarketoStreamError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { nextMidnight } from '../quota/day.ts';
+import { type CallContext, malformedError, networkError, wasCounted } from './classify.ts';
+import { decodeEnvelope, decodeIdentity } from './envelope.ts';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelay } from './retry.ts';
+import { type FetchedToken, TokenCache } from './token-cache.ts';
+import type { MarketoResponse, QuotaGate } from './types.ts';
+import { buildWireRequest, encodeQuery, type Query, type WireRequest } from './url.ts';
+
+/** Options of {@link MarketoClient}. */
+export interface MarketoClientOptions {
+  /** Without a trailing slash, e.g. https://123-ABC-456.mktorest.com (identity and REST hang off it). */
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** undici dispatcher (Agent, Pool, MockAgent); default a keep-alive Agent owned by the client. */
+  dispatcher?: Dispatcher;
+  /** Asked before every REST call (identity calls are free and skip it). */
+  quota: QuotaGate;
+  clock: Clock;
+  logger: Logger;
+  /** Per attempt, until the whole body is in (default 30 000 ms). */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Zone of Marketo's quota reset, for the wait a 607 announces (default America/Chicago). */
+  quotaTimeZone?: string;
+  /** Refresh the access token this long before it expires (default 60 000 ms). */
+  tokenRefreshEarlyMs?: number;
+  /** Source of jitter in [0, 1) (default Math.random; tests pin it). */
+  random?: () => number;
+}
+
+/** Per-call options of {@link MarketoClient.request}. */
+export interface RequestOptions {
+  query?: Query;
+  /** JSON body (POST only). */
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+/** The endpoint name a path counts under in the quota, e.g. `/rest/v1/activities.json` → `v1/activities`. */
+export function endpointName(path: string): string {
+  return path
+    .replace(/^\/+/, '')
+    .replace(/^rest\//, '')
+    .replace(/\.json$/, '')
+    .split('/')
+    .map((segment) => (/^\d+$/.test(segment) || /^[0-9a-f-]{16,}$/i.test(segment) ? ':id' : segment))
+    .join('/');
+}
+
+const URI_TOO_LONG = Symbol('uri-too-long');
+
+/**
+ * Marketo REST client: bearer-token cache, envelope decoding and classification, retries with
+ * full-jitter backoff, quota reservation around every call, the `_method=GET` form for long URIs and
+ * gzip. Every failure is a MarketoStreamError whose message never contains the client secret or the
+ * access token.
+ */
+export class MarketoClient {
+  readonly #baseUrl: string;
+  readonly #clientId: string;
+  readonly #clientSecret: string;
+  readonly #dispatcher: Dispatcher;
+  readonly #ownedAgent: Agent | undefined;
+  readonly #quota: QuotaGate;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #timeoutMs: number;
+  readonly #retry: RetryPolicy;
+  readonly #timeZone: string;
+  readonly #random: () => number;
+  readonly #tokens: TokenCache;
+  #lastToken: string | undefined;
+
+  constructor(options: MarketoClientOptions) {
+    for (const field of ['baseUrl', 'clientId', 'clientSecret'] as const) {
+      if (typeof options[field] !== 'string' || options[field] === '') {
+        throw new MarketoStreamError(ErrorCodes.CONFIG_INVALID, `Marketo client: ${field} is required`, { field });
+      }
+    }
+    this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.#clientId = options.clientId;
+    this.#clientSecret = options.clientSecret;
+    this.#ownedAgent = options.dispatcher ? undefined : new Agent({ keepAliveTimeout: 30_000, connections: 10 });
+    this.#dispatcher = (options.dispatcher ?? this.#ownedAgent!).compose(interceptors.decompress());
+    this.#quota = options.quota;
+    this.#clock = options.clock;
+    this.#logger = options.logger.child({ component: 'marketo-client' });
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.#timeZone = options.quotaTimeZone ?? 'America/Chicago';
+    this.#random = options.random ?? Math.random;
+    this.#tokens = new TokenCache({
+      fetch: (signal) => this.#fetchToken(signal),
+      clock: options.clock,
+      refreshEarlyMs: options.tokenRefreshEarlyMs,
+    });
+  }
+
+  /**
+   * Calls `path` (e.g. `/rest/v1/activities.json`) and returns the decoded envelope. Retriable
+   * failures are retried up to `retry.maxAttempts` (each attempt reserves quota again); 601/602
+   * refreshes the token and retries once; 607 marks the quota spent and is thrown at once.
+   * Rejects with MarketoStreamError, or with the signal's reason when aborted.
+   */
+  async request<T>(method: 'GET' | 'POST', path: string, options: RequestOptions = {}): Promise<MarketoResponse<T>> {
+    const { signal } = options;
+    const endpoint = endpointName(path);
+    const ctx: CallContext = { call: `${method} ${path}`, sentPagingToken: options.query?.nextPageToken !== undefined };
+    let attempt = 0;
+    let refreshedToken = false;
+    let tunnel = false;
+    for (;;) {
+      signal?.throwIfAborted();
+      attempt += 1;
+      let token: string | undefined;
+      try {
+        token = await this.#tokens.get(signal);
+        const outcome = await this.#attempt<T>(method, path, options, endpoint, token, tunnel, ctx);
+        if (outcome === URI_TOO_LONG) {
+          // Marketo's own 414 (our 8 KB estimate was off): same call in the _method=GET form.
+          tunnel = true;
+          attempt -= 1;
+          continue;
+        }
+        return outcome;
+      } catch (caught) {
+        if (signal?.aborted) throw signal.reason;
+        const err = this.#scrub(caught);
+        if (hasCode(err, ErrorCodes.TOKEN_EXPIRED) && !refreshedToken) {
+          refreshedToken = true;
+          attempt -= 1;
+          if (token !== undefined) this.#tokens.invalidate(token);
+          this.#logger.info({ call: ctx.call, marketoCode: err.marketoCode }, 'access token rejected; refreshing once');
+          continue;
+        }
+        const delayMs = hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)
+          ? undefined
+          : retryDelay(err, attempt, this.#retry, this.#random);
+        if (delayMs === undefined) throw err;
+        const e = err as MarketoStreamError;
+        this.#logger.warn(
+          {
+            call: ctx.call,
+            code: e.code,
+            marketoCode: e.marketoCode,
+            requestId: e.requestId,
+            status: e.status,
+            attempt,
+            delayMs,
+          },
+          `Marketo call failed, retrying: ${e.message}`,
+        );
+        await this.#clock.sleep(delayMs, signal);
+      }
+    }
+  }
+
+  /** `request('GET', path, { query, signal })`. */
+  get<T>(path: string, query?: Query, signal?: AbortSignal): Promise<MarketoResponse<T>> {
+    return this.request<T>('GET', path, { query, signal });
+  }
+
+  /** Closes the keep-alive Agent the client created (a passed-in dispatcher is the caller's to close). */
+  async close(): Promise<void> {
+    await this.#ownedAgent?.close();
+  }
+
+  async #attempt<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    options: RequestOptions,
+    endpoint: string,
+    token: string,
+    tunnel: boolean,
+    ctx: CallContext,
+  ): Promise<MarketoResponse<T> | typeof URI_TOO_LONG> {
+    const wire = buildWireRequest(this.#baseUrl, method, path, options.query, options.body, tunnel);
+    const reservation = await this.#quota.reserve(endpoint, options.signal);
+    let counted = true;
+    let marketoCode: string | undefined;
+    const started = this.#clock.now();
+    try {
+      const { status, body } = await this.#send(wire, { authorization: `Bearer ${token}` }, ctx, options.signal);
+      if (status === 414 && !wire.tunnelled) {
+        counted = false;
+        return URI_TOO_LONG;
+      }
+      const decoded = decodeEnvelope<T>(status, body, ctx);
+      if (!decoded.ok) throw decoded.error;
+      this.#logger.debug(
+        {
+          call: ctx.call,
+          status,
+          requestId: decoded.response.requestId,
+          records: decoded.response.result.length,
+          tunnelled: wire.tunnelled || undefined,
+          ms: this.#clock.now() - started,
+        },
+        'Marketo call',
+      );
+      return decoded.response;
+    } catch (err) {
+      counted = options.signal?.aborted ? true : wasCounted(err);
+      if (err instanceof MarketoStreamError) marketoCode = err.marketoCode;
+      if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) throw await this.#onQuotaReached(err);
+      throw err;
+    } finally {
+      await reservation.release({ counted, marketoCode }).catch((releaseErr: unknown) => {
+        this.#logger.error({ err: releaseErr, endpoint }, 'could not release a quota reservation');
+      });
+    }
+  }
+
+  /** Marketo said 607: pause every process on the instance until the reset, and say how long. */
+  async #onQuotaReached(err: MarketoStreamError): Promise<MarketoStreamError> {
+    await this.#quota.exhaust().catch((exhaustErr: unknown) => {
+      this.#logger.error({ err: exhaustErr }, 'could not mark the daily quota as spent');
+    });
+    const now = this.#clock.now();
+    const resetAt = nextMidnight(now, this.#timeZone);
+    return new MarketoStreamError(err.code, `${err.message}; paused until ${new Date(resetAt).toISOString()}`, {
+      retriable: true,
+      marketoCode: err.marketoCode,
+      requestId: err.requestId,
+      status: err.status,
+      retryAfterMs: resetAt - now,
+    });
+  }
+
+  /** One HTTP exchange with a timeout; resolves once the whole (decompressed) body is in. */
+  async #send(
+    wire: WireRequest,
+    extraHeaders: Record<string, string>,
+    ctx: CallContext,
+    signal: AbortSignal | undefined,
+    sensitive = false,
+  ): Promise<{ status: number; body: string }> {
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const headers: Record<string, string> = { accept: 'application/json', 'accept-encoding': 'gzip', ...extraHeaders };
+    if (wire.contentType) headers['content-type'] = wire.contentType;
+    let status: number | undefined;
+    try {
+      const res = await request(wire.url, {
+        dispatcher: this.#dispatcher,
+        method: wire.method,
+        headers,
+        body: wire.body,
+        signal: combined,
+      });
+      status = res.statusCode;
+      return { status, body: await res.body.text() };
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      const why = timeout.aborted ? `no complete response within ${this.#timeoutMs} ms` : describe(err);
+      // A cut-off body means Marketo answered (and may have counted the call): malformed, not network.
+      if (status !== undefined) throw malformedError({ ...ctx, status }, `body cut off (${why})`);
+      // The identity URL carries the secret: keep undici's error (and its request details) out of it.
+      throw networkError(ctx, why, sensitive ? undefined : err);
+    }
+  }
+
+  async #fetchToken(signal?: AbortSignal): Promise<FetchedToken> {
+    // Marketo's identity endpoint takes the credentials as query parameters; this is the only
+    // request that carries them, and its URL is never logged.
+    const query = encodeQuery({
+      grant_type: 'client_credentials',
+      client_id: this.#clientId,
+      client_secret: this.#clientSecret,
+    });
+    const ctx: CallContext = { call: 'GET /identity/oauth/token' };
+    const wire: WireRequest = {
+      method: 'GET',
+      url: `${this.#baseUrl}/identity/oauth/token?${query}`,
+      tunnelled: false,
+    };
+    const { status, body } = await this.#send(wire, {}, ctx, signal, true);
+    const decoded = decodeIdentity(status, body, ctx);
+    if (decoded instanceof MarketoStreamError) throw decoded;
+    this.#lastToken = decoded.accessToken;
+    this.#logger.info({ expiresInS: decoded.expiresIn }, 'Marketo access token obtained');
+    return decoded;
+  }
+
+  /** Errors leave the client without the secret or a token in their message, whatever produced them. */
+  #scrub(err: unknown): unknown {
+    if (!(err instanceof Error)) return err;
+    const secrets = [
+      this.#clientSecret,
+      encodeURIComponent(this.#clientSecret),
+      new URLSearchParams({ s: this.#clientSecret }).toString().slice(2),
+      this.#lastToken,
+    ].filter((s): s is string => typeof s === 'string' && s.length >= 4);
+    for (const s of secrets) {
+      if (err.message.includes(s)) err.message = err.message.split(s).join('[redacted]');
+    }
+    return err;
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' ? `${code}: ${err.message}` : err.message;
+  }
+  return String(err);
+}

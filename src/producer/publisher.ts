@@ -1,0 +1,238 @@
+import { type IHeaders, type Kafka, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
+import { ErrorCodes, MarketoStreamError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+
+/** One record to publish. */
+export interface PublishMessage {
+  topic: string;
+  key: string;
+  /** Null publishes a tombstone (a deletion on a compacted topic). */
+  value: Buffer | null;
+  headers?: IHeaders;
+}
+
+/** Where a transaction's records landed: the first offset it wrote in one topic-partition. */
+export interface WrittenPartition {
+  topic: string;
+  partition: number;
+  baseOffset: string;
+}
+
+/** A page of records and the checkpoint that says they are published, committed together. */
+export interface PublishBatch {
+  messages: PublishMessage[];
+  checkpoint: {
+    key: string;
+    /**
+     * The checkpoint, written as JSON. A function receives where the page's records landed
+     * (costing one more round trip inside the transaction) so the checkpoint can carry them.
+     */
+    value: object | ((written: WrittenPartition[]) => object);
+  };
+}
+
+/** What one committed publish wrote. */
+export interface PublishResult {
+  /** Every topic-partition the page's records went to, with the first offset written there. */
+  partitions: WrittenPartition[];
+  /** Messages written per topic. */
+  counts: Record<string, number>;
+  /** Where the checkpoint record landed. */
+  checkpoint: WrittenPartition;
+}
+
+export interface TransactionalPublisherOptions {
+  kafka: Kafka;
+  /** One per Marketo connection: a newer producer with the same id fences this one. */
+  transactionalId: string;
+  /** The compacted checkpoint topic. */
+  checkpointTopic: string;
+  logger: Logger;
+  /** Broker-side timeout of an open transaction (kafkajs default 60 s). */
+  transactionTimeoutMs?: number;
+}
+
+// Kafka answers a zombie producer with one of these, depending on the request and its version.
+const FENCED_TYPES = new Set([
+  'INVALID_PRODUCER_EPOCH',
+  'PRODUCER_FENCED',
+  'TRANSACTION_COORDINATOR_FENCED',
+  'INVALID_PRODUCER_ID_MAPPING',
+]);
+const PRODUCER_FENCED_CODE = 90; // unknown to kafkajs 2.2.4, which reports it as an unknown error
+
+/**
+ * Exactly-once publisher for one connection (KIP-618 style): each {@link publish} writes a page
+ * of records and its checkpoint in one Kafka transaction, so a read_committed consumer sees both
+ * or neither. A second publisher with the same transactionalId fences this one: every call then
+ * throws MarketoStreamError(FENCED). Not for concurrent use: one publish at a time.
+ */
+export class TransactionalPublisher {
+  readonly #options: TransactionalPublisherOptions;
+  readonly #checkpointTopic: string;
+  readonly #logger: Logger;
+  #producer: Producer;
+  #fenced = false;
+  #needsReset = false;
+
+  constructor(options: TransactionalPublisherOptions) {
+    this.#options = options;
+    this.#checkpointTopic = options.checkpointTopic;
+    this.#logger = options.logger.child({ component: 'publisher', transactionalId: options.transactionalId });
+    this.#producer = this.#createProducer();
+  }
+
+  #createProducer(): Producer {
+    const { kafka, transactionalId, transactionTimeoutMs } = this.#options;
+    return kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionalId,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      ...(transactionTimeoutMs === undefined ? {} : { transactionTimeout: transactionTimeoutMs }),
+    });
+  }
+
+  /**
+   * Connects and registers the transactional id, which fences any older producer with the same
+   * id and aborts its open transaction. Resolves once this publisher owns the id.
+   */
+  async connect(): Promise<void> {
+    await this.#producer.connect();
+    // kafkajs only runs InitProducerId for a transactional id at its first transaction; begin
+    // and abort an empty one (no EndTxn is sent for it) so fencing happens here, not mid-page.
+    const txn = await this.#guard(() => this.#producer.transaction());
+    await this.#guard(() => txn.abort());
+  }
+
+  /**
+   * Publishes `batch.messages` and the checkpoint (JSON, key `batch.checkpoint.key`) in one
+   * transaction and resolves once it is committed. On failure the transaction is aborted and the
+   * error rethrown (nothing of the batch is visible to read_committed consumers); a fenced
+   * producer throws MarketoStreamError(FENCED).
+   */
+  async publish(batch: PublishBatch): Promise<PublishResult> {
+    if (this.#fenced) throw this.#fencedError();
+    if (this.#needsReset) await this.#reset();
+    const txn = await this.#guard(() => this.#producer.transaction());
+    try {
+      const counts: Record<string, number> = {};
+      for (const m of batch.messages) counts[m.topic] = (counts[m.topic] ?? 0) + 1;
+      const { value } = batch.checkpoint;
+      const checkpointMessage = (written: WrittenPartition[]) => ({
+        topic: this.#checkpointTopic,
+        messages: [
+          {
+            key: batch.checkpoint.key,
+            value: JSON.stringify(typeof value === 'function' ? value(written) : value),
+          },
+        ],
+      });
+      let metadata: RecordMetadata[];
+      let written: WrittenPartition[];
+      if (typeof value === 'function') {
+        written = toWritten(await txn.sendBatch({ topicMessages: groupByTopic(batch.messages) }));
+        metadata = await txn.sendBatch({ topicMessages: [checkpointMessage(written)] });
+      } else {
+        metadata = await txn.sendBatch({ topicMessages: [...groupByTopic(batch.messages), checkpointMessage([])] });
+        written = toWritten(metadata.filter((m) => m.topicName !== this.#checkpointTopic));
+      }
+      const checkpoint = toWritten(metadata.filter((m) => m.topicName === this.#checkpointTopic))[0];
+      if (!checkpoint) throw new Error(`no produce response for checkpoint topic ${this.#checkpointTopic}`);
+      await txn.commit();
+      return { partitions: written, counts, checkpoint };
+    } catch (err) {
+      if (isFenced(err)) {
+        this.#fenced = true;
+        throw this.#fencedError(err);
+      }
+      // kafkajs rolls back its sequence numbers for every partition of a failed produce request,
+      // including partitions the broker did write. Reusing them makes the broker drop the next
+      // transaction's records as duplicates of the aborted ones, silently. So after any failure
+      // the producer is replaced (new epoch, sequences from 0) before it publishes again.
+      this.#needsReset = true;
+      if (txn.isActive()) {
+        try {
+          await txn.abort();
+        } catch (abortErr) {
+          // The original failure is what the caller must see; the abort failure is only logged.
+          this.#logger.warn({ err: abortErr }, 'aborting the failed transaction failed');
+          if (isFenced(abortErr)) this.#fenced = true;
+        }
+      }
+      throw err;
+    }
+  }
+
+  /** Disconnects the producer (an open transaction is left to the broker's timeout). */
+  async disconnect(): Promise<void> {
+    await this.#producer.disconnect();
+  }
+
+  /** Replaces the kafkajs producer by a fresh one for the same transactionalId (bumping its epoch). */
+  async #reset(): Promise<void> {
+    this.#logger.info('replacing the producer after a failed publish');
+    await this.#producer.disconnect().catch((err: unknown) => this.#logger.warn({ err }, 'disconnect failed'));
+    this.#producer = this.#createProducer();
+    await this.connect();
+    this.#needsReset = false;
+  }
+
+  async #guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isFenced(err)) {
+        this.#fenced = true;
+        throw this.#fencedError(err);
+      }
+      throw err;
+    }
+  }
+
+  #fencedError(cause?: unknown): MarketoStreamError {
+    return new MarketoStreamError(
+      ErrorCodes.FENCED,
+      'another producer with the same transactionalId took over this connection; stop publishing for it',
+      cause === undefined ? {} : { cause },
+    );
+  }
+}
+
+/** Whether a kafkajs error (or anything it wraps) says this producer was fenced. */
+export function isFenced(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  const walk = (e: unknown): boolean => {
+    if (!e || typeof e !== 'object' || seen.has(e)) return false;
+    seen.add(e);
+    const { type, code, cause, originalError, errors } = e as {
+      type?: unknown;
+      code?: unknown;
+      cause?: unknown;
+      originalError?: unknown;
+      errors?: unknown;
+    };
+    if (typeof type === 'string' && FENCED_TYPES.has(type)) return true;
+    if (code === PRODUCER_FENCED_CODE) return true;
+    if (walk(cause) || walk(originalError)) return true;
+    return Array.isArray(errors) && errors.some(walk);
+  };
+  return walk(err);
+}
+
+function groupByTopic(messages: PublishMessage[]) {
+  const byTopic = new Map<string, { key: string; value: Buffer | null; headers?: IHeaders }[]>();
+  for (const { topic, key, value, headers } of messages) {
+    let list = byTopic.get(topic);
+    if (!list) {
+      list = [];
+      byTopic.set(topic, list);
+    }
+    list.push(headers === undefined ? { key, value } : { key, value, headers });
+  }
+  return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
+}
+
+function toWritten(metadata: RecordMetadata[]): WrittenPartition[] {
+  return metadata.map((m) => ({ topic: m.topicName, partition: m.partition, baseOffset: m.baseOffset ?? '-1' }));
+}

@@ -1,0 +1,175 @@
+import type { Admin, Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../../src/errors.ts';
+import { createLogger } from '../../src/log.ts';
+import { TransactionalPublisher, type WrittenPartition } from '../../src/producer/publisher.ts';
+import { consumeUntil, createTopics, testKafka, uniqueName } from '../stack/helpers.ts';
+
+const logger = createLogger({ level: 'silent' });
+
+describe('TransactionalPublisher (real Kafka)', () => {
+  let kafka: Kafka;
+  let admin: Admin;
+  let data: string;
+  let other: string;
+  let checkpoints: string;
+  const publishers: TransactionalPublisher[] = [];
+
+  const publisher = (transactionalId = uniqueName('txn')) => {
+    const p = new TransactionalPublisher({ kafka, transactionalId, checkpointTopic: checkpoints, logger });
+    publishers.push(p);
+    return p;
+  };
+
+  beforeAll(async () => {
+    kafka = testKafka('publisher-test');
+    admin = kafka.admin();
+    await admin.connect();
+    data = uniqueName('pub-data');
+    other = uniqueName('pub-other');
+    checkpoints = uniqueName('pub-checkpoints');
+    await createTopics(admin, [data, other], 3);
+    await createTopics(admin, [checkpoints], 1);
+  });
+
+  afterAll(async () => {
+    for (const p of publishers) await p.disconnect().catch(() => {});
+    await admin.disconnect();
+  });
+
+  it('makes a page and its checkpoint visible together to a read_committed consumer', async () => {
+    const p = publisher();
+    await p.connect();
+    const messages = [
+      ...Array.from({ length: 40 }, (_, i) => ({
+        topic: data,
+        key: `i:${i}`,
+        value: Buffer.from(`d${i}`),
+        headers: { h: 'x' },
+      })),
+      ...Array.from({ length: 5 }, (_, i) => ({
+        topic: other,
+        key: `i:${i}`,
+        value: i === 0 ? null : Buffer.from(`o${i}`),
+      })),
+    ];
+    const result = await p.publish({
+      messages,
+      checkpoint: { key: 'conn:page-1', value: { cursor: 'c1', sequence: 1 } },
+    });
+
+    expect(result.counts).toEqual({ [data]: 40, [other]: 5 });
+    expect(result.partitions.filter((w) => w.topic === data).length).toBeGreaterThan(1);
+    expect(result.checkpoint).toMatchObject({ topic: checkpoints, partition: 0 });
+
+    const seen = await consumeUntil(kafka, [data, other, checkpoints], (s) => s.length >= 46);
+    expect(seen).toHaveLength(46);
+    expect(seen.filter((m) => m.value === null).map((m) => m.key)).toEqual(['i:0']);
+    const checkpoint = seen.find((m) => m.key === 'conn:page-1');
+    expect(JSON.parse(checkpoint!.value!.toString())).toEqual({ cursor: 'c1', sequence: 1 });
+    expect(checkpoint!.offset).toBe(result.checkpoint.baseOffset);
+    expect(seen.find((m) => m.key === 'i:7' && m.value?.toString() === 'd7')?.headers.h?.toString()).toBe('x');
+  });
+
+  it('lets the checkpoint carry where the page landed', async () => {
+    const p = publisher();
+    await p.connect();
+    const key = uniqueName('conn:offsets');
+    let given: WrittenPartition[] = [];
+    const result = await p.publish({
+      messages: [{ topic: data, key: 'k', value: Buffer.from('v') }],
+      checkpoint: {
+        key,
+        value: (written) => {
+          given = written;
+          return { cursor: 'c', written };
+        },
+      },
+    });
+    expect(given).toEqual(result.partitions);
+    expect(given).toHaveLength(1);
+    const seen = await consumeUntil(kafka, [checkpoints], (s) => s.some((m) => m.key === key));
+    expect(JSON.parse(seen.find((m) => m.key === key)!.value!.toString())).toEqual({ cursor: 'c', written: given });
+  });
+
+  it('leaves nothing visible when a publish fails part-way, then keeps working', async () => {
+    const p = publisher();
+    await p.connect();
+    const marker = uniqueName('aborted');
+    const tooLarge = Buffer.alloc(2 * 1024 * 1024, 1); // above the broker's message.max.bytes
+    await expect(
+      p.publish({
+        messages: [
+          { topic: data, key: 'ok', value: Buffer.from(marker) },
+          { topic: other, key: 'big', value: tooLarge },
+        ],
+        checkpoint: { key: `${marker}:cp`, value: { cursor: 'never' } },
+      }),
+    ).rejects.toThrow();
+
+    const sentinel = uniqueName('sentinel');
+    await p.publish({
+      messages: [{ topic: data, key: 'ok', value: Buffer.from(sentinel) }],
+      checkpoint: { key: `${sentinel}:cp`, value: { cursor: 'after' } },
+    });
+
+    const committed = await consumeUntil(kafka, [data, checkpoints], (s) =>
+      s.some((m) => m.value?.toString() === sentinel),
+    );
+    expect(committed.some((m) => m.value?.toString() === marker)).toBe(false);
+    expect(committed.some((m) => m.key === `${marker}:cp`)).toBe(false);
+
+    // The failed transaction did write to the log before it was aborted.
+    const uncommitted = await consumeUntil(kafka, [data], (s) => s.some((m) => m.value?.toString() === sentinel), {
+      readUncommitted: true,
+    });
+    expect(uncommitted.some((m) => m.value?.toString() === marker)).toBe(true);
+  });
+
+  it('fences the older of two publishers with the same transactionalId', async () => {
+    const id = uniqueName('fenced');
+    const older = publisher(id);
+    await older.connect();
+    await older.publish({
+      messages: [{ topic: data, key: 'a', value: Buffer.from('1') }],
+      checkpoint: { key: `${id}:cp`, value: { n: 1 } },
+    });
+
+    const newer = publisher(id);
+    await newer.connect();
+    const err = await older
+      .publish({
+        messages: [{ topic: data, key: 'a', value: Buffer.from('zombie') }],
+        checkpoint: { key: `${id}:cp`, value: { n: 99 } },
+      })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCodes.FENCED });
+    // Once fenced, always fenced: no further call reaches Kafka.
+    await expect(
+      older.publish({ messages: [], checkpoint: { key: `${id}:cp`, value: { n: 100 } } }),
+    ).rejects.toMatchObject({ code: ErrorCodes.FENCED });
+
+    await newer.publish({
+      messages: [{ topic: data, key: 'a', value: Buffer.from('2') }],
+      checkpoint: { key: `${id}:cp`, value: { n: 2 } },
+    });
+    const seen = await consumeUntil(kafka, [checkpoints], (s) => s.filter((m) => m.key === `${id}:cp`).length >= 2);
+    expect(seen.filter((m) => m.key === `${id}:cp`).map((m) => JSON.parse(m.value!.toString()).n)).toEqual([1, 2]);
+  });
+
+  it('publishes many transactions back to back', async () => {
+    const p = publisher();
+    await p.connect();
+    const key = uniqueName('burst');
+    for (let i = 0; i < 30; i++) {
+      await p.publish({
+        messages: [{ topic: data, key: `b:${i}`, value: Buffer.from(`${i}`) }],
+        checkpoint: { key, value: { i } },
+      });
+    }
+    const seen = await consumeUntil(kafka, [checkpoints], (s) => s.filter((m) => m.key === key).length >= 30);
+    expect(seen.filter((m) => m.key === key).map((m) => JSON.parse(m.value!.toString()).i)).toEqual(
+      Array.from({ length: 30 }, (_, i) => i),
+    );
+  });
+});

@@ -1,0 +1,226 @@
+import type { AddressInfo } from 'node:net';
+import { handleAdmin } from './admin.ts';
+import { programRecord, smartCampaignRecord } from './assets.ts';
+import { TokenStore } from './auth.ts';
+import { BulkExtract } from './bulk.ts';
+import { createEndpoints, type EndpointSettings, type Quirks } from './endpoints.ts';
+import type { FaultSpec } from './faults.ts';
+import { Faults } from './faults.ts';
+import { isoZ } from './hash.ts';
+import { LEAD_FIELDS } from './lead-fields.ts';
+import { type CountsSnapshot, type LimitSettings, Limits } from './limits.ts';
+import { createSimServer } from './server.ts';
+import { SimClock, type TimeSource } from './sim-clock.ts';
+import { activityJson, typeMask, World } from './world.ts';
+
+export type { FaultSpec } from './faults.ts';
+export type { CountsSnapshot, EndpointCounts, LimitSettings } from './limits.ts';
+export type { Quirks } from './endpoints.ts';
+export { ACTIVITY_TYPES, TRACKED_TYPE_IDS } from './activity-types.ts';
+export { LEAD_FIELDS } from './lead-fields.ts';
+
+/** Options of startSimulator; every one has a default. Dates are ISO-8601 strings. */
+export interface SimulatorOptions {
+  seed?: number;
+  leads?: number;
+  /** Size of the random activity stream (lead events 12/13/37 come on top). */
+  activities?: number;
+  start?: string;
+  end?: string;
+  /** Initial simulator clock (default: end). */
+  now?: string;
+  /** 'running' (default) ticks with real time, 'frozen' only moves when told, or follow a TimeSource. */
+  clock?: 'running' | 'frozen' | TimeSource;
+  programs?: number;
+  campaigns?: number;
+  clientId?: string;
+  clientSecret?: string;
+  /** Instance name, e.g. '123-ABC-456' (used in the token suffix and ground truth). */
+  instance?: string;
+  limits?: Partial<LimitSettings>;
+  quirks?: Partial<Quirks>;
+  lateArrivalRate?: number;
+  deletedLeadRate?: number;
+  pagingTokenTtlMs?: number;
+  /** Bulk job duration in simulator ms (default 30 s). */
+  bulkProcessingMs?: number;
+  port?: number;
+}
+
+/** Ground truth as of the simulator clock. Activity records have exactly the activities.json shape. */
+export interface Truth {
+  /** Visible activities dated in [from, to] (ISO or ms), in timeline (activityDate) order. Default: all types, all time. */
+  activities(opts?: { typeIds?: number[]; from?: string | number; to?: string | number; leadIds?: number[] }): Generator<ActivityRecord>;
+  /** Existing (created, not deleted) leads with every REST field, null fields omitted. */
+  leads(opts?: { fields?: string[] }): Generator<Record<string, unknown>>;
+  /** Ids of leads deleted so far. */
+  deletedLeadIds(): number[];
+  /** Programs visible now, as programs.json renders them. */
+  programs(): Record<string, unknown>[];
+  /** Smart campaigns visible now, as smartCampaigns.json renders them. */
+  campaigns(): Record<string, unknown>[];
+}
+
+/** An activities.json record. */
+export interface ActivityRecord {
+  id: number;
+  marketoGUID: string;
+  leadId: number;
+  activityDate: string;
+  activityTypeId: number;
+  campaignId?: number;
+  primaryAttributeValueId?: number;
+  primaryAttributeValue?: string;
+  attributes: { name: string; value: unknown }[];
+}
+
+/** A running simulator and its control surface (the admin HTTP API under /_admin mirrors it). */
+export interface Simulator {
+  /** http://127.0.0.1:PORT; identity at url+'/identity', REST at url+'/rest', bulk at url+'/bulk'. */
+  url: string;
+  clientId: string;
+  clientSecret: string;
+  instance: string;
+  clock: { now(): number; set(ms: number | string): void; advance(ms: number): void };
+  world: World;
+  setLimits(limits: Partial<LimitSettings>): void;
+  /** Current limits, quirks and paging-token lifetime. */
+  settings(): { limits: LimitSettings; quirks: Quirks; pagingTokenTtlMs: number | undefined };
+  setQuirks(quirks: Partial<Quirks>): void;
+  /** Sets the nextPageToken lifetime (simulator ms); undefined = unlimited. */
+  setPagingTokenTtl(ms: number | undefined): void;
+  /** Adds a fault rule; returns its id. */
+  injectFault(spec: FaultSpec): number;
+  clearFaults(): void;
+  /** Invalidates the current access token (later calls with it get 601). */
+  revokeToken(): void;
+  counts(): CountsSnapshot;
+  /** Clears per-endpoint counters. */
+  resetCounts(): void;
+  /** Forgets quota usage and the rate window. */
+  resetUsage(): void;
+  truth: Truth;
+  /** Adds an activity dated activityDate that becomes visible at visibleAt; returns its marketoGUID. */
+  injectLateActivity(a: { leadId: number; activityTypeId: number; activityDate: string | number; visibleAt: string | number }): string;
+  close(): Promise<void>;
+}
+
+const toMs = (v: string | number) => (typeof v === 'number' ? v : Date.parse(v));
+
+/** Starts a simulator on 127.0.0.1 (port 0 = a free port). */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const seed = (options.seed ?? 1) >>> 0;
+  const start = toMs(options.start ?? '2025-01-01T00:00:00Z');
+  const end = toMs(options.end ?? '2025-12-31T23:59:59Z');
+  if (Number.isNaN(start) || Number.isNaN(end)) throw new Error('simulator: start/end must be ISO dates');
+  const world = new World({
+    seed,
+    leads: options.leads ?? 1000,
+    activities: options.activities ?? 100_000,
+    start,
+    end,
+    programs: options.programs ?? 40,
+    campaigns: options.campaigns ?? 80,
+    lateArrivalRate: options.lateArrivalRate ?? 0.01,
+    deletedLeadRate: options.deletedLeadRate ?? 0.02,
+  });
+  const clock = new SimClock(options.now ? toMs(options.now) : end, options.clock ?? 'running');
+  const instance = options.instance ?? '123-SIM-456';
+  const limits = new Limits({
+    ratePer20s: 100,
+    maxInFlight: 10,
+    dailyQuota: 50_000,
+    bulkDailyBytes: 500_000_000,
+    timeZone: 'America/Chicago',
+    ...options.limits,
+  });
+  const credentials = { clientId: options.clientId ?? 'sim-client', clientSecret: options.clientSecret ?? 'sim-secret' };
+  const settings: EndpointSettings = {
+    seed,
+    quirks: { shortPageRate: 0.02, emptyPageRate: 0.02, ...options.quirks },
+    pagingTokenTtlMs: options.pagingTokenTtlMs,
+    scanCap: 100_000,
+    clientId: credentials.clientId,
+  };
+  const tokens = new TokenStore(clock, seed, instance.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 4) || 'sim');
+  const faults = new Faults(seed);
+  const bulk = new BulkExtract(world, limits, seed);
+  if (options.bulkProcessingMs !== undefined) bulk.processingMs = options.bulkProcessingMs;
+
+  const truth: Truth = {
+    *activities(opts = {}) {
+      const mask = typeMask(opts.typeIds ?? Array.from({ length: 1024 }, (_, i) => i));
+      const from = opts.from === undefined ? Number.NEGATIVE_INFINITY : toMs(opts.from);
+      const to = opts.to === undefined ? Number.POSITIVE_INFINITY : toMs(opts.to);
+      const leadSet = opts.leadIds ? new Set(opts.leadIds) : null;
+      for (const a of world.iterate({ typeMask: mask, leadSet }, from, to, clock.now())) {
+        yield JSON.parse(activityJson(a, isoZ(a.date))) as ActivityRecord;
+      }
+    },
+    *leads(opts = {}) {
+      const idx = (opts.fields ?? LEAD_FIELDS.map((f) => f.name)).map((n) => LEAD_FIELDS.findIndex((f) => f.name === n));
+      const now = clock.now();
+      for (let id = 1; id <= world.leads.count; id++) {
+        const r = world.leads.record(id, now, idx);
+        if (r) yield r;
+      }
+    },
+    deletedLeadIds: () => world.deletedLeadIds(clock.now()),
+    programs: () => world.programs.filter((p) => p.createdAt <= clock.now()).map((p) => programRecord(p, clock.now())),
+    campaigns: () => world.campaigns.filter((c) => c.createdAt <= clock.now()).map((c) => smartCampaignRecord(c, clock.now())),
+  };
+
+  const sim: Simulator = {
+    url: '',
+    clientId: credentials.clientId,
+    clientSecret: credentials.clientSecret,
+    instance,
+    clock: {
+      now: () => clock.now(),
+      set: (ms) => clock.set(toMs(ms)),
+      advance: (ms) => clock.advance(ms),
+    },
+    world,
+    setLimits: (l) => {
+      limits.settings = { ...limits.settings, ...l };
+    },
+    settings: () => ({ limits: { ...limits.settings }, quirks: { ...settings.quirks }, pagingTokenTtlMs: settings.pagingTokenTtlMs }),
+    setQuirks: (q) => {
+      settings.quirks = { ...settings.quirks, ...q };
+    },
+    setPagingTokenTtl: (ms) => {
+      settings.pagingTokenTtlMs = ms;
+    },
+    injectFault: (f) => faults.add(f),
+    clearFaults: () => faults.clear(),
+    revokeToken: () => tokens.revoke(),
+    counts: () => limits.snapshot(),
+    resetCounts: () => limits.resetCounts(),
+    resetUsage: () => limits.resetUsage(),
+    truth,
+    injectLateActivity: (a) => world.inject(a.leadId, a.activityTypeId, toMs(a.activityDate), toMs(a.visibleAt)).guid,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+
+  const server = createSimServer({
+    clock,
+    tokens,
+    limits,
+    faults,
+    bulk,
+    routes: createEndpoints(world, limits, settings),
+    credentials,
+    seed,
+    admin: (req, res, path, query, body) => handleAdmin(sim, req, res, path, query, body),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  sim.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return sim;
+}

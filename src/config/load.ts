@@ -39,6 +39,7 @@ const ENV_CONNECTION: ReadonlyArray<[string, string, (v: string) => unknown]> = 
   ['MARKETO_QUOTA_RESERVE', 'quotaReserve', num],
   ['MARKETO_RATE_PER_20S', 'ratePer20s', num],
   ['MARKETO_MAX_IN_FLIGHT', 'maxInFlight', num],
+  ['MARKETO_REQUEST_TIMEOUT_MS', 'requestTimeoutMs', num],
 ];
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

@@ -36,6 +36,8 @@ export const connectionSchema = z
     ratePer20s: z.number().int().min(1).max(100).default(50),
     /** Concurrent calls (Marketo's hard limit is 10). */
     maxInFlight: z.number().int().min(1).max(10).default(10),
+    /** A Marketo call that has not answered by then is abandoned and retried. */
+    requestTimeoutMs: z.number().int().min(10).default(30_000),
   })
   .refine((c) => c.quotaReserve < c.dailyQuota, { path: ['quotaReserve'], message: 'must be less than dailyQuota' });
 

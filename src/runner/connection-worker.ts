@@ -75,6 +75,7 @@ export class ConnectionWorker {
       dispatcher: deps.dispatcher,
       quota,
       quotaTimeZone: config.quotaTimeZone,
+      timeoutMs: c.requestTimeoutMs,
       clock,
       logger: this.#log,
     });

@@ -30,13 +30,15 @@ function hex32(h: number): string {
   return HEX[(h >>> 24) & 255]! + HEX[(h >>> 16) & 255]! + HEX[(h >>> 8) & 255]! + HEX[h & 255]!;
 }
 
-/** A uuid-shaped (version 4 layout) string derived only from (seed, stream, index). */
+/**
+ * A uuid-shaped (version 4 layout) string derived only from (seed, stream, index). The last group
+ * embeds stream and index, so distinct (stream, index) pairs never collide.
+ */
 export function guid(seed: number, stream: number, index: number): string {
-  const a = hex32(hash3(seed, index, stream * 4 + 1));
-  const b = hex32(hash3(seed, index, stream * 4 + 2));
-  const c = hex32(hash3(seed, index, stream * 4 + 3));
-  const d = hex32(hash3(seed, index, stream * 4 + 4));
-  return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${((parseInt(c[0]!, 16) & 3) | 8).toString(16)}${c.slice(1, 4)}-${c.slice(4)}${d}`;
+  const a = hash3(seed, index, stream * 4 + 1);
+  const b = hash3(seed, index, stream * 4 + 2);
+  const hi = Math.floor(index / 4294967296);
+  return `${hex32(a)}-${HEX[(b >>> 24) & 255]}${HEX[(b >>> 16) & 255]}-4${'0123456789abcdef'[(b >>> 8) & 15]}${HEX[b & 255]}-${HEX[0x80 | ((a ^ b) & 0x3f)]}${HEX[stream & 255]}-${HEX[hi & 255]}${HEX[(hi >>> 8) & 255]}${hex32(index >>> 0)}`;
 }
 
 const PAD2: string[] = [];

@@ -67,6 +67,7 @@ interface Injected extends RawActivity {
 
 const HOUR = 3600_000;
 const POOL = 64;
+const COMBOS = 512;
 
 /** Marks the given type ids in a mask usable as ScanFilter.typeMask. */
 export function typeMask(ids: Iterable<number>): Uint8Array {
@@ -108,6 +109,8 @@ export class World {
   /** Per type index: per attribute: POOL pre-rendered `{"name":…,"value":…}` pieces. */
   readonly #attrPools: string[][][];
   readonly #emptyThresholds: number[][];
+  /** Per type index: COMBOS pre-rendered attribute lists (insides of `attributes`), drawn by hash. */
+  readonly #attrCombos: string[][];
   readonly #primPools: string[][];
   readonly #campaignIds: number[];
   readonly #typeIndexById = new Map<number, number>();
@@ -170,6 +173,25 @@ export class World {
     );
     this.#emptyThresholds = ACTIVITY_TYPES.map((t) => t.attributes.map((a) => Math.floor((a.emptyRate ?? 0) * 16777216)));
     this.#primPools = ACTIVITY_TYPES.map((t) => this.#primPool(t));
+    // Whole attribute lists are pre-rendered per type: one hash and one string per activity keeps
+    // paging fast; COMBOS distinct lists per type and seed are plenty for a client under test.
+    this.#attrCombos = ACTIVITY_TYPES.map((_, ti) => {
+      const combos: string[] = [];
+      for (let c = 0; c < COMBOS; c++) combos.push(this.#renderAttrs(ti, c));
+      return combos;
+    });
+  }
+
+  #renderAttrs(ti: number, c: number): string {
+    const pools = this.#attrPools[ti]!;
+    const empty = this.#emptyThresholds[ti]!;
+    let attrJson = '';
+    for (let a = 0; a < pools.length; a++) {
+      const h = hash3(this.#seed, c + 40_000 + ti * COMBOS, 16 + a);
+      if (empty[a]! > 0 && h >>> 8 < empty[a]!) continue;
+      attrJson += attrJson ? `,${pools[a]![h & (POOL - 1)]}` : pools[a]![h & (POOL - 1)]!;
+    }
+    return attrJson;
   }
 
   #primPool(t: ActivityTypeDef): string[] {
@@ -287,14 +309,7 @@ export class World {
     const h4 = hash3(seed, i, 4 + salt);
     if (t.withCampaign && (h4 & 0xff) < 230) campaignId = this.#campaignIds[(h4 >>> 8) % this.#campaignIds.length]!;
     const primJson = this.#primPools[ti]![hash3(seed, i, 5 + salt) & (POOL - 1)]!;
-    const pools = this.#attrPools[ti]!;
-    const empty = this.#emptyThresholds[ti]!;
-    let attrJson = '';
-    for (let a = 0; a < pools.length; a++) {
-      const h = hash3(seed, i, 16 + salt + a);
-      if (empty[a]! > 0 && h >>> 8 < empty[a]!) continue;
-      attrJson += attrJson ? `,${pools[a]![h & (POOL - 1)]}` : pools[a]![h & (POOL - 1)]!;
-    }
+    const attrJson = this.#attrCombos[ti]![hash3(seed, i, 6 + salt) & (COMBOS - 1)]!;
     return { id, guid: g, leadId, date, visibleAt, typeId: t.id, campaignId, primJson, attrJson, fieldsJson: '' };
   }
 

@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { Kafka, logLevel } from 'kafkajs';
+import { parseConfig, type Config, type ConfigInput } from '../../src/config/index.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
+import { readTopic, topicNames, type TopicNames } from '../../src/producer/index.ts';
+import { CE_ID } from '../../src/schemas/index.ts';
+import type { Simulator } from '../simulator/index.ts';
+
+/** A name no other test run uses (topics, connections, instances). */
+export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+
+/** The service configuration for one test: fresh topic prefix and connection against `sim`. */
+export function testConfig(
+  sim: Simulator,
+  overrides: { connection?: Partial<ConfigInput['connections'][number]> } & Partial<Omit<ConfigInput, 'connections'>> = {},
+): Readonly<Config> {
+  const { connection, ...rest } = overrides;
+  return parseConfig({
+    kafka: { brokers: process.env.KAFKA_BROKERS!.split(','), topicPrefix: unique('t'), partitions: 3 },
+    schemaRegistry: { url: process.env.SCHEMA_REGISTRY_URL! },
+    redis: { url: process.env.REDIS_URL! },
+    logLevel: (process.env.TEST_LOG_LEVEL as Config['logLevel']) ?? 'warn',
+    ...rest,
+    connections: [
+      {
+        id: unique('conn'),
+        instance: unique('inst'),
+        baseUrl: sim.url,
+        clientId: sim.clientId,
+        clientSecret: sim.clientSecret,
+        startDate: '2026-01-01T00:00:00Z',
+        ...connection,
+      },
+    ],
+  });
+}
+
+export const testLogger = (): Logger => createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
+
+export function testKafka(): Kafka {
+  return new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
+}
+
+export const topicsOf = (config: Readonly<Config>): TopicNames => topicNames(config.kafka.topicPrefix);
+
+/** A record as a read_committed consumer sees it. */
+export interface ConsumedRecord {
+  key: string;
+  id: string;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/** Every committed record of `topic`, as a read_committed consumer sees it now. */
+export async function consumeAll(topic: string, kafka = testKafka()): Promise<ConsumedRecord[]> {
+  const out: ConsumedRecord[] = [];
+  await readTopic(kafka, topic, {
+    onMessage: (m) => {
+      const headers = Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)]));
+      out.push({ key: m.key?.toString() ?? '', id: headers[CE_ID] ?? '', value: m.value, headers });
+    },
+  });
+  return out;
+}
+
+/** The registry client tests decode with (Confluent wire format). */
+export const testRegistry = () => new SchemaRegistry({ host: process.env.SCHEMA_REGISTRY_URL! });
+
+/** Ids that occur more than once. */
+export function duplicatesOf(ids: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const dup = new Set<string>();
+  for (const id of ids) (seen.has(id) ? dup : seen).add(id);
+  return [...dup];
+}

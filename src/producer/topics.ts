@@ -65,12 +65,25 @@ export function defaultTopicSpecs(
 /**
  * Creates the topics of `specs` that do not exist yet (waiting for their leaders) and leaves
  * existing ones as they are (even when their settings differ). Safe to run concurrently from
- * several processes. Returns the names that were missing.
+ * several processes; a retriable failure is retried up to `attempts` times. Returns the names that were missing.
  */
-export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<string[]> {
+export async function ensureTopics(admin: Admin, specs: TopicSpec[], attempts = 5): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.topic));
   if (missing.length === 0) return [];
+  try {
+    await createAll(admin, missing);
+  } catch (err) {
+    // Metadata may lag behind a creation under load (UNKNOWN_TOPIC_OR_PARTITION while waiting for leaders).
+    if ((err as { retriable?: unknown }).retriable !== true || attempts <= 1) throw err;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await ensureTopics(admin, specs, attempts - 1);
+  }
+  // kafkajs treats "already exists" (another process won the race) as success.
+  return missing.map((s) => s.topic);
+}
+
+async function createAll(admin: Admin, missing: TopicSpec[]): Promise<void> {
   await admin.createTopics({
     waitForLeaders: true,
     topics: missing.map((s) => ({
@@ -83,6 +96,4 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<st
       })),
     })),
   });
-  // kafkajs treats "already exists" (another process won the race) as success.
-  return missing.map((s) => s.topic);
 }

@@ -52,7 +52,7 @@ class PageWriter {
       this.#buf.copy(bigger, 0, 0, this.#len);
       this.#buf = bigger;
     }
-    this.#len += this.#buf.utf8Write(s, this.#len);
+    this.#len += this.#buf.write(s, this.#len, "utf8");
   }
 
   finish(): Buffer {

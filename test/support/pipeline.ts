@@ -74,3 +74,26 @@ export function duplicatesOf(ids: readonly string[]): string[] {
   for (const id of ids) (seen.has(id) ? dup : seen).add(id);
   return [...dup];
 }
+
+/** Environment that makes `node src/main.ts` run `config`'s first connection (worker processes in tests). */
+export function workerEnv(config: Readonly<Config>): NodeJS.ProcessEnv {
+  const c = config.connections[0]!;
+  return {
+    PATH: process.env.PATH,
+    KAFKA_BROKERS: config.kafka.brokers.join(','),
+    TOPIC_PREFIX: config.kafka.topicPrefix,
+    TOPIC_PARTITIONS: String(config.kafka.partitions),
+    SCHEMA_REGISTRY_URL: config.schemaRegistry.url,
+    REDIS_URL: config.redis.url,
+    LOOKBACK_MINUTES: String(config.lookbackMinutes),
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    MARKETO_CONNECTION_ID: c.id,
+    MARKETO_INSTANCE: c.instance,
+    MARKETO_BASE_URL: c.baseUrl,
+    MARKETO_CLIENT_ID: c.clientId,
+    MARKETO_CLIENT_SECRET: c.clientSecret,
+    MARKETO_START_DATE: c.startDate,
+    MARKETO_DAILY_QUOTA: String(c.dailyQuota),
+    MARKETO_RATE_PER_20S: String(c.ratePer20s),
+  };
+}

@@ -89,6 +89,7 @@ describe('activities', () => {
     sim.setQuirks({ emptyPageRate: 0 });
     const { next } = await pageAll(c, '/rest/v1/activities.json?activityTypeIds=6,10', '2026-02-14T00:00:00Z');
     sim.clock.advance(2 * 86400_000);
+    await c.token();
     const later: { activityDate: string }[] = [];
     let tok2 = next;
     for (let more = true; more; ) {

@@ -23,13 +23,26 @@ export interface SimulatorBenchResult {
 
 const mb = (n: number) => Math.round((n / 1048576) * 10) / 10;
 
-async function pageThrough(url: string, token: string, since: string, typeIds: number[], max: number, dispatcher: Agent) {
+async function pageThrough(
+  url: string,
+  token: string,
+  since: string,
+  typeIds: number[],
+  max: number,
+  dispatcher: Agent,
+) {
   const headers = { authorization: `Bearer ${token}` };
   const get = async (path: string) => {
     const r = await request(url + path, { headers, dispatcher });
-    return JSON.parse(await r.body.text()) as { nextPageToken: string; moreResult?: boolean; result?: unknown[]; success: boolean };
+    return JSON.parse(await r.body.text()) as {
+      nextPageToken: string;
+      moreResult?: boolean;
+      result?: unknown[];
+      success: boolean;
+    };
   };
-  let next = (await get(`/rest/v1/activities/pagingtoken.json?sinceDatetime=${encodeURIComponent(since)}`)).nextPageToken;
+  let next = (await get(`/rest/v1/activities/pagingtoken.json?sinceDatetime=${encodeURIComponent(since)}`))
+    .nextPageToken;
   let count = 0;
   let pages = 0;
   const groups = [typeIds.slice(0, 10), typeIds.slice(10, 20)];
@@ -48,12 +61,16 @@ async function pageThrough(url: string, token: string, since: string, typeIds: n
 }
 
 async function token(url: string, id: string, secret: string): Promise<string> {
-  const r = await request(`${url}/identity/oauth/token?grant_type=client_credentials&client_id=${id}&client_secret=${secret}`);
+  const r = await request(
+    `${url}/identity/oauth/token?grant_type=client_credentials&client_id=${id}&client_secret=${secret}`,
+  );
   return ((await r.body.json()) as { access_token: string }).access_token;
 }
 
 /** Runs the bench; `activities` = how many to page through (default 1,000,000). */
-export async function benchSimulator(opts: { activities?: number; tenMillion?: boolean } = {}): Promise<SimulatorBenchResult> {
+export async function benchSimulator(
+  opts: { activities?: number; tenMillion?: boolean } = {},
+): Promise<SimulatorBenchResult> {
   const target = opts.activities ?? 1_000_000;
   const off = { ratePer20s: false, maxInFlight: false, dailyQuota: false } as const;
   const sim = await startSimulator({

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 /** Paths pino blanks out wherever they appear: secrets never reach a log line. */
 export const REDACTED_PATHS = [
@@ -21,7 +21,10 @@ export const REDACTED_PATHS = [
 /** The root logger. Components take `logger.child({ component: '…' })`. */
 export function createLogger(options: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
   return pino(
-    { level: options.level ?? process.env.LOG_LEVEL ?? 'info', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    {
+      level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    },
     options.destination ?? process.stderr,
   );
 }

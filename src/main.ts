@@ -28,7 +28,12 @@ async function main(): Promise<number> {
       controller.abort();
     });
   }
-  const results = await runService({ config, logger, signal: controller.signal, untilCaughtUp: values['until-caught-up'] });
+  const results = await runService({
+    config,
+    logger,
+    signal: controller.signal,
+    untilCaughtUp: values['until-caught-up'],
+  });
   let failed = false;
   for (const [id, r] of Object.entries(results)) {
     if (r.error) {

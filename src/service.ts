@@ -40,7 +40,10 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
   try {
     await ensureTopics(
       admin,
-      defaultTopicSpecs(topics, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor }),
+      defaultTopicSpecs(topics, {
+        partitions: config.kafka.partitions,
+        replicationFactor: config.kafka.replicationFactor,
+      }),
     );
   } finally {
     await admin.disconnect();
@@ -54,7 +57,17 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
     const results: ServiceResult = {};
     await Promise.all(
       config.connections.map(async (connection) => {
-        const worker = new ConnectionWorker({ config, connection, topics, kafka, redis, catalog, clock, logger, dispatcher: o.dispatcher });
+        const worker = new ConnectionWorker({
+          config,
+          connection,
+          topics,
+          kafka,
+          redis,
+          catalog,
+          clock,
+          logger,
+          dispatcher: o.dispatcher,
+        });
         try {
           results[connection.id] = { stats: await worker.run({ signal: o.signal, untilCaughtUp: o.untilCaughtUp }) };
         } catch (err) {

@@ -1,3 +1,3 @@
-export { HOCKEYSTACK_ACTIVITY_TYPES, DEFAULT_LEAD_FIELDS } from './defaults.ts';
+export { DEFAULT_LEAD_FIELDS, HOCKEYSTACK_ACTIVITY_TYPES } from './defaults.ts';
 export { loadConfig, parseConfig } from './load.ts';
-export type { Config, ConnectionConfig, ConfigInput } from './schema.ts';
+export type { Config, ConfigInput, ConnectionConfig } from './schema.ts';

@@ -1,5 +1,5 @@
 export * from './checkpoints.ts';
 export * from './kafka-logger.ts';
 export * from './publisher.ts';
-export * from './topics.ts';
 export * from './topic-reader.ts';
+export * from './topics.ts';

@@ -1,4 +1,11 @@
-import { type IHeaders, type Kafka, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
+import {
+  type IHeaders,
+  type Kafka,
+  Partitioners,
+  type Producer,
+  type ProducerConfig,
+  type RecordMetadata,
+} from 'kafkajs';
 import { ErrorCodes, MarketoStreamError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
@@ -62,6 +69,24 @@ const FENCED_TYPES = new Set([
 const PRODUCER_FENCED_CODE = 90; // unknown to kafkajs 2.2.4, which reports it as an unknown error
 
 /**
+ * The kafkajs producer settings of every transactional publisher (exported so benchmarks compare
+ * against exactly these): idempotent, one request in flight, Java-compatible partitioning.
+ */
+export function transactionalProducerConfig(transactionalId: string, transactionTimeoutMs?: number): ProducerConfig {
+  return {
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionalId,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    // Right after a commit the coordinator may still be writing its markers and answers the
+    // next transaction with CONCURRENT_TRANSACTIONS; kafkajs's default first retry (300 ms)
+    // would stall every page, so retry fast, as the Java client does (20 ms).
+    retry: { initialRetryTime: 20, maxRetryTime: 2_000, retries: 12, factor: 0.2, multiplier: 2 },
+    ...(transactionTimeoutMs === undefined ? {} : { transactionTimeout: transactionTimeoutMs }),
+  };
+}
+
+/**
  * Exactly-once publisher for one connection (KIP-618 style): each {@link publish} writes a page
  * of records and its checkpoint in one Kafka transaction, so a read_committed consumer sees both
  * or neither. A second publisher with the same transactionalId fences this one: every call then
@@ -84,13 +109,7 @@ export class TransactionalPublisher {
 
   #createProducer(): Producer {
     const { kafka, transactionalId, transactionTimeoutMs } = this.#options;
-    return kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionalId,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      ...(transactionTimeoutMs === undefined ? {} : { transactionTimeout: transactionTimeoutMs }),
-    });
+    return kafka.producer(transactionalProducerConfig(transactionalId, transactionTimeoutMs));
   }
 
   /**

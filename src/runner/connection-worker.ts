@@ -1,5 +1,5 @@
-import type { Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../clock.ts';
 import type { Config, ConnectionConfig } from '../config/index.ts';
@@ -7,7 +7,7 @@ import { CursorStore } from '../cursor/index.ts';
 import { ErrorCodes, hasCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { getActivityTypes, MarketoClient } from '../marketo/index.ts';
-import { readCheckpoints, TransactionalPublisher, type TopicNames } from '../producer/index.ts';
+import { readCheckpoints, type TopicNames, TransactionalPublisher } from '../producer/index.ts';
 import { Quota } from '../quota/index.ts';
 import type { SchemaCatalog } from '../schemas/index.ts';
 import { activitiesStream } from '../streams/activities.ts';
@@ -183,7 +183,10 @@ export class ConnectionWorker {
       } catch (err) {
         if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) {
           const waitMs = Math.max(err.retryAfterMs ?? 60_000, 1_000);
-          this.#log.warn({ resumesAt: new Date(this.#d.clock.now() + waitMs).toISOString() }, 'daily API budget spent; pausing until the reset');
+          this.#log.warn(
+            { resumesAt: new Date(this.#d.clock.now() + waitMs).toISOString() },
+            'daily API budget spent; pausing until the reset',
+          );
           await this.#d.clock.sleep(waitMs, signal);
           continue;
         }

@@ -82,7 +82,10 @@ export class StreamRunner<Raw, C extends StreamCursor> {
     this.#cursor = candidates.sort((a, b) => b.seq - a.seq)[0] ?? this.def.initialCursor(clock.now());
     this.#endOffsets = await fetchEndOffsets(this.#deps.kafka, this.def.topic);
     if (this.def.lookbackMs > 0 && this.#cursor.lookbackFrom) await this.#rebuildSeen(this.#cursor.lookbackFrom);
-    this.#log.info({ seq: this.#cursor.seq, phase: this.#cursor.phase, remembered: this.#seen.size }, 'stream restored');
+    this.#log.info(
+      { seq: this.#cursor.seq, phase: this.#cursor.phase, remembered: this.#seen.size },
+      'stream restored',
+    );
   }
 
   async #rebuildSeen(from: Record<string, number>): Promise<void> {
@@ -162,7 +165,8 @@ export class StreamRunner<Raw, C extends StreamCursor> {
     this.#seen.evict();
     for (const o of result.partitions) {
       // A lower bound of where the next page starts in this partition (other writers may add more).
-      if (o.topic === this.def.topic) this.#endOffsets[o.partition] = Math.max(this.#endOffsets[o.partition] ?? 0, Number(o.baseOffset));
+      if (o.topic === this.def.topic)
+        this.#endOffsets[o.partition] = Math.max(this.#endOffsets[o.partition] ?? 0, Number(o.baseOffset));
     }
     stats.pages++;
     stats.fetched += page.records.length;
@@ -190,7 +194,12 @@ export class StreamRunner<Raw, C extends StreamCursor> {
       key,
       value: Buffer.from(JSON.stringify({ reason, stream: this.def.name, topic: this.def.topic, raw })),
       headers: {
-        ...cloudEventHeaders({ id: id || key, source: this.#deps.instance, type: 'io.marketostream.deadletter', time: this.#deps.clock.now() }),
+        ...cloudEventHeaders({
+          id: id || key,
+          source: this.#deps.instance,
+          type: 'io.marketostream.deadletter',
+          time: this.#deps.clock.now(),
+        }),
         'content-type': 'application/json',
         [STREAM_HEADER]: this.def.name,
       },

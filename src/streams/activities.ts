@@ -1,9 +1,8 @@
-import { hasCode, ErrorCodes } from '../errors.ts';
-import type { MarketoClient } from '../marketo/index.ts';
+import { ErrorCodes, hasCode } from '../errors.ts';
+import type { MarketoActivity, MarketoClient } from '../marketo/index.ts';
 import { getActivitiesPage, getPagingToken, parseMarketoDate } from '../marketo/index.ts';
-import type { MarketoActivity } from '../marketo/index.ts';
 import { activitySchema, recordKey, toActivityRecord } from '../schemas/index.ts';
-import { activityGroupName, type ActivityGroup } from './activity-groups.ts';
+import { type ActivityGroup, activityGroupName } from './activity-groups.ts';
 import type { FetchedPage, OutgoingRecord, StreamContext, StreamCursor, StreamDefinition } from './stream.ts';
 
 /** Cursor of one activity group. */
@@ -48,7 +47,11 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<MarketoActivity, ActivitiesCursor> {
   const name = activityGroupName(o.group.ids);
 
-  const windowOf = (cursor: ActivitiesCursor, dateMs: number, added: number): Pick<ActivitiesCursor, 'window' | 'windowCount'> => {
+  const windowOf = (
+    cursor: ActivitiesCursor,
+    dateMs: number,
+    added: number,
+  ): Pick<ActivitiesCursor, 'window' | 'windowCount'> => {
     const month = iso(dateMs).slice(0, 7);
     const day = iso(dateMs).slice(0, 10);
     const current = cursor.window ?? '';
@@ -72,8 +75,11 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<M
     inPass: (cursor) => cursor.nextPageToken !== undefined,
 
     beginPass(cursor) {
-      if (cursor.phase === 'backfill' && cursor.maxActivityDate === undefined) return { ...cursor, sinceDate: o.startDate };
-      const newest = cursor.maxActivityDate ? parseMarketoDate(cursor.maxActivityDate) : parseMarketoDate(cursor.sinceDate);
+      if (cursor.phase === 'backfill' && cursor.maxActivityDate === undefined)
+        return { ...cursor, sinceDate: o.startDate };
+      const newest = cursor.maxActivityDate
+        ? parseMarketoDate(cursor.maxActivityDate)
+        : parseMarketoDate(cursor.sinceDate);
       return { ...cursor, sinceDate: iso(Math.max(newest - o.lookbackMs, parseMarketoDate(o.startDate))) };
     },
 
@@ -109,7 +115,12 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<M
     toRecord(raw, pulledAt): OutgoingRecord {
       const typeName = o.typeNames.get(raw.activityTypeId) ?? `type ${raw.activityTypeId}`;
       const value = toActivityRecord(raw, { typeName, instance: o.instance, connection: o.connection, pulledAt });
-      return { key: recordKey(o.instance, raw.leadId), value, id: raw.marketoGUID, time: parseMarketoDate(raw.activityDate) };
+      return {
+        key: recordKey(o.instance, raw.leadId),
+        value,
+        id: raw.marketoGUID,
+        time: parseMarketoDate(raw.activityDate),
+      };
     },
 
     afterCommit(records) {

@@ -11,7 +11,10 @@ export interface NamedActivityType {
  * Resolves tracked activity types (names or ids) against the instance's types. Unknown entries are
  * an error naming them, since a misspelt type would silently pull nothing.
  */
-export function resolveActivityTypes(tracked: readonly (string | number)[], available: readonly NamedActivityType[]): number[] {
+export function resolveActivityTypes(
+  tracked: readonly (string | number)[],
+  available: readonly NamedActivityType[],
+): number[] {
   const byName = new Map(available.map((t) => [t.name.toLowerCase(), t.id]));
   const ids = new Set(available.map((t) => t.id));
   const unknown: string[] = [];
@@ -38,7 +41,10 @@ export interface ActivityGroup {
  * so a type added later gets a group (and a backfill) of its own without re-pulling the others.
  * A type no longer tracked is dropped from its group; a group left empty disappears.
  */
-export function planActivityGroups(tracked: readonly number[], existing: readonly (readonly number[])[]): ActivityGroup[] {
+export function planActivityGroups(
+  tracked: readonly number[],
+  existing: readonly (readonly number[])[],
+): ActivityGroup[] {
   const wanted = new Set(tracked);
   const groups: ActivityGroup[] = [];
   const placed = new Set<number>();

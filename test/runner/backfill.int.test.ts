@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runService } from '../../src/service.ts';
-import { startSimulator, TRACKED_TYPE_IDS, type Simulator } from '../simulator/index.ts';
+import { type Simulator, startSimulator, TRACKED_TYPE_IDS } from '../simulator/index.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { consumeAll, duplicatesOf, testConfig, testLogger, testRegistry, topicsOf } from '../support/pipeline.ts';
 
@@ -26,7 +26,13 @@ describe('activities backfill', () => {
     });
     const config = testConfig(sim);
     const connection = config.connections[0]!;
-    const result = await runService({ config, logger: testLogger(), signal: new AbortController().signal, clock, untilCaughtUp: true });
+    const result = await runService({
+      config,
+      logger: testLogger(),
+      signal: new AbortController().signal,
+      clock,
+      untilCaughtUp: true,
+    });
     expect(result[connection.id]?.error).toBeUndefined();
 
     const truth = [...sim.truth.activities({ typeIds: [...TRACKED_TYPE_IDS], from: connection.startDate })];
@@ -38,7 +44,11 @@ describe('activities backfill', () => {
     const byGuid = new Map(truth.map((a) => [a.marketoGUID, a]));
     const registry = testRegistry();
     for (const record of got) {
-      const value = (await registry.decode(record.value!)) as { marketoGUID: string; leadId: number; activityTypeId: number };
+      const value = (await registry.decode(record.value!)) as {
+        marketoGUID: string;
+        leadId: number;
+        activityTypeId: number;
+      };
       const source = byGuid.get(value.marketoGUID)!;
       expect(value.marketoGUID).toBe(record.id);
       expect(value.leadId).toBe(source.leadId);

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator, TRACKED_TYPE_IDS, type Simulator } from '../simulator/index.ts';
+import { type Simulator, startSimulator, TRACKED_TYPE_IDS } from '../simulator/index.ts';
 import { consumeAll, duplicatesOf, testConfig, topicsOf, workerEnv } from '../support/pipeline.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -41,7 +41,10 @@ describe('crash safety', () => {
     let finished = false;
     const random = mulberry32(42);
     for (let run = 0; run < 30 && !finished; run++) {
-      const child = spawn(process.execPath, [MAIN, '--until-caught-up'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+      const child = spawn(process.execPath, [MAIN, '--until-caught-up'], {
+        env,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
       children.push(child);
       if (kills < 6) {
         const outcome = await exitWithin(child, 600 + random() * 2_000);

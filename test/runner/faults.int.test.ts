@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runService } from '../../src/service.ts';
-import { startSimulator, TRACKED_TYPE_IDS, type Simulator } from '../simulator/index.ts';
+import { type Simulator, startSimulator, TRACKED_TYPE_IDS } from '../simulator/index.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { consumeAll, duplicatesOf, testConfig, testLogger, topicsOf } from '../support/pipeline.ts';
 
@@ -29,7 +29,13 @@ describe('faults during a backfill', () => {
     sim.injectFault({ kind: 'error', endpoint: 'activities.json', calls: [9], code: '713' });
     sim.injectFault({ kind: 'revokeToken', endpoint: 'activities.json', calls: [12] });
     const config = testConfig(sim, { connection: { requestTimeoutMs: 500 } });
-    const result = await runService({ config, logger: testLogger(), signal: new AbortController().signal, clock, untilCaughtUp: true });
+    const result = await runService({
+      config,
+      logger: testLogger(),
+      signal: new AbortController().signal,
+      clock,
+      untilCaughtUp: true,
+    });
     expect(Object.values(result)[0]?.error).toBeUndefined();
 
     const counts = sim.counts().byEndpoint;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runService } from '../../src/service.ts';
-import { startSimulator, TRACKED_TYPE_IDS, type Simulator } from '../simulator/index.ts';
+import { type Simulator, startSimulator, TRACKED_TYPE_IDS } from '../simulator/index.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { consumeAll, duplicatesOf, testConfig, testLogger, topicsOf } from '../support/pipeline.ts';
 
@@ -24,7 +24,8 @@ describe('incremental pulls', () => {
       lateArrivalRate: 0.03,
     });
     const config = testConfig(sim, { lookbackMinutes: 60 });
-    const run = () => runService({ config, logger: testLogger(), signal: new AbortController().signal, clock, untilCaughtUp: true });
+    const run = () =>
+      runService({ config, logger: testLogger(), signal: new AbortController().signal, clock, untilCaughtUp: true });
 
     expect(Object.values(await run())[0]?.error).toBeUndefined();
     const backfilled = await consumeAll(topicsOf(config).activities);
@@ -46,7 +47,9 @@ describe('incremental pulls', () => {
     const ids = got.map((r) => r.id);
     expect(ids.filter((id) => id === late)).toHaveLength(1);
     expect(duplicatesOf(ids)).toEqual([]);
-    const truth = [...sim.truth.activities({ typeIds: [...TRACKED_TYPE_IDS], from: config.connections[0]!.startDate })].map((a) => a.marketoGUID);
+    const truth = [
+      ...sim.truth.activities({ typeIds: [...TRACKED_TYPE_IDS], from: config.connections[0]!.startDate }),
+    ].map((a) => a.marketoGUID);
     expect(new Set(ids)).toEqual(new Set(truth));
     expect(got.length).toBeGreaterThan(backfilled.length);
   });

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localDate } from '../../src/quota/index.ts';
 import { runService } from '../../src/service.ts';
-import { startSimulator, TRACKED_TYPE_IDS, type Simulator } from '../simulator/index.ts';
+import { type Simulator, startSimulator, TRACKED_TYPE_IDS } from '../simulator/index.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { consumeAll, duplicatesOf, testConfig, testLogger, topicsOf, unique, workerEnv } from '../support/pipeline.ts';
 
@@ -32,7 +32,13 @@ describe('daily quota', () => {
       quirks: { shortPageRate: 0, emptyPageRate: 0 },
     });
     const config = testConfig(sim, { connection: { dailyQuota: budget } });
-    const result = await runService({ config, logger: testLogger(), signal: new AbortController().signal, clock, untilCaughtUp: true });
+    const result = await runService({
+      config,
+      logger: testLogger(),
+      signal: new AbortController().signal,
+      clock,
+      untilCaughtUp: true,
+    });
     expect(Object.values(result)[0]?.error).toBeUndefined();
 
     const byDate = sim.counts().byDate;

@@ -25,7 +25,11 @@ export interface ActivityTypeDef {
   id: number;
   name: string;
   description: string;
-  primaryAttribute?: { name: string; dataType: string; asset: 'email' | 'program' | 'webpage' | 'form' | 'link' | 'value' };
+  primaryAttribute?: {
+    name: string;
+    dataType: string;
+    asset: 'email' | 'program' | 'webpage' | 'form' | 'link' | 'value';
+  };
   attributes: AttributeDef[];
   /** Relative frequency in the random stream; 0 for world-driven types (12, 13, 37). */
   weight: number;
@@ -97,9 +101,23 @@ export const ACTIVITY_TYPES: readonly ActivityTypeDef[] = [
     primaryAttribute: { name: 'Webpage ID', dataType: 'integer', asset: 'webpage' },
     attributes: [
       { name: 'Webpage URL', dataType: 'string', gen: pick(PAGES) },
-      { name: 'Query Parameters', dataType: 'string', gen: pick(['utm_source=google', 'utm_medium=email', 'ref=nav']), emptyRate: 0.6 },
-      { name: 'Client IP Address', dataType: 'string', gen: (h) => `10.${h & 255}.${(h >>> 8) & 255}.${(h >>> 16) & 255}` },
-      { name: 'Referrer URL', dataType: 'string', gen: pick(['https://www.google.com/', 'https://www.linkedin.com/']), emptyRate: 0.4 },
+      {
+        name: 'Query Parameters',
+        dataType: 'string',
+        gen: pick(['utm_source=google', 'utm_medium=email', 'ref=nav']),
+        emptyRate: 0.6,
+      },
+      {
+        name: 'Client IP Address',
+        dataType: 'string',
+        gen: (h) => `10.${h & 255}.${(h >>> 8) & 255}.${(h >>> 16) & 255}`,
+      },
+      {
+        name: 'Referrer URL',
+        dataType: 'string',
+        gen: pick(['https://www.google.com/', 'https://www.linkedin.com/']),
+        emptyRate: 0.4,
+      },
       { name: 'User Agent', dataType: 'string', gen: pick(CLIENTS) },
     ],
     weight: 22,
@@ -113,7 +131,11 @@ export const ACTIVITY_TYPES: readonly ActivityTypeDef[] = [
     primaryAttribute: { name: 'Webform ID', dataType: 'integer', asset: 'form' },
     attributes: [
       { name: 'Client IP Address', dataType: 'string', gen: (h) => `172.16.${h & 255}.${(h >>> 8) & 255}` },
-      { name: 'Form Fields', dataType: 'text', gen: (h) => `a:2:{s:5:"Email";s:${h % 9}:"x";s:7:"Company";s:4:"Acme";}` },
+      {
+        name: 'Form Fields',
+        dataType: 'text',
+        gen: (h) => `a:2:{s:5:"Email";s:${h % 9}:"x";s:7:"Company";s:4:"Acme";}`,
+      },
       { name: 'Webpage ID', dataType: 'integer', gen: int(1, 60) },
       { name: 'Query Parameters', dataType: 'string', gen: pick(['utm_campaign=q3', 'gclid=abc123']), emptyRate: 0.5 },
     ],
@@ -174,7 +196,9 @@ export const ACTIVITY_TYPES: readonly ActivityTypeDef[] = [
     name: 'Unsubscribe Email',
     description: 'Person unsubscribes from Marketo Emails',
     primaryAttribute: { name: 'Mail ID', dataType: 'integer', asset: 'email' },
-    attributes: email([{ name: 'Client IP Address', dataType: 'string', gen: (h) => `10.0.${h & 255}.${(h >>> 8) & 255}` }]),
+    attributes: email([
+      { name: 'Client IP Address', dataType: 'string', gen: (h) => `10.0.${h & 255}.${(h >>> 8) & 255}` },
+    ]),
     weight: 0.5,
     tracked: false,
     withCampaign: true,
@@ -204,7 +228,11 @@ export const ACTIVITY_TYPES: readonly ActivityTypeDef[] = [
     name: 'New Lead',
     description: 'New person/record is added to the lead database',
     attributes: [
-      { name: 'Source Type', dataType: 'string', gen: pick(['Web form fillout', 'Salesforce.com', 'Manual', 'Web service API']) },
+      {
+        name: 'Source Type',
+        dataType: 'string',
+        gen: pick(['Web form fillout', 'Salesforce.com', 'Manual', 'Web service API']),
+      },
       { name: 'Lead Source', dataType: 'string', gen: pick(['Website', 'Webinar', 'Paid Search', 'List Import']) },
     ],
     weight: 0,
@@ -385,6 +413,7 @@ export const ACTIVITY_TYPES: readonly ActivityTypeDef[] = [
     description: 'Person viewed or downloaded a shared document',
     primaryAttribute: { name: 'Document Name', dataType: 'string', asset: 'value' },
     attributes: [
+      { name: 'Document', dataType: 'string', gen: pick(DOCS) },
       { name: 'Pages Viewed', dataType: 'integer', gen: int(1, 30) },
       { name: 'Seconds Spent', dataType: 'float', gen: float(1, 900) },
       { name: 'Downloaded', dataType: 'boolean', gen: bool },
@@ -437,7 +466,9 @@ export function typesResult(): unknown[] {
     id: t.id,
     name: t.name,
     description: t.description,
-    ...(t.primaryAttribute ? { primaryAttribute: { name: t.primaryAttribute.name, dataType: t.primaryAttribute.dataType } } : {}),
+    ...(t.primaryAttribute
+      ? { primaryAttribute: { name: t.primaryAttribute.name, dataType: t.primaryAttribute.dataType } }
+      : {}),
     attributes: t.attributes.map((a) => ({ name: a.name, dataType: a.dataType })),
   }));
 }

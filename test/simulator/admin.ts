@@ -2,10 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isoZ } from './hash.ts';
 import type { Simulator } from './index.ts';
 
-function json(res: ServerResponse, status: number, value: unknown): void {
+function json(res: ServerResponse, status: number, value: unknown): true {
   const body = JSON.stringify(value);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
+  return true;
 }
 
 function list(q: URLSearchParams, name: string): number[] | undefined {
@@ -23,7 +24,14 @@ function list(q: URLSearchParams, name: string): number[] | undefined {
  * GET /_admin/truth/deleted-leads · /truth/programs · /truth/campaigns
  * POST /_admin/late-activity {leadId, activityTypeId, activityDate, visibleAt} → {marketoGUID}
  */
-export function handleAdmin(sim: Simulator, req: IncomingMessage, res: ServerResponse, path: string, q: URLSearchParams, body: string): void {
+export function handleAdmin(
+  sim: Simulator,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  q: URLSearchParams,
+  body: string,
+): boolean {
   let input: Record<string, unknown> = {};
   try {
     input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
@@ -47,7 +55,8 @@ export function handleAdmin(sim: Simulator, req: IncomingMessage, res: ServerRes
       case 'POST /_admin/settings':
         if (input['limits']) sim.setLimits(input['limits'] as object);
         if (input['quirks']) sim.setQuirks(input['quirks'] as object);
-        if ('pagingTokenTtlMs' in input) sim.setPagingTokenTtl((input['pagingTokenTtlMs'] as number | null) ?? undefined);
+        if ('pagingTokenTtlMs' in input)
+          sim.setPagingTokenTtl((input['pagingTokenTtlMs'] as number | null) ?? undefined);
         return json(res, 200, sim.settings());
       case 'POST /_admin/faults':
         return json(res, 200, { id: sim.injectFault(input as never) });
@@ -75,15 +84,14 @@ export function handleAdmin(sim: Simulator, req: IncomingMessage, res: ServerRes
         return json(res, 200, sim.truth.campaigns());
       case 'GET /_admin/truth/activities':
       case 'GET /_admin/truth/leads': {
-        const it =
-          path.endsWith('activities')
-            ? sim.truth.activities({
-                typeIds: list(q, 'typeIds'),
-                from: q.get('from') ?? undefined,
-                to: q.get('to') ?? undefined,
-                leadIds: list(q, 'leadIds'),
-              })
-            : sim.truth.leads(q.get('fields') ? { fields: q.get('fields')!.split(',') } : {});
+        const it = path.endsWith('activities')
+          ? sim.truth.activities({
+              typeIds: list(q, 'typeIds'),
+              from: q.get('from') ?? undefined,
+              to: q.get('to') ?? undefined,
+              leadIds: list(q, 'leadIds'),
+            })
+          : sim.truth.leads(q.get('fields') ? { fields: q.get('fields')!.split(',') } : {});
         res.writeHead(200, { 'content-type': 'application/x-ndjson' });
         let chunk = '';
         for (const r of it) {
@@ -94,7 +102,7 @@ export function handleAdmin(sim: Simulator, req: IncomingMessage, res: ServerRes
           }
         }
         res.end(chunk);
-        return;
+        return true;
       }
       default:
         return json(res, post ? 404 : 404, { error: `unknown admin route ${req.method} ${path}` });

@@ -43,7 +43,12 @@ export class TokenStore {
       this.#current = token;
     }
     const expiresAt = this.#tokens.get(token)!.expiresAt;
-    return { access_token: token, token_type: 'bearer', expires_in: Math.max(0, Math.floor((expiresAt - now - 1) / 1000)), scope: 'apiuser@sim.example' };
+    return {
+      access_token: token,
+      token_type: 'bearer',
+      expires_in: Math.max(0, Math.floor((expiresAt - now - 1) / 1000)),
+      scope: 'apiuser@sim.example',
+    };
   }
 
   /** Checks a token presented on a REST call. */

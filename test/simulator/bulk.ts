@@ -1,4 +1,4 @@
-import { type Reply, businessFailure, failure, leadDbSuccess } from './envelope.ts';
+import { businessFailure, failure, leadDbSuccess, type Reply } from './envelope.ts';
 import { guid, isoZ, parseMarketoDate } from './hash.ts';
 import { LEAD_FIELDS, leadFieldIndex } from './lead-fields.ts';
 import type { Limits } from './limits.ts';
@@ -25,7 +25,16 @@ interface Job {
 }
 
 const DAY = 86400_000;
-const ACTIVITY_COLUMNS = ['marketoGUID', 'leadId', 'activityDate', 'activityTypeId', 'campaignId', 'primaryAttributeValueId', 'primaryAttributeValue', 'attributes'];
+const ACTIVITY_COLUMNS = [
+  'marketoGUID',
+  'leadId',
+  'activityDate',
+  'activityTypeId',
+  'campaignId',
+  'primaryAttributeValueId',
+  'primaryAttributeValue',
+  'attributes',
+];
 
 function csvCell(v: unknown): string {
   if (v === null || v === undefined || v === '') return 'null';
@@ -57,9 +66,12 @@ export class BulkExtract {
 
   #tick(now: number): void {
     for (const j of this.#jobs.values()) {
-      if (j.status === 'Processing' && j.startedAt! + this.processingMs <= now) this.#complete(j, j.startedAt! + this.processingMs, now);
+      if (j.status === 'Processing' && j.startedAt! + this.processingMs <= now)
+        this.#complete(j, j.startedAt! + this.processingMs, now);
     }
-    const queued = [...this.#jobs.values()].filter((j) => j.status === 'Queued').sort((a, b) => a.queuedAt! - b.queuedAt!);
+    const queued = [...this.#jobs.values()]
+      .filter((j) => j.status === 'Queued')
+      .sort((a, b) => a.queuedAt! - b.queuedAt!);
     for (const j of queued) {
       if (this.#count('Processing') >= this.maxProcessing) break;
       j.status = 'Processing';
@@ -79,11 +91,17 @@ export class BulkExtract {
       lines.push(j.fields.join(','));
       const mask = typeMask(j.typeIds ?? this.#allTypeIds());
       for (const a of this.#world.iterate({ typeMask: mask }, j.from, j.to, at)) {
-        const rec = JSON.parse(activityJson(a, isoZ(a.date))) as Record<string, unknown> & { attributes: { name: string; value: unknown }[] };
+        const rec = JSON.parse(activityJson(a, isoZ(a.date))) as Record<string, unknown> & {
+          attributes: { name: string; value: unknown }[];
+        };
         const attrs: Record<string, unknown> = {};
         for (const x of rec.attributes) attrs[x.name] = x.value;
         const row: Record<string, unknown> = { ...rec, attributes: attrs };
-        lines.push(j.fields.map((f) => (f === 'attributes' ? `"${JSON.stringify(attrs).replace(/"/g, '""')}"` : csvCell(row[f]))).join(','));
+        lines.push(
+          j.fields
+            .map((f) => (f === 'attributes' ? `"${JSON.stringify(attrs).replace(/"/g, '""')}"` : csvCell(row[f])))
+            .join(','),
+        );
       }
     } else {
       lines.push(j.fields.join(','));
@@ -137,7 +155,9 @@ export class BulkExtract {
     if (action === 'create') return this.#create(requestId, kind, body, now, ok);
     if (action === 'list') {
       const wanted = query.get('status')?.split(',');
-      const jobs = [...this.#jobs.values()].filter((j) => j.kind === kind && j.createdAt >= now - 7 * DAY && (!wanted || wanted.includes(j.status)));
+      const jobs = [...this.#jobs.values()].filter(
+        (j) => j.kind === kind && j.createdAt >= now - 7 * DAY && (!wanted || wanted.includes(j.status)),
+      );
       return ok(jobs);
     }
     const j = exportId ? this.#jobs.get(exportId) : undefined;
@@ -149,7 +169,8 @@ export class BulkExtract {
         if (cap !== false && this.#limits.bulkBytesToday(now) >= cap) {
           return businessFailure(requestId, '1029', `Export daily quota ${Math.round(cap / 1e6)}MB exceeded`);
         }
-        if (this.#count('Queued') >= this.maxQueued) return businessFailure(requestId, '1029', `Too many jobs (${this.maxQueued}) in queue`);
+        if (this.#count('Queued') >= this.maxQueued)
+          return businessFailure(requestId, '1029', `Too many jobs (${this.maxQueued}) in queue`);
         j.status = 'Queued';
         j.queuedAt = now;
         this.#tick(now);
@@ -161,7 +182,8 @@ export class BulkExtract {
         if (j.status !== 'Completed' && j.status !== 'Failed') j.status = 'Cancelled';
         return ok([j]);
       case 'file': {
-        if (j.status !== 'Completed' || !j.file) return businessFailure(requestId, '1003', `Export ${j.exportId} is not completed`);
+        if (j.status !== 'Completed' || !j.file)
+          return businessFailure(requestId, '1003', `Export ${j.exportId} is not completed`);
         const m = range ? /^bytes=(\d*)-(\d*)$/.exec(range.trim()) : null;
         if (m) {
           const size = j.file.length;
@@ -182,8 +204,18 @@ export class BulkExtract {
     }
   }
 
-  #create(requestId: string, kind: 'activities' | 'leads', body: string, now: number, ok: (jobs: Job[]) => Reply): Reply {
-    let spec: { format?: string; fields?: string[]; filter?: Record<string, { startAt?: string; endAt?: string }> & { activityTypeIds?: number[] } };
+  #create(
+    requestId: string,
+    kind: 'activities' | 'leads',
+    body: string,
+    now: number,
+    ok: (jobs: Job[]) => Reply,
+  ): Reply {
+    let spec: {
+      format?: string;
+      fields?: string[];
+      filter?: Record<string, { startAt?: string; endAt?: string }> & { activityTypeIds?: number[] };
+    };
     try {
       spec = JSON.parse(body || '{}');
     } catch {
@@ -191,12 +223,18 @@ export class BulkExtract {
     }
     const filter = spec.filter ?? {};
     const field = filter['createdAt'] ? 'createdAt' : filter['updatedAt'] && kind === 'leads' ? 'updatedAt' : undefined;
-    if (!field) return businessFailure(requestId, '1003', kind === 'leads' ? 'createdAt or updatedAt filter is required' : 'createdAt filter is required');
+    if (!field)
+      return businessFailure(
+        requestId,
+        '1003',
+        kind === 'leads' ? 'createdAt or updatedAt filter is required' : 'createdAt filter is required',
+      );
     const from = parseMarketoDate(filter[field]!.startAt ?? '');
     const to = parseMarketoDate(filter[field]!.endAt ?? '');
     if (Number.isNaN(from) || Number.isNaN(to)) return failure(requestId, '704', 'Invalid date format');
     if (to < from) return businessFailure(requestId, '1003', 'endAt must be after startAt');
-    if (to - from > 31 * DAY) return businessFailure(requestId, '1003', `${field} filter date range cannot exceed 31 days`);
+    if (to - from > 31 * DAY)
+      return businessFailure(requestId, '1003', `${field} filter date range cannot exceed 31 days`);
     let fields = spec.fields;
     if (kind === 'leads') {
       if (!fields || fields.length === 0) return businessFailure(requestId, '1003', 'fields are required');

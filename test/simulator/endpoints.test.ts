@@ -20,8 +20,11 @@ const opts: SimulatorOptions = {
 };
 
 async function pageAll(c: ReturnType<typeof simClient>, path: string, since: string) {
-  let next = (await c.get(`/rest/v1/activities/pagingtoken.json?sinceDatetime=${encodeURIComponent(since)}`)).json.nextPageToken;
+  let next = (await c.get(`/rest/v1/activities/pagingtoken.json?sinceDatetime=${encodeURIComponent(since)}`)).json
+    .nextPageToken;
+  // biome-ignore lint/suspicious/noExplicitAny: parsed Marketo JSON in tests
   const out: any[] = [];
+  // biome-ignore lint/suspicious/noExplicitAny: parsed Marketo JSON in tests
   const pages: any[] = [];
   for (let guard = 0; guard < 10_000; guard++) {
     const p = (await c.get(`${path}${path.includes('?') ? '&' : '?'}nextPageToken=${next}`)).json;
@@ -52,7 +55,11 @@ describe('activities', () => {
     sim = await startSimulator({ ...opts, quirks: { shortPageRate: 0.3, emptyPageRate: 0.3 } });
     const c = simClient(sim);
     const types = TRACKED_TYPE_IDS.slice(0, 10);
-    const { records, pages } = await pageAll(c, `/rest/v1/activities.json?activityTypeIds=${types.join(',')}`, '2026-01-10T00:00:00Z');
+    const { records, pages } = await pageAll(
+      c,
+      `/rest/v1/activities.json?activityTypeIds=${types.join(',')}`,
+      '2026-01-10T00:00:00Z',
+    );
     const truth = [...sim.truth.activities({ typeIds: types, from: '2026-01-10T00:00:00Z' })];
     expect(records.length).toBeGreaterThan(500);
     expect(records).toEqual(truth);
@@ -69,23 +76,40 @@ describe('activities', () => {
   it('activityTypeIds is required and limited to 10; batchSize ≤ 300; bad tokens get 1003, also after the TTL', async () => {
     sim = await startSimulator({ ...opts, pagingTokenTtlMs: 60_000 });
     const c = simClient(sim);
-    const tok = (await c.get('/rest/v1/activities/pagingtoken.json?sinceDatetime=2026-02-01T00:00:00%2B0000')).json.nextPageToken;
+    const tok = (await c.get('/rest/v1/activities/pagingtoken.json?sinceDatetime=2026-02-01T00:00:00%2B0000')).json
+      .nextPageToken;
     expect((await c.get(`/rest/v1/activities.json?nextPageToken=${tok}`)).json.errors[0].code).toBe('701');
     const eleven = Array.from({ length: 11 }, (_, i) => i + 1).join(',');
-    expect((await c.get(`/rest/v1/activities.json?nextPageToken=${tok}&activityTypeIds=${eleven}`)).json.errors[0].code).toBe('1003');
-    expect((await c.get(`/rest/v1/activities.json?nextPageToken=${tok}&activityTypeIds=6&batchSize=301`)).json.errors[0].code).toBe('1003');
-    expect((await c.get('/rest/v1/activities.json?nextPageToken=GARBAGE&activityTypeIds=6')).json.errors).toEqual([{ code: '1003', message: 'Invalid nextPageToken' }]);
+    expect(
+      (await c.get(`/rest/v1/activities.json?nextPageToken=${tok}&activityTypeIds=${eleven}`)).json.errors[0].code,
+    ).toBe('1003');
+    expect(
+      (await c.get(`/rest/v1/activities.json?nextPageToken=${tok}&activityTypeIds=6&batchSize=301`)).json.errors[0]
+        .code,
+    ).toBe('1003');
+    expect((await c.get('/rest/v1/activities.json?nextPageToken=GARBAGE&activityTypeIds=6')).json.errors).toEqual([
+      { code: '1003', message: 'Invalid nextPageToken' },
+    ]);
     expect((await c.get(`/rest/v1/activities.json?nextPageToken=${tok}&activityTypeIds=6`)).json.success).toBe(true);
     sim.clock.advance(60_001);
-    expect((await c.get(`/rest/v1/activities.json?nextPageToken=${tok}&activityTypeIds=6`)).json.errors[0]).toEqual({ code: '1003', message: 'Invalid nextPageToken' });
+    expect((await c.get(`/rest/v1/activities.json?nextPageToken=${tok}&activityTypeIds=6`)).json.errors[0]).toEqual({
+      code: '1003',
+      message: 'Invalid nextPageToken',
+    });
   });
 
   it('an empty page has no result key; the final page keeps a nextPageToken that later yields new activities', async () => {
     sim = await startSimulator({ ...opts, quirks: { shortPageRate: 0, emptyPageRate: 1 } });
     const c = simClient(sim);
-    const tok = (await c.get('/rest/v1/activities/pagingtoken.json?sinceDatetime=2026-02-14T00:00:00Z')).json.nextPageToken;
+    const tok = (await c.get('/rest/v1/activities/pagingtoken.json?sinceDatetime=2026-02-14T00:00:00Z')).json
+      .nextPageToken;
     const empty = (await c.get(`/rest/v1/activities.json?nextPageToken=${tok}&activityTypeIds=6,10`)).json;
-    expect(empty).toEqual({ requestId: expect.any(String), success: true, nextPageToken: expect.any(String), moreResult: true });
+    expect(empty).toEqual({
+      requestId: expect.any(String),
+      success: true,
+      nextPageToken: expect.any(String),
+      moreResult: true,
+    });
     sim.setQuirks({ emptyPageRate: 0 });
     const { next } = await pageAll(c, '/rest/v1/activities.json?activityTypeIds=6,10', '2026-02-14T00:00:00Z');
     sim.clock.advance(2 * 86400_000);
@@ -106,8 +130,14 @@ describe('activities', () => {
   it('a late arrival is visible only once the clock passes visibleAt, and a cursor already past it misses it', async () => {
     sim = await startSimulator({ ...opts, quirks: { shortPageRate: 0, emptyPageRate: 0 } });
     const c = simClient(sim);
-    const guid = sim.injectLateActivity({ leadId: 5, activityTypeId: 6, activityDate: '2026-02-14T23:30:00Z', visibleAt: '2026-02-15T00:20:00Z' });
-    const has = () => [...sim!.truth.activities({ typeIds: [6], from: '2026-02-14T23:00:00Z' })].some((a) => a.marketoGUID === guid);
+    const guid = sim.injectLateActivity({
+      leadId: 5,
+      activityTypeId: 6,
+      activityDate: '2026-02-14T23:30:00Z',
+      visibleAt: '2026-02-15T00:20:00Z',
+    });
+    const has = () =>
+      [...sim!.truth.activities({ typeIds: [6], from: '2026-02-14T23:00:00Z' })].some((a) => a.marketoGUID === guid);
     expect(has()).toBe(false);
     const before = await pageAll(c, '/rest/v1/activities.json?activityTypeIds=6', '2026-02-14T23:00:00Z');
     expect(before.records.some((r) => r.marketoGUID === guid)).toBe(false);
@@ -140,18 +170,36 @@ describe('activities', () => {
   it('leadchanges.json requires fields and returns types 12 and 13 with fields[]; deletedleads.json type 37 with +0000 dates', async () => {
     sim = await startSimulator(opts);
     const c = simClient(sim);
-    const tok = (await c.get('/rest/v1/activities/pagingtoken.json?sinceDatetime=2026-01-01T00:00:00Z')).json.nextPageToken;
+    const tok = (await c.get('/rest/v1/activities/pagingtoken.json?sinceDatetime=2026-01-01T00:00:00Z')).json
+      .nextPageToken;
     expect((await c.get(`/rest/v1/activities/leadchanges.json?nextPageToken=${tok}`)).json.errors[0].code).toBe('701');
-    expect((await c.get(`/rest/v1/activities/leadchanges.json?nextPageToken=${tok}&fields=nope`)).json.errors[0]).toEqual({ code: '1006', message: "Field 'nope' not found" });
-    const changes = (await pageAll(c, '/rest/v1/activities/leadchanges.json?fields=company,leadScore__c,email,industryVertical,title', '2026-01-01T00:00:00Z')).records;
+    expect(
+      (await c.get(`/rest/v1/activities/leadchanges.json?nextPageToken=${tok}&fields=nope`)).json.errors[0],
+    ).toEqual({ code: '1006', message: "Field 'nope' not found" });
+    const changes = (
+      await pageAll(
+        c,
+        '/rest/v1/activities/leadchanges.json?fields=company,leadScore__c,email,industryVertical,title',
+        '2026-01-01T00:00:00Z',
+      )
+    ).records;
     expect(changes.some((r) => r.activityTypeId === 12)).toBe(true);
     const cdv = changes.filter((r) => r.activityTypeId === 13);
     expect(cdv.length).toBeGreaterThan(0);
-    expect(cdv[0].fields[0]).toEqual({ id: expect.any(Number), name: expect.any(String), newValue: expect.anything(), oldValue: expect.anything() });
+    expect(cdv[0].fields[0]).toEqual({
+      id: expect.any(Number),
+      name: expect.any(String),
+      newValue: expect.anything(),
+      oldValue: expect.anything(),
+    });
     expect(cdv[0].activityDate).toMatch(/\+0000$/);
     const deleted = (await pageAll(c, '/rest/v1/activities/deletedleads.json', '2024-01-01T00:00:00Z')).records;
     expect(deleted.length).toBeGreaterThan(0);
-    expect(deleted[0]).toMatchObject({ activityTypeId: 37, attributes: [], activityDate: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0000$/) });
+    expect(deleted[0]).toMatchObject({
+      activityTypeId: 37,
+      attributes: [],
+      activityDate: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0000$/),
+    });
     const truthDeleted = sim.truth.deletedLeadIds();
     for (const d of deleted) expect(truthDeleted).toContain(d.leadId);
     const gone = (await c.get(`/rest/v1/leads.json?filterType=id&filterValues=${deleted[0].leadId}`)).json;
@@ -165,12 +213,30 @@ describe('leads', () => {
     const c = simClient(sim);
     const d2 = (await c.get('/rest/v1/leads/describe2.json')).json.result[0];
     const types = new Set(d2.fields.map((f: { dataType: string }) => f.dataType));
-    for (const t of ['string', 'text', 'email', 'phone', 'url', 'integer', 'float', 'currency', 'percent', 'score', 'boolean', 'date', 'datetime', 'reference']) expect(types).toContain(t);
+    for (const t of [
+      'string',
+      'text',
+      'email',
+      'phone',
+      'url',
+      'integer',
+      'float',
+      'currency',
+      'percent',
+      'score',
+      'boolean',
+      'date',
+      'datetime',
+      'reference',
+    ])
+      expect(types).toContain(t);
     const d1 = (await c.get('/rest/v1/leads/describe.json')).json.result;
     expect(d1.some((f: { rest?: unknown }) => !f.rest)).toBe(true);
     const ids = Array.from({ length: 100 }, (_, i) => i + 1);
     const fields = d2.fields.map((f: { name: string }) => f.name);
-    const r = (await c.get(`/rest/v1/leads.json?filterType=id&filterValues=${ids.join(',')}&fields=${fields.join(',')}`)).json;
+    const r = (
+      await c.get(`/rest/v1/leads.json?filterType=id&filterValues=${ids.join(',')}&fields=${fields.join(',')}`)
+    ).json;
     expect(r.success).toBe(true);
     expect(r.result.length).toBeGreaterThan(50);
     expect(r.result.some((l: Record<string, unknown>) => !('notes__c' in l))).toBe(true);
@@ -178,8 +244,12 @@ describe('leads', () => {
     const truth = new Map([...sim.truth.leads({ fields })].map((l) => [l['id'], l]));
     for (const l of r.result) expect(l).toEqual(truth.get(l.id));
     const def = (await c.get('/rest/v1/leads.json?filterType=id&filterValues=1')).json.result[0];
-    expect(Object.keys(def).sort()).toEqual(['createdAt', 'email', 'firstName', 'id', 'lastName', 'updatedAt'].filter((k) => k in def).sort());
-    expect((await c.get('/rest/v1/leads.json?filterType=id&filterValues=1&fields=id,bogus__c')).json.errors[0]).toEqual({ code: '1006', message: "Field 'bogus__c' not found" });
+    expect(Object.keys(def).sort()).toEqual(
+      ['createdAt', 'email', 'firstName', 'id', 'lastName', 'updatedAt'].filter((k) => k in def).sort(),
+    );
+    expect((await c.get('/rest/v1/leads.json?filterType=id&filterValues=1&fields=id,bogus__c')).json.errors[0]).toEqual(
+      { code: '1006', message: "Field 'bogus__c' not found" },
+    );
     const tooMany = Array.from({ length: 301 }, (_, i) => i + 1).join(',');
     expect((await c.get(`/rest/v1/leads.json?filterType=id&filterValues=${tooMany}`)).json.errors[0].code).toBe('1003');
   });
@@ -211,12 +281,18 @@ describe('assets and misc', () => {
       ['/rest/asset/v1/programs.json', sim.truth.programs()],
       ['/rest/asset/v1/smartCampaigns.json', sim.truth.campaigns()],
     ] as const) {
+      // biome-ignore lint/suspicious/noExplicitAny: parsed Marketo JSON in tests
       const got: any[] = [];
       for (let offset = 0; ; offset += 20) {
         const p = (await c.get(`${path}?maxReturn=20&offset=${offset}`)).json;
         expect(p.success).toBe(true);
         if (!p.result) {
-          expect(p).toEqual({ success: true, errors: [], requestId: expect.any(String), warnings: ['No assets found for the given search criteria.'] });
+          expect(p).toEqual({
+            success: true,
+            errors: [],
+            requestId: expect.any(String),
+            warnings: ['No assets found for the given search criteria.'],
+          });
           break;
         }
         got.push(...p.result);
@@ -225,9 +301,16 @@ describe('assets and misc', () => {
       expect(got[0].updatedAt).toMatch(/Z\+0000$/);
     }
     expect((await c.get('/rest/asset/v1/programs.json?maxReturn=201')).json.success).toBe(false);
-    const window = (await c.get('/rest/asset/v1/programs.json?maxReturn=200&earliestUpdatedAt=2026-01-01T00:00:00Z&latestUpdatedAt=2026-02-01T00:00:00Z')).json;
-    for (const p of window.result ?? []) expect(p.updatedAt >= '2026-01-01' && p.updatedAt <= '2026-02-01T00:00:00Z+0000').toBe(true);
-    const ordered = sim.truth.programs().filter((p) => String(p['updatedAt']) >= '2026-01-01' && String(p['updatedAt']) <= '2026-02-01T00:00:00Z+0000');
+    const window = (
+      await c.get(
+        '/rest/asset/v1/programs.json?maxReturn=200&earliestUpdatedAt=2026-01-01T00:00:00Z&latestUpdatedAt=2026-02-01T00:00:00Z',
+      )
+    ).json;
+    for (const p of window.result ?? [])
+      expect(p.updatedAt >= '2026-01-01' && p.updatedAt <= '2026-02-01T00:00:00Z+0000').toBe(true);
+    const ordered = sim.truth
+      .programs()
+      .filter((p) => String(p['updatedAt']) >= '2026-01-01' && String(p['updatedAt']) <= '2026-02-01T00:00:00Z+0000');
     expect(window.result ?? []).toEqual(ordered);
   });
 
@@ -240,17 +323,25 @@ describe('assets and misc', () => {
     expect(p1.moreResult).toBeUndefined();
     const p2 = (await c.get(`/rest/v1/campaigns.json?batchSize=10&nextPageToken=${p1.nextPageToken}`)).json;
     expect(p2.nextPageToken).toBeUndefined();
-    expect(p1.result[0]).toMatchObject({ type: expect.stringMatching(/batch|trigger/), programId: expect.any(Number), active: expect.any(Boolean) });
+    expect(p1.result[0]).toMatchObject({
+      type: expect.stringMatching(/batch|trigger/),
+      programId: expect.any(Number),
+      active: expect.any(Boolean),
+    });
   });
 
   it('gzip only when asked and ≥ 1 KB', async () => {
     sim = await startSimulator(opts);
     const c = simClient(sim);
     const tok = await c.token();
-    const big = await fetch(`${sim.url}/rest/v1/activities/types.json`, { headers: { authorization: `Bearer ${tok}`, 'accept-encoding': 'gzip' } });
+    const big = await fetch(`${sim.url}/rest/v1/activities/types.json`, {
+      headers: { authorization: `Bearer ${tok}`, 'accept-encoding': 'gzip' },
+    });
     expect(big.headers.get('content-encoding')).toBe('gzip');
-    expect((await big.json()).success).toBe(true);
-    const small = await fetch(`${sim.url}/rest/v1/stats/usage.json`, { headers: { authorization: `Bearer ${tok}`, 'accept-encoding': 'gzip' } });
+    expect(((await big.json()) as { success: boolean }).success).toBe(true);
+    const small = await fetch(`${sim.url}/rest/v1/stats/usage.json`, {
+      headers: { authorization: `Bearer ${tok}`, 'accept-encoding': 'gzip' },
+    });
     expect(small.headers.get('content-encoding')).toBeNull();
   });
 
@@ -258,9 +349,18 @@ describe('assets and misc', () => {
     const grab = async () => {
       const s = await startSimulator(opts);
       const c = simClient(s);
-      const tok = (await c.get('/rest/v1/activities/pagingtoken.json?sinceDatetime=2026-02-10T00:00:00Z')).json.nextPageToken;
-      const a = (await c.get(`/rest/v1/activities.json?nextPageToken=${tok}&activityTypeIds=${TRACKED_TYPE_IDS.slice(0, 10).join(',')}`)).text;
-      const l = (await c.get('/rest/v1/leads.json?filterType=id&filterValues=1,2,3,4,5&fields=id,email,Foo__c,leadScore__c,lastEngagedAt__c')).text;
+      const tok = (await c.get('/rest/v1/activities/pagingtoken.json?sinceDatetime=2026-02-10T00:00:00Z')).json
+        .nextPageToken;
+      const a = (
+        await c.get(
+          `/rest/v1/activities.json?nextPageToken=${tok}&activityTypeIds=${TRACKED_TYPE_IDS.slice(0, 10).join(',')}`,
+        )
+      ).text;
+      const l = (
+        await c.get(
+          '/rest/v1/leads.json?filterType=id&filterValues=1,2,3,4,5&fields=id,email,Foo__c,leadScore__c,lastEngagedAt__c',
+        )
+      ).text;
       await s.close();
       return (a + l).replace(/"requestId":"[^"]+"/g, '');
     };
@@ -271,15 +371,30 @@ describe('assets and misc', () => {
 
   it('admin HTTP API: clock, settings, counts, truth and late activities', async () => {
     sim = await startSimulator(opts);
-    const post = (p: string, body: unknown) => fetch(sim!.url + p, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
+    // biome-ignore lint/suspicious/noExplicitAny: admin JSON in tests
+    const post = (p: string, body: unknown): Promise<any> =>
+      fetch(sim!.url + p, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
     expect((await post('/_admin/clock', { now: '2026-02-16T00:00:00Z' })).iso).toBe('2026-02-16T00:00:00Z');
     expect((await post('/_admin/clock/advance', { ms: 1000 })).iso).toBe('2026-02-16T00:00:01Z');
     expect((await post('/_admin/settings', { limits: { dailyQuota: 7 } })).limits.dailyQuota).toBe(7);
-    const { marketoGUID } = await post('/_admin/late-activity', { leadId: 3, activityTypeId: 10, activityDate: '2026-02-15T12:00:00Z', visibleAt: '2026-02-15T12:30:00Z' });
-    const nd = await (await fetch(`${sim.url}/_admin/truth/activities?typeIds=10&from=2026-02-15T11:59:00Z&to=2026-02-15T12:01:00Z`)).text();
-    expect(nd.split('\n').filter(Boolean).map((l) => JSON.parse(l).marketoGUID)).toContain(marketoGUID);
+    const { marketoGUID } = await post('/_admin/late-activity', {
+      leadId: 3,
+      activityTypeId: 10,
+      activityDate: '2026-02-15T12:00:00Z',
+      visibleAt: '2026-02-15T12:30:00Z',
+    });
+    const nd = await (
+      await fetch(`${sim.url}/_admin/truth/activities?typeIds=10&from=2026-02-15T11:59:00Z&to=2026-02-15T12:01:00Z`)
+    ).text();
+    expect(
+      nd
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).marketoGUID),
+    ).toContain(marketoGUID);
     await simClient(sim).get('/rest/v1/activities/types.json');
-    const counts = await (await fetch(`${sim.url}/_admin/counts`)).json();
+    // biome-ignore lint/suspicious/noExplicitAny: admin JSON in tests
+    const counts: any = await (await fetch(`${sim.url}/_admin/counts`)).json();
     expect(counts.byEndpoint['/rest/v1/activities/types.json'].counted).toBe(1);
     expect(counts.byEndpoint['/_admin/counts']).toBeUndefined();
   });

@@ -52,7 +52,7 @@ class PageWriter {
       this.#buf.copy(bigger, 0, 0, this.#len);
       this.#buf = bigger;
     }
-    this.#len += this.#buf.write(s, this.#len, "utf8");
+    this.#len += this.#buf.write(s, this.#len, 'utf8');
   }
 
   finish(): Buffer {
@@ -76,7 +76,11 @@ function idList(s: string | null): number[] | undefined {
  * Lead-database and asset endpoint handlers (everything under /rest), keyed by path. Each returns
  * a Reply; the server applies auth, limits, faults and counting around it.
  */
-export function createEndpoints(world: World, limits: Limits, settings: EndpointSettings): Map<string, (c: CallContext) => Reply> {
+export function createEndpoints(
+  world: World,
+  limits: Limits,
+  settings: EndpointSettings,
+): Map<string, (c: CallContext) => Reply> {
   const seed = settings.seed;
   const routes = new Map<string, (c: CallContext) => Reply>();
 
@@ -85,9 +89,11 @@ export function createEndpoints(world: World, limits: Limits, settings: Endpoint
     if (!raw) return failure(c.requestId, '701', "'nextPageToken' cannot be blank");
     const tok = decodePagingToken(seed, raw);
     const ttl = settings.pagingTokenTtlMs;
-    if (!tok || (ttl !== undefined && c.now - tok.issuedAt > ttl)) return businessFailure(c.requestId, '1003', 'Invalid nextPageToken');
+    if (!tok || (ttl !== undefined && c.now - tok.issuedAt > ttl))
+      return businessFailure(c.requestId, '1003', 'Invalid nextPageToken');
     const batchSize = intParam(c.params, 'batchSize', 300);
-    if (!(batchSize >= 1 && batchSize <= 300)) return businessFailure(c.requestId, '1003', 'Invalid batchSize, must be between 1 and 300');
+    if (!(batchSize >= 1 && batchSize <= 300))
+      return businessFailure(c.requestId, '1003', 'Invalid batchSize, must be between 1 and 300');
     const q = settings.quirks;
     const roll = quirkRollSeed(seed, (tok.i + Math.imul(tok.k, 7919) + tok.mSeq) | 0, tok.q);
     let limit = batchSize;
@@ -105,7 +111,9 @@ export function createEndpoints(world: World, limits: Limits, settings: Endpoint
       out.write(render(a));
     });
     const next: PagingToken = { ...r.pos, q: tok.q + 1, issuedAt: c.now };
-    out.write(`${n ? ']' : ''},"success":true,"nextPageToken":"${encodePagingToken(seed, next)}","moreResult":${!r.done}}`);
+    out.write(
+      `${n ? ']' : ''},"success":true,"nextPageToken":"${encodePagingToken(seed, next)}","moreResult":${!r.done}}`,
+    );
     return { body: out.finish(), counted: true };
   };
 
@@ -124,13 +132,17 @@ export function createEndpoints(world: World, limits: Limits, settings: Endpoint
     const t = parseMarketoDate(since);
     if (Number.isNaN(t)) return failure(c.requestId, '704', 'Invalid date format');
     const tok: PagingToken = { ...world.positionAt(t), q: 0, issuedAt: c.now };
-    return { body: `{"requestId":"${c.requestId}","success":true,"nextPageToken":"${encodePagingToken(seed, tok)}"}`, counted: true };
+    return {
+      body: `{"requestId":"${c.requestId}","success":true,"nextPageToken":"${encodePagingToken(seed, tok)}"}`,
+      counted: true,
+    };
   });
 
   routes.set('/rest/v1/activities.json', (c) => {
     const ids = idList(c.params.get('activityTypeIds'));
     if (!ids) return failure(c.requestId, '701', "'activityTypeIds' cannot be blank");
-    if (ids.length > 10 || ids.some((n) => !Number.isInteger(n))) return businessFailure(c.requestId, '1003', 'Invalid activityTypeIds: at most 10 integer ids');
+    if (ids.length > 10 || ids.some((n) => !Number.isInteger(n)))
+      return businessFailure(c.requestId, '1003', 'Invalid activityTypeIds: at most 10 integer ids');
     const leadSet = leadSetOf(c);
     if (leadSet === 'bad') return businessFailure(c.requestId, '1003', 'Invalid leadIds: at most 30 integer ids');
     return page(c, { typeMask: typeMask(ids), leadSet }, (a) => activityJson(a, isoZ(a.date)));
@@ -161,7 +173,8 @@ export function createEndpoints(world: World, limits: Limits, settings: Endpoint
     page(
       c,
       { typeMask: DELETES },
-      (a) => `{"id":${a.id},"marketoGUID":"${a.guid}","leadId":${a.leadId},"activityDate":"${isoPlus0000(a.date)}","activityTypeId":37${a.primJson},"attributes":[]}`,
+      (a) =>
+        `{"id":${a.id},"marketoGUID":"${a.guid}","leadId":${a.leadId},"activityDate":"${isoPlus0000(a.date)}","activityTypeId":37${a.primJson},"attributes":[]}`,
     ),
   );
 
@@ -171,11 +184,16 @@ export function createEndpoints(world: World, limits: Limits, settings: Endpoint
   routes.set('/rest/v1/leads.json', (c) => {
     const filterType = c.params.get('filterType');
     if (!filterType) return failure(c.requestId, '701', "'filterType' cannot be blank");
-    if (filterType !== 'id') return businessFailure(c.requestId, '1003', `Unsupported filterType '${filterType}' (the simulator supports id)`);
+    if (filterType !== 'id')
+      return businessFailure(c.requestId, '1003', `Unsupported filterType '${filterType}' (the simulator supports id)`);
     const values = idList(c.params.get('filterValues'));
     if (!values) return failure(c.requestId, '701', "'filterValues' cannot be blank");
     if (values.length > 300) return businessFailure(c.requestId, '1003', 'Too many values in filterValues, max 300');
-    const names = c.params.get('fields')?.split(',').map((f) => f.trim()).filter(Boolean) ?? [...DEFAULT_LEAD_FIELDS];
+    const names = c.params
+      .get('fields')
+      ?.split(',')
+      .map((f) => f.trim())
+      .filter(Boolean) ?? [...DEFAULT_LEAD_FIELDS];
     const idx: number[] = [];
     for (const n of names) {
       const i = leadFieldIndex(n);
@@ -183,7 +201,8 @@ export function createEndpoints(world: World, limits: Limits, settings: Endpoint
       idx.push(i);
     }
     const batchSize = intParam(c.params, 'batchSize', 300);
-    if (!(batchSize >= 1 && batchSize <= 300)) return businessFailure(c.requestId, '1003', 'Invalid batchSize, must be between 1 and 300');
+    if (!(batchSize >= 1 && batchSize <= 300))
+      return businessFailure(c.requestId, '1003', 'Invalid batchSize, must be between 1 and 300');
     let offset = 0;
     const tokRaw = c.params.get('nextPageToken');
     if (tokRaw) {
@@ -199,7 +218,9 @@ export function createEndpoints(world: World, limits: Limits, settings: Endpoint
     }
     const slice = found.slice(offset, offset + batchSize);
     const more = offset + batchSize < found.length;
-    const extra = more ? `,"nextPageToken":"${encodePagingToken(seed, { i: offset + batchSize, k: -1, mDate: 0, mSeq: 0, q: 0, issuedAt: c.now })}"` : '';
+    const extra = more
+      ? `,"nextPageToken":"${encodePagingToken(seed, { i: offset + batchSize, k: -1, mDate: 0, mSeq: 0, q: 0, issuedAt: c.now })}"`
+      : '';
     return leadDbSuccess(c.requestId, JSON.stringify(slice), extra);
   });
 
@@ -210,7 +231,8 @@ export function createEndpoints(world: World, limits: Limits, settings: Endpoint
     extraFilter?: (a: T) => boolean,
   ): Reply => {
     const maxReturn = intParam(c.params, 'maxReturn', 20);
-    if (!(maxReturn >= 1 && maxReturn <= 200)) return assetFailure(c.requestId, '701', "'maxReturn' must be between 1 and 200");
+    if (!(maxReturn >= 1 && maxReturn <= 200))
+      return assetFailure(c.requestId, '701', "'maxReturn' must be between 1 and 200");
     const offset = intParam(c.params, 'offset', 0);
     if (!(offset >= 0)) return assetFailure(c.requestId, '701', "'offset' must be 0 or more");
     const e = c.params.get('earliestUpdatedAt');
@@ -218,7 +240,8 @@ export function createEndpoints(world: World, limits: Limits, settings: Endpoint
     const earliest = e ? parseMarketoDate(e) : Number.NEGATIVE_INFINITY;
     const latest = l ? parseMarketoDate(l) : Number.POSITIVE_INFINITY;
     if (Number.isNaN(earliest) || Number.isNaN(latest)) return assetFailure(c.requestId, '701', 'Invalid date format');
-    if (e && l && earliest >= latest) return assetFailure(c.requestId, '701', 'earliestUpdatedAt must be before latestUpdatedAt');
+    if (e && l && earliest >= latest)
+      return assetFailure(c.requestId, '701', 'earliestUpdatedAt must be before latestUpdatedAt');
     const ids = c.params.get('filterType') === 'id' ? new Set(idList(c.params.get('filterValues')) ?? []) : null;
     const matching = all.filter((a) => {
       if (a.createdAt > c.now) return false;
@@ -234,12 +257,18 @@ export function createEndpoints(world: World, limits: Limits, settings: Endpoint
   routes.set('/rest/asset/v1/programs.json', (c) => assetList(c, world.programs, programRecord));
   routes.set('/rest/asset/v1/smartCampaigns.json', (c) => {
     const active = c.params.get('isActive');
-    return assetList(c, world.campaigns, smartCampaignRecord, active === null ? undefined : (a) => a.active === (active === 'true'));
+    return assetList(
+      c,
+      world.campaigns,
+      smartCampaignRecord,
+      active === null ? undefined : (a) => a.active === (active === 'true'),
+    );
   });
 
   routes.set('/rest/v1/campaigns.json', (c) => {
     const batchSize = intParam(c.params, 'batchSize', 300);
-    if (!(batchSize >= 1 && batchSize <= 300)) return businessFailure(c.requestId, '1003', 'Invalid batchSize, must be between 1 and 300');
+    if (!(batchSize >= 1 && batchSize <= 300))
+      return businessFailure(c.requestId, '1003', 'Invalid batchSize, must be between 1 and 300');
     let offset = 0;
     const tokRaw = c.params.get('nextPageToken');
     if (tokRaw) {
@@ -251,14 +280,18 @@ export function createEndpoints(world: World, limits: Limits, settings: Endpoint
     const visible = world.campaigns.filter((x) => x.createdAt <= c.now && (!ids || ids.includes(x.id)));
     const slice = visible.slice(offset, offset + batchSize).map((x) => legacyCampaignRecord(x, c.now));
     const more = offset + batchSize < visible.length;
-    const extra = more ? `,"nextPageToken":"${encodePagingToken(seed, { i: offset + batchSize, k: -2, mDate: 0, mSeq: 0, q: 0, issuedAt: c.now })}"` : '';
+    const extra = more
+      ? `,"nextPageToken":"${encodePagingToken(seed, { i: offset + batchSize, k: -2, mDate: 0, mSeq: 0, q: 0, issuedAt: c.now })}"`
+      : '';
     return leadDbSuccess(c.requestId, JSON.stringify(slice), extra);
   });
 
   routes.set('/rest/v1/stats/usage.json', (c) => {
     // Marketo's own count includes this call.
     const total = limits.usedToday(c.now) + 1;
-    const result = [{ date: limits.centralDate(c.now), total, users: [{ userId: `${settings.clientId}@sim.example`, count: total }] }];
+    const result = [
+      { date: limits.centralDate(c.now), total, users: [{ userId: `${settings.clientId}@sim.example`, count: total }] },
+    ];
     return leadDbSuccess(c.requestId, JSON.stringify(result));
   });
 

@@ -45,7 +45,10 @@ export function assetSuccess(requestId: string, result: unknown[] | undefined): 
       counted: true,
     };
   }
-  return { body: `{"success":true,"errors":[],"requestId":"${requestId}","warnings":[],"result":${JSON.stringify(result)}}`, counted: true };
+  return {
+    body: `{"success":true,"errors":[],"requestId":"${requestId}","warnings":[],"result":${JSON.stringify(result)}}`,
+    counted: true,
+  };
 }
 
 /** Asset-API error (7xx and friends): success false with errors[]. */
@@ -58,6 +61,13 @@ export function assetFailure(requestId: string, code: string, message: string): 
 
 /** The HTML page a gateway serves with a 5xx. */
 export function gatewayPage(status: number): string {
-  const reason = status === 502 ? 'Bad Gateway' : status === 503 ? 'Service Unavailable' : status === 504 ? 'Gateway Time-out' : 'Server Error';
+  const reason =
+    status === 502
+      ? 'Bad Gateway'
+      : status === 503
+        ? 'Service Unavailable'
+        : status === 504
+          ? 'Gateway Time-out'
+          : 'Server Error';
   return `<html>\r\n<head><title>${status} ${reason}</title></head>\r\n<body>\r\n<center><h1>${status} ${reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
 }

@@ -3,6 +3,7 @@ import type { Simulator } from './index.ts';
 /** Test helper: a tiny Marketo client over fetch for the simulator. */
 export interface SimClient {
   token(): Promise<string>;
+  // biome-ignore lint/suspicious/noExplicitAny: parsed Marketo JSON in tests
   get(pathAndQuery: string, headers?: Record<string, string>): Promise<{ status: number; text: string; json: any }>;
   raw(pathAndQuery: string, init?: RequestInit): Promise<Response>;
 }
@@ -12,7 +13,9 @@ export function simClient(sim: Simulator): SimClient {
   let token: string | undefined;
   const c: SimClient = {
     async token() {
-      const r = await fetch(`${sim.url}/identity/oauth/token?grant_type=client_credentials&client_id=${sim.clientId}&client_secret=${sim.clientSecret}`);
+      const r = await fetch(
+        `${sim.url}/identity/oauth/token?grant_type=client_credentials&client_id=${sim.clientId}&client_secret=${sim.clientSecret}`,
+      );
       token = ((await r.json()) as { access_token: string }).access_token;
       return token;
     },
@@ -20,6 +23,7 @@ export function simClient(sim: Simulator): SimClient {
       if (!token) await c.token();
       const r = await fetch(sim.url + p, { headers: { authorization: `Bearer ${token}`, ...headers } });
       const text = await r.text();
+      // biome-ignore lint/suspicious/noExplicitAny: parsed Marketo JSON in tests
       let json: any;
       try {
         json = JSON.parse(text);

@@ -13,11 +13,11 @@ import { createSimServer } from './server.ts';
 import { SimClock, type TimeSource } from './sim-clock.ts';
 import { activityJson, typeMask, World } from './world.ts';
 
-export type { FaultSpec } from './faults.ts';
-export type { CountsSnapshot, EndpointCounts, LimitSettings } from './limits.ts';
-export type { Quirks } from './endpoints.ts';
 export { ACTIVITY_TYPES, TRACKED_TYPE_IDS } from './activity-types.ts';
+export type { Quirks } from './endpoints.ts';
+export type { FaultSpec } from './faults.ts';
 export { LEAD_FIELDS } from './lead-fields.ts';
+export type { CountsSnapshot, EndpointCounts, LimitSettings } from './limits.ts';
 
 /** Options of startSimulator; every one has a default. Dates are ISO-8601 strings. */
 export interface SimulatorOptions {
@@ -50,7 +50,12 @@ export interface SimulatorOptions {
 /** Ground truth as of the simulator clock. Activity records have exactly the activities.json shape. */
 export interface Truth {
   /** Visible activities dated in [from, to] (ISO or ms), in timeline (activityDate) order. Default: all types, all time. */
-  activities(opts?: { typeIds?: number[]; from?: string | number; to?: string | number; leadIds?: number[] }): Generator<ActivityRecord>;
+  activities(opts?: {
+    typeIds?: number[];
+    from?: string | number;
+    to?: string | number;
+    leadIds?: number[];
+  }): Generator<ActivityRecord>;
   /** Existing (created, not deleted) leads with every REST field, null fields omitted. */
   leads(opts?: { fields?: string[] }): Generator<Record<string, unknown>>;
   /** Ids of leads deleted so far. */
@@ -101,7 +106,12 @@ export interface Simulator {
   resetUsage(): void;
   truth: Truth;
   /** Adds an activity dated activityDate that becomes visible at visibleAt; returns its marketoGUID. */
-  injectLateActivity(a: { leadId: number; activityTypeId: number; activityDate: string | number; visibleAt: string | number }): string;
+  injectLateActivity(a: {
+    leadId: number;
+    activityTypeId: number;
+    activityDate: string | number;
+    visibleAt: string | number;
+  }): string;
   close(): Promise<void>;
 }
 
@@ -134,7 +144,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     timeZone: 'America/Chicago',
     ...options.limits,
   });
-  const credentials = { clientId: options.clientId ?? 'sim-client', clientSecret: options.clientSecret ?? 'sim-secret' };
+  const credentials = {
+    clientId: options.clientId ?? 'sim-client',
+    clientSecret: options.clientSecret ?? 'sim-secret',
+  };
   const settings: EndpointSettings = {
     seed,
     quirks: { shortPageRate: 0.02, emptyPageRate: 0.02, ...options.quirks },
@@ -142,7 +155,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     scanCap: 100_000,
     clientId: credentials.clientId,
   };
-  const tokens = new TokenStore(clock, seed, instance.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 4) || 'sim');
+  const tokens = new TokenStore(
+    clock,
+    seed,
+    instance
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, 4) || 'sim',
+  );
   const faults = new Faults(seed);
   const bulk = new BulkExtract(world, limits, seed);
   if (options.bulkProcessingMs !== undefined) bulk.processingMs = options.bulkProcessingMs;
@@ -158,7 +178,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       }
     },
     *leads(opts = {}) {
-      const idx = (opts.fields ?? LEAD_FIELDS.map((f) => f.name)).map((n) => LEAD_FIELDS.findIndex((f) => f.name === n));
+      const idx = (opts.fields ?? LEAD_FIELDS.map((f) => f.name)).map((n) =>
+        LEAD_FIELDS.findIndex((f) => f.name === n),
+      );
       const now = clock.now();
       for (let id = 1; id <= world.leads.count; id++) {
         const r = world.leads.record(id, now, idx);
@@ -167,7 +189,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     deletedLeadIds: () => world.deletedLeadIds(clock.now()),
     programs: () => world.programs.filter((p) => p.createdAt <= clock.now()).map((p) => programRecord(p, clock.now())),
-    campaigns: () => world.campaigns.filter((c) => c.createdAt <= clock.now()).map((c) => smartCampaignRecord(c, clock.now())),
+    campaigns: () =>
+      world.campaigns.filter((c) => c.createdAt <= clock.now()).map((c) => smartCampaignRecord(c, clock.now())),
   };
 
   const sim: Simulator = {
@@ -184,7 +207,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     setLimits: (l) => {
       limits.settings = { ...limits.settings, ...l };
     },
-    settings: () => ({ limits: { ...limits.settings }, quirks: { ...settings.quirks }, pagingTokenTtlMs: settings.pagingTokenTtlMs }),
+    settings: () => ({
+      limits: { ...limits.settings },
+      quirks: { ...settings.quirks },
+      pagingTokenTtlMs: settings.pagingTokenTtlMs,
+    }),
     setQuirks: (q) => {
       settings.quirks = { ...settings.quirks, ...q };
     },

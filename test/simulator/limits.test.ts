@@ -21,15 +21,25 @@ const small: SimulatorOptions = {
 describe('identity and tokens', () => {
   it('401 on bad credentials, same token with remaining lifetime before expiry', async () => {
     sim = await startSimulator(small);
-    const bad = await fetch(`${sim.url}/identity/oauth/token?grant_type=client_credentials&client_id=x&client_secret=y`);
+    const bad = await fetch(
+      `${sim.url}/identity/oauth/token?grant_type=client_credentials&client_id=x&client_secret=y`,
+    );
     expect(bad.status).toBe(401);
     expect(await bad.json()).toEqual({ error: 'unauthorized', error_description: 'Bad client credentials' });
     const c = simClient(sim);
-    const first = await (await c.raw(`/identity/oauth/token?grant_type=client_credentials&client_id=sim-client&client_secret=sim-secret`)).json();
+    // biome-ignore lint/suspicious/noExplicitAny: identity JSON in tests
+    const first: any = await (
+      await c.raw(`/identity/oauth/token?grant_type=client_credentials&client_id=sim-client&client_secret=sim-secret`)
+    ).json();
     expect(first).toMatchObject({ token_type: 'bearer', expires_in: 3599 });
     expect(first.access_token).toMatch(/^[0-9a-f-]{36}:\w+$/);
     sim.clock.advance(3000_000);
-    const again = await (await c.raw(`/identity/oauth/token?grant_type=client_credentials&client_id=sim-client&client_secret=sim-secret`, { method: 'POST' })).json();
+    // biome-ignore lint/suspicious/noExplicitAny: identity JSON in tests
+    const again: any = await (
+      await c.raw(`/identity/oauth/token?grant_type=client_credentials&client_id=sim-client&client_secret=sim-secret`, {
+        method: 'POST',
+      })
+    ).json();
     expect(again.access_token).toBe(first.access_token);
     expect(again.expires_in).toBe(599);
     expect(sim.counts().total.counted).toBe(0);
@@ -41,10 +51,14 @@ describe('identity and tokens', () => {
     await c.token();
     expect((await c.get('/rest/v1/activities/types.json')).json.success).toBe(true);
     sim.clock.advance(3600_000);
-    expect((await c.get('/rest/v1/activities/types.json')).json.errors).toEqual([{ code: '602', message: 'Access token expired' }]);
+    expect((await c.get('/rest/v1/activities/types.json')).json.errors).toEqual([
+      { code: '602', message: 'Access token expired' },
+    ]);
     expect((await c.get('/rest/v1/activities/types.json')).json.errors[0].code).toBe('601');
     const tok = await c.token();
-    const noBearer = await (await fetch(`${sim.url}/rest/v1/activities/types.json?access_token=${tok}`)).json();
+    const noBearer = (await (await fetch(`${sim.url}/rest/v1/activities/types.json?access_token=${tok}`)).json()) as {
+      errors: { code: string }[];
+    };
     expect(noBearer.errors[0]).toEqual({ code: '601', message: 'Access token invalid' });
     sim.revokeToken();
     expect((await c.get('/rest/v1/activities/types.json')).json.errors[0].code).toBe('601');
@@ -90,7 +104,13 @@ describe('limits', () => {
       const eveningBefore = new Date(Date.parse(`${day}T00:00:00Z`) - 86400_000);
       const d = eveningBefore.toISOString().slice(0, 10);
       const offset = day === '2026-11-01' ? '-05:00' : day === '2026-03-08' ? '-06:00' : '-06:00';
-      sim = await startSimulator({ ...small, start: '2025-12-01T00:00:00Z', end: '2026-12-01T00:00:00Z', now: `${d}T23:00:00${offset}`, limits: { dailyQuota: 5, ratePer20s: false } });
+      sim = await startSimulator({
+        ...small,
+        start: '2025-12-01T00:00:00Z',
+        end: '2026-12-01T00:00:00Z',
+        now: `${d}T23:00:00${offset}`,
+        limits: { dailyQuota: 5, ratePer20s: false },
+      });
       const c = simClient(sim);
       for (let i = 0; i < 5; i++) expect((await c.get('/rest/v1/activities/types.json')).json.success).toBe(true);
       const over = await c.get('/rest/v1/activities/types.json');
@@ -128,7 +148,7 @@ describe('limits', () => {
       headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/x-www-form-urlencoded' },
       body: `_method=GET&filterType=id&filterValues=1,2,3,${ids}&fields=${fields}`,
     });
-    const body = await post.json();
+    const body = (await post.json()) as { success: boolean; result: { id: number }[] };
     expect(body.success).toBe(true);
     expect(body.result.map((r: { id: number }) => r.id)).toEqual(
       [1, 2, 3].filter((id) => [...sim!.truth.leads({ fields: ['id'] })].some((l) => l['id'] === id)),
@@ -166,7 +186,8 @@ describe('faults', () => {
       const c = simClient(s);
       s.injectFault({ kind: 'error', code: '611', rate: 0.3 });
       const codes: string[] = [];
-      for (let i = 0; i < 30; i++) codes.push((await c.get('/rest/v1/leads/describe2.json')).json.errors?.[0]?.code ?? 'ok');
+      for (let i = 0; i < 30; i++)
+        codes.push((await c.get('/rest/v1/leads/describe2.json')).json.errors?.[0]?.code ?? 'ok');
       await s.close();
       return codes;
     };

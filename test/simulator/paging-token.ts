@@ -73,7 +73,14 @@ export function decodePagingToken(seed: number, token: string): PagingToken | un
   if (parts.length !== 7) return undefined;
   const body = parts.slice(0, 6).join('.');
   if (check(seed, body).toString(36) !== parts[6]) return undefined;
-  const [i, k, mDate, mSeq, q, issuedAt] = parts.slice(0, 6).map(Number) as [number, number, number, number, number, number];
+  const [i, k, mDate, mSeq, q, issuedAt] = parts.slice(0, 6).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   if (![i, k, mDate, mSeq, q, issuedAt].every(Number.isFinite)) return undefined;
   return { i, k, mDate, mSeq, q, issuedAt };
 }

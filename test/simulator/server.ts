@@ -4,7 +4,7 @@ import type { TokenStore } from './auth.ts';
 import type { BulkExtract } from './bulk.ts';
 import type { CallContext } from './endpoints.ts';
 import { failure, gatewayPage, type Reply } from './envelope.ts';
-import { faultMessage, type Faults, type FaultSpec } from './faults.ts';
+import { type FaultSpec, type Faults, faultMessage } from './faults.ts';
 import { hash3 } from './hash.ts';
 import type { Limits } from './limits.ts';
 import type { SimClock } from './sim-clock.ts';
@@ -20,7 +20,7 @@ export interface ServerDeps {
   credentials: { clientId: string; clientSecret: string };
   seed: number;
   /** Handles /_admin/… (not counted, no auth). */
-  admin: (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, body: string) => void | Promise<void>;
+  admin: (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, body: string) => unknown;
 }
 
 const MAX_URI = 8192;
@@ -82,7 +82,10 @@ export function createSimServer(deps: ServerDeps): Server {
   const send = (req: IncomingMessage, res: ServerResponse, reply: Reply, truncate = false) => {
     let body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
     if (truncate) body = body.subarray(0, Math.max(1, Math.floor(body.length / 2)));
-    const headers: Record<string, string | number> = { 'content-type': reply.contentType ?? JSON_TYPE, ...reply.headers };
+    const headers: Record<string, string | number> = {
+      'content-type': reply.contentType ?? JSON_TYPE,
+      ...reply.headers,
+    };
     const ae = req.headers['accept-encoding'];
     if (!truncate && ae?.includes('gzip') && body.length >= 1024) {
       body = gzipSync(body, { level: 1 });
@@ -102,10 +105,21 @@ export function createSimServer(deps: ServerDeps): Server {
     const f = faults.find((x) => x.kind === 'http5xx');
     if (f) return html(res, f.status ?? 502, gatewayPage(f.status ?? 502));
     if (params.get('grant_type') !== 'client_credentials') {
-      return send(req, res, { status: 400, body: '{"error":"invalid_request","error_description":"Missing grant type"}', counted: false });
+      return send(req, res, {
+        status: 400,
+        body: '{"error":"invalid_request","error_description":"Missing grant type"}',
+        counted: false,
+      });
     }
-    if (params.get('client_id') !== deps.credentials.clientId || params.get('client_secret') !== deps.credentials.clientSecret) {
-      return send(req, res, { status: 401, body: '{"error":"unauthorized","error_description":"Bad client credentials"}', counted: false });
+    if (
+      params.get('client_id') !== deps.credentials.clientId ||
+      params.get('client_secret') !== deps.credentials.clientSecret
+    ) {
+      return send(req, res, {
+        status: 401,
+        body: '{"error":"unauthorized","error_description":"Bad client credentials"}',
+        counted: false,
+      });
     }
     send(req, res, { body: JSON.stringify(deps.tokens.issue()), counted: false });
   };
@@ -116,7 +130,8 @@ export function createSimServer(deps: ServerDeps): Server {
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
     if (path.startsWith('/_admin/')) {
-      const body = req.method === 'POST' || req.method === 'PUT' || req.method === 'DELETE' ? ((await readBody(req)) ?? '') : '';
+      const body =
+        req.method === 'POST' || req.method === 'PUT' || req.method === 'DELETE' ? ((await readBody(req)) ?? '') : '';
       return deps.admin(req, res, path, new URLSearchParams(query), body);
     }
     const endpoint = endpointKey(path);
@@ -145,9 +160,14 @@ export function createSimServer(deps: ServerDeps): Server {
     const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
     const check = deps.tokens.check(token);
     if (check !== 'ok') {
-      return send(req, res, failure(requestId, check, check === '602' ? 'Access token expired' : 'Access token invalid'));
+      return send(
+        req,
+        res,
+        failure(requestId, check, check === '602' ? 'Access token expired' : 'Access token invalid'),
+      );
     }
-    if (!deps.limits.enter(endpoint)) return send(req, res, failure(requestId, '615', 'Concurrent access limit reached'));
+    if (!deps.limits.enter(endpoint))
+      return send(req, res, failure(requestId, '615', 'Concurrent access limit reached'));
     let left = false;
     const leave = () => {
       if (!left) {
@@ -164,7 +184,8 @@ export function createSimServer(deps: ServerDeps): Server {
       const http5xx = faults.find((f) => f.kind === 'http5xx');
       if (http5xx) return html(res, http5xx.status ?? 502, gatewayPage(http5xx.status ?? 502));
       const err = faults.find((f) => f.kind === 'error');
-      if (err) return send(req, res, failure(requestId, err.code ?? '611', err.message ?? faultMessage(err.code ?? '611')));
+      if (err)
+        return send(req, res, failure(requestId, err.code ?? '611', err.message ?? faultMessage(err.code ?? '611')));
       if (faults.some((f) => f.kind === 'revokeToken')) {
         deps.tokens.revoke();
         return send(req, res, failure(requestId, '601', 'Access token invalid'));
@@ -172,15 +193,27 @@ export function createSimServer(deps: ServerDeps): Server {
       const truncate = faults.some((f) => f.kind === 'truncated');
       const now = deps.clock.now();
       const refused = deps.limits.admit(endpoint, now);
-      if (refused === '606') return send(req, res, failure(requestId, '606', "Max rate limit '100' exceeded with in '20' secs"));
+      if (refused === '606')
+        return send(req, res, failure(requestId, '606', "Max rate limit '100' exceeded with in '20' secs"));
       if (refused === '607') return send(req, res, failure(requestId, '607', 'Daily quota reached'));
       let reply: Reply;
       const bulk = parseBulk(path);
       if (bulk) {
-        reply = deps.bulk.handle(requestId, bulk.kind, bulk.action, bulk.exportId, body, params, req.headers.range, now);
+        reply = deps.bulk.handle(
+          requestId,
+          bulk.kind,
+          bulk.action,
+          bulk.exportId,
+          body,
+          params,
+          req.headers.range,
+          now,
+        );
       } else {
         const route = deps.routes.get(path);
-        reply = route ? route({ requestId, params, now }) : { ...failure(requestId, '610', 'Requested resource not found'), status: 404 };
+        reply = route
+          ? route({ requestId, params, now })
+          : { ...failure(requestId, '610', 'Requested resource not found'), status: 404 };
       }
       if (reply.counted) deps.limits.count(endpoint, now);
       send(req, res, reply, truncate);

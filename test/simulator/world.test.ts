@@ -69,7 +69,9 @@ describe('world', () => {
     const next: number[] = [];
     w.scan(pos, { typeMask: mask }, opts.end, opts.end, 50, 1e6, (a) => next.push(a.date));
     expect(next.every((d) => d > horizon)).toBe(true);
-    const all = [...w.iterate({ typeMask: mask }, Date.parse('2025-01-20T00:00:00Z'), horizon, horizon)].map((a) => a.guid);
+    const all = [...w.iterate({ typeMask: mask }, Date.parse('2025-01-20T00:00:00Z'), horizon, horizon)].map(
+      (a) => a.guid,
+    );
     expect(first).toEqual(all);
   });
 

@@ -125,7 +125,13 @@ export class World {
     this.#seed = seed;
     this.#n = Math.max(0, Math.floor(options.activities));
     this.leads = new LeadPopulation(seed, options.leads, options.start, options.end, options.deletedLeadRate);
-    const assets = buildAssets(seed, Math.max(1, options.programs), Math.max(1, options.campaigns), options.start, options.end);
+    const assets = buildAssets(
+      seed,
+      Math.max(1, options.programs),
+      Math.max(1, options.campaigns),
+      options.start,
+      options.end,
+    );
     this.programs = assets.programs;
     this.campaigns = assets.campaigns;
     this.emails = assets.emails;
@@ -166,12 +172,16 @@ export class World {
       t.attributes.map((a, ai) => {
         const pool: string[] = [];
         for (let j = 0; j < POOL; j++) {
-          pool.push(`{"name":${JSON.stringify(a.name)},"value":${JSON.stringify(a.gen(hash3(seed, t.id * 64 + ai, j)))}}`);
+          pool.push(
+            `{"name":${JSON.stringify(a.name)},"value":${JSON.stringify(a.gen(hash3(seed, t.id * 64 + ai, j)))}}`,
+          );
         }
         return pool;
       }),
     );
-    this.#emptyThresholds = ACTIVITY_TYPES.map((t) => t.attributes.map((a) => Math.floor((a.emptyRate ?? 0) * 16777216)));
+    this.#emptyThresholds = ACTIVITY_TYPES.map((t) =>
+      t.attributes.map((a) => Math.floor((a.emptyRate ?? 0) * 16777216)),
+    );
     this.#primPools = ACTIVITY_TYPES.map((t) => this.#primPool(t));
     // Whole attribute lists are pre-rendered per type: one hash and one string per activity keeps
     // paging fast; COMBOS distinct lists per type and seed are plenty for a client under test.
@@ -302,7 +312,17 @@ export class World {
     return date + 60_000 + (hash3(this.#seed, i, 2) % (49 * 60)) * 1000;
   }
 
-  #build(id: number, g: string, ti: number, date: number, visibleAt: number, seed: number, i: number, salt: number, leadId = 0): RawActivity {
+  #build(
+    id: number,
+    g: string,
+    ti: number,
+    date: number,
+    visibleAt: number,
+    seed: number,
+    i: number,
+    salt: number,
+    leadId = 0,
+  ): RawActivity {
     const t = ACTIVITY_TYPES[ti]!;
     if (leadId === 0) leadId = this.#leadFor(date, hash3(seed, i, 3 + salt));
     let campaignId = 0;
@@ -330,7 +350,15 @@ export class World {
     const leadId = L.evLead[k]!;
     const date = L.evDate[k]!;
     const typeId = EVENT_TYPE_IDS[kind]!;
-    const base = { id: this.#n + k + 1, guid: guid(this.#seed, 2, k), leadId, date, visibleAt: date, typeId, campaignId: 0 };
+    const base = {
+      id: this.#n + k + 1,
+      guid: guid(this.#seed, 2, k),
+      leadId,
+      date,
+      visibleAt: date,
+      typeId,
+      campaignId: 0,
+    };
     const h = hash3(this.#seed, k, 900);
     if (kind === EV_NEW) {
       const t = ACTIVITY_TYPES[this.#typeIndexById.get(12)!]!;
@@ -338,7 +366,12 @@ export class World {
       return { ...base, primJson: '', attrJson: attrs, fieldsJson: '' };
     }
     if (kind === EV_DELETE) {
-      return { ...base, primJson: `,"primaryAttributeValueId":${leadId},"primaryAttributeValue":${JSON.stringify(L.displayName(leadId))}`, attrJson: '', fieldsJson: '' };
+      return {
+        ...base,
+        primJson: `,"primaryAttributeValueId":${leadId},"primaryAttributeValue":${JSON.stringify(L.displayName(leadId))}`,
+        attrJson: '',
+        fieldsJson: '',
+      };
     }
     const fi = L.evField[k]!;
     const f = LEAD_FIELDS[fi]!;
@@ -354,7 +387,12 @@ export class World {
       ['Source', h % 2 ? 'Web service API' : 'Smart campaign'],
     ]);
     const fieldsJson = `{"id":${f.id},"name":${JSON.stringify(f.name)},"newValue":${JSON.stringify(str(nv))},"oldValue":${JSON.stringify(str(ov))}}`;
-    return { ...base, primJson: `,"primaryAttributeValueId":${f.id},"primaryAttributeValue":${JSON.stringify(f.displayName)}`, attrJson, fieldsJson };
+    return {
+      ...base,
+      primJson: `,"primaryAttributeValueId":${f.id},"primaryAttributeValue":${JSON.stringify(f.displayName)}`,
+      attrJson,
+      fieldsJson,
+    };
   }
 
   /**
@@ -366,7 +404,17 @@ export class World {
     if (ti === undefined) throw new Error(`unknown activity type ${activityTypeId}`);
     const seq = this.#injectSeq++;
     const date = Math.floor(activityDate / 1000) * 1000;
-    const raw = this.#build(2_000_000_000 - seq, guid(this.#seed, 3, seq), ti, date, Math.max(visibleAt, date), this.#seed, seq, 5000, leadId);
+    const raw = this.#build(
+      2_000_000_000 - seq,
+      guid(this.#seed, 3, seq),
+      ti,
+      date,
+      Math.max(visibleAt, date),
+      this.#seed,
+      seq,
+      5000,
+      leadId,
+    );
     const rec: Injected = { ...raw, seq };
     let p = this.#injected.length;
     while (p > 0 && this.#injected[p - 1]!.date > date) p--;
@@ -393,7 +441,15 @@ export class World {
    * positions were looked at, or the next activity is dated after `horizon` (then done = true).
    * Activities dated ≤ horizon but not yet visible are passed over, as Marketo does with late ones.
    */
-  scan(pos: TimelinePos, filter: ScanFilter, now: number, horizon: number, limit: number, scanCap: number, emit: (a: RawActivity) => void): ScanResult {
+  scan(
+    pos: TimelinePos,
+    filter: ScanFilter,
+    now: number,
+    horizon: number,
+    limit: number,
+    scanCap: number,
+    emit: (a: RawActivity) => void,
+  ): ScanResult {
     const seed = this.#seed;
     const n = this.#n;
     const L = this.leads;

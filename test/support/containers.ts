@@ -1,4 +1,4 @@
-import { GenericContainer, Network, Wait, type StartedTestContainer } from 'testcontainers';
+import { GenericContainer, Network, type StartedTestContainer, Wait } from 'testcontainers';
 import type { ServiceEndpoints } from './services.ts';
 
 /**

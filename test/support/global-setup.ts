@@ -1,7 +1,7 @@
-import type { TestProject } from 'vitest/node';
-import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
-import { containerRuntimeAnswers, endpointsFromEnv, startLocalStack, type ServiceEndpoints } from './services.ts';
+import { Kafka, logLevel } from 'kafkajs';
+import type { TestProject } from 'vitest/node';
+import { containerRuntimeAnswers, endpointsFromEnv, type ServiceEndpoints, startLocalStack } from './services.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

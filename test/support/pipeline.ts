@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
-import { parseConfig, type Config, type ConfigInput } from '../../src/config/index.ts';
+import { type Config, type ConfigInput, parseConfig } from '../../src/config/index.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
-import { readTopic, topicNames, type TopicNames } from '../../src/producer/index.ts';
+import { readTopic, type TopicNames, topicNames } from '../../src/producer/index.ts';
 import { CE_ID } from '../../src/schemas/index.ts';
 import type { Simulator } from '../simulator/index.ts';
 
@@ -13,7 +13,9 @@ export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-
 /** The service configuration for one test: fresh topic prefix and connection against `sim`. */
 export function testConfig(
   sim: Simulator,
-  overrides: { connection?: Partial<ConfigInput['connections'][number]> } & Partial<Omit<ConfigInput, 'connections'>> = {},
+  overrides: { connection?: Partial<ConfigInput['connections'][number]> } & Partial<
+    Omit<ConfigInput, 'connections'>
+  > = {},
 ): Readonly<Config> {
   const { connection, ...rest } = overrides;
   return parseConfig({

@@ -21,7 +21,10 @@ export function endpointsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceE
 
 /** Starts (or reuses) the local stack of scripts/stack.sh and returns its endpoints. */
 export function startLocalStack(): ServiceEndpoints {
-  const out = execFileSync('bash', [`${ROOT}/scripts/stack.sh`, 'up'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync('bash', [`${ROOT}/scripts/stack.sh`, 'up'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const vars = Object.fromEntries(
     out
       .split('\n')

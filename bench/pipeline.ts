@@ -1,0 +1,212 @@
+/**
+ * End-to-end pipeline bench: the service (a child process, as in production) backfills a seeded
+ * simulator world (limits off, quirks 0, a separate process) into Kafka, committed; then the same
+ * messages are produced straight to Kafka by a bare kafkajs producer with the same settings
+ * (idempotent, transactional, one transaction per 300-record page plus a checkpoint record),
+ * which is the limit the pipeline can reach. Both rates come from the same run, so their ratio
+ * holds on a noisy machine.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import {
+  defaultTopicSpecs,
+  ensureTopics,
+  readTopic,
+  topicNames,
+  transactionalProducerConfig,
+} from '../src/producer/index.ts';
+import type { ServiceEndpoints } from '../test/support/services.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** Ten tracked types: one activity group, one call per page. */
+const SINGLE_GROUP = [6, 10, 3, 12, 2, 11, 104, 39, 45, 40];
+const PAGE = 300;
+
+export interface PipelineBenchResult {
+  activities: number;
+  seconds: number;
+  activitiesPerSec: number;
+  bareProducerPerSec: number;
+  ratio: number;
+  callsPer10k: number;
+  marketoCalls: number;
+  peakRssMb: number;
+  /** Peak RSS of the same service on a world a quarter the size: equal figures mean memory stays flat. */
+  peakRssQuarterMb: number;
+  quarterActivities: number;
+}
+
+interface Simulated {
+  url: string;
+  clientId: string;
+  clientSecret: string;
+  child: ChildProcess;
+}
+
+async function startSimulatorProcess(activities: number): Promise<Simulated> {
+  const child = spawn(
+    process.execPath,
+    [
+      `${ROOT}test/simulator/cli.ts`,
+      '--seed=42',
+      '--leads=50000',
+      `--activities=${Math.ceil(activities * 2.1)}`,
+      '--start=2025-01-01T00:00:00Z',
+      '--end=2025-12-31T23:59:59Z',
+      '--now=2026-01-01T00:00:00Z',
+      '--limits=off',
+      '--quirks=off',
+      '--frozen',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return { ...(JSON.parse(line) as { url: string; clientId: string; clientSecret: string }), child };
+}
+
+/** Peak resident set of a live process, from /proc (VmHWM), in MB. */
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : 0;
+}
+
+async function runService(
+  services: ServiceEndpoints,
+  sim: Simulated,
+  prefix: string,
+  startDate: string,
+): Promise<{ seconds: number; peakRssMb: number }> {
+  const env = {
+    PATH: process.env.PATH,
+    KAFKA_BROKERS: services.kafkaBrokers,
+    SCHEMA_REGISTRY_URL: services.schemaRegistryUrl,
+    REDIS_URL: services.redisUrl,
+    TOPIC_PREFIX: prefix,
+    TOPIC_PARTITIONS: '6',
+    LOG_LEVEL: 'warn',
+    MARKETO_CONNECTION_ID: prefix,
+    MARKETO_INSTANCE: prefix,
+    MARKETO_BASE_URL: sim.url,
+    MARKETO_CLIENT_ID: sim.clientId,
+    MARKETO_CLIENT_SECRET: sim.clientSecret,
+    MARKETO_START_DATE: startDate,
+    MARKETO_ACTIVITY_TYPES: SINGLE_GROUP.join(','),
+    MARKETO_RATE_PER_20S: '100000',
+    MARKETO_DAILY_QUOTA: '1000000',
+  };
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [`${ROOT}src/main.ts`, '--until-caught-up'], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  let peak = 0;
+  const sampler = setInterval(() => {
+    try {
+      peak = Math.max(peak, peakRssMb(child.pid!));
+    } catch {
+      // exited between two samples
+    }
+  }, 100);
+  const [code] = (await once(child, 'exit')) as [number];
+  clearInterval(sampler);
+  if (code !== 0) throw new Error(`the service exited with ${code}`);
+  return { seconds: (performance.now() - t0) / 1000, peakRssMb: peak };
+}
+
+async function marketoCalls(sim: Simulated): Promise<number> {
+  const res = await fetch(`${sim.url}/_admin/counts`);
+  return ((await res.json()) as { total: { counted: number } }).total.counted;
+}
+
+async function resetCounts(sim: Simulated): Promise<void> {
+  await fetch(`${sim.url}/_admin/counts/reset`, { method: 'POST' });
+}
+
+/** Re-produces up to `limit` committed messages of `topic` with the service's producer settings. */
+async function bareProducer(
+  kafka: Kafka,
+  topic: string,
+  limit: number,
+): Promise<{ messages: number; seconds: number }> {
+  const batch: { key: Buffer | null; value: Buffer | null; headers: Record<string, string> }[] = [];
+  await readTopic(kafka, topic, {
+    onMessage: (m) => {
+      if (batch.length < limit) {
+        const headers = Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        batch.push({ key: m.key, value: m.value, headers });
+      }
+    },
+    timeoutMs: 300_000,
+  });
+  const names = topicNames(`bare-${Date.now()}`);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, defaultTopicSpecs(names, { partitions: 6 }));
+  await admin.disconnect();
+  const producer = kafka.producer(transactionalProducerConfig(`bare-${Date.now()}`));
+  await producer.connect();
+  const t0 = performance.now();
+  for (let i = 0; i < batch.length; i += PAGE) {
+    const txn = await producer.transaction();
+    await txn.sendBatch({
+      topicMessages: [
+        { topic: names.activities, messages: batch.slice(i, i + PAGE) },
+        {
+          topic: names.checkpoints,
+          messages: [{ key: 'bare:activities', value: JSON.stringify({ seq: i / PAGE, offset: i }) }],
+        },
+      ],
+    });
+    await txn.commit();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await producer.disconnect();
+  return { messages: batch.length, seconds };
+}
+
+async function countCommitted(kafka: Kafka, topic: string): Promise<number> {
+  let n = 0;
+  await readTopic(kafka, topic, { onMessage: () => n++, timeoutMs: 300_000 });
+  return n;
+}
+
+/** Runs the pipeline bench for about `activities` single-group activities (default 1,000,000). */
+export async function benchPipeline(
+  services: ServiceEndpoints,
+  opts: { activities?: number } = {},
+): Promise<PipelineBenchResult> {
+  const target = opts.activities ?? 1_000_000;
+  const kafka = new Kafka({ brokers: services.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const sim = await startSimulatorProcess(target);
+  try {
+    const run = `bench-${Date.now().toString(36)}`;
+    // A quarter of the world (its last quarter), then the whole of it.
+    const quarter = await runService(services, sim, `${run}-q`, '2025-10-01T00:00:00Z');
+    const quarterActivities = await countCommitted(kafka, topicNames(`${run}-q`).activities);
+    await resetCounts(sim);
+    const full = await runService(services, sim, run, '2025-01-01T00:00:00Z');
+    const calls = await marketoCalls(sim);
+    const activities = await countCommitted(kafka, topicNames(run).activities);
+    const bare = await bareProducer(kafka, topicNames(run).activities, Math.min(activities, 300_000));
+    const activitiesPerSec = Math.round(activities / full.seconds);
+    const bareProducerPerSec = Math.round(bare.messages / bare.seconds);
+    return {
+      activities,
+      seconds: Math.round(full.seconds * 10) / 10,
+      activitiesPerSec,
+      bareProducerPerSec,
+      ratio: Math.round((activitiesPerSec / bareProducerPerSec) * 100) / 100,
+      callsPer10k: Math.round((calls / activities) * 10_000 * 100) / 100,
+      marketoCalls: calls,
+      peakRssMb: full.peakRssMb,
+      peakRssQuarterMb: quarter.peakRssMb,
+      quarterActivities,
+    };
+  } finally {
+    sim.child.kill('SIGTERM');
+  }
+}

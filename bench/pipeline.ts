@@ -6,10 +6,8 @@
  * which is the limit the pipeline can reach. Both rates come from the same run, so their ratio
  * holds on a noisy machine.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import {
@@ -20,6 +18,7 @@ import {
   transactionalProducerConfig,
 } from '../src/producer/index.ts';
 import type { ServiceEndpoints } from '../test/support/services.ts';
+import { rssMbOf, type SimulatorProcess, spawnSimulator } from './support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Ten tracked types: one activity group, one call per page. */
@@ -40,43 +39,9 @@ export interface PipelineBenchResult {
   quarterActivities: number;
 }
 
-interface Simulated {
-  url: string;
-  clientId: string;
-  clientSecret: string;
-  child: ChildProcess;
-}
-
-async function startSimulatorProcess(activities: number): Promise<Simulated> {
-  const child = spawn(
-    process.execPath,
-    [
-      `${ROOT}test/simulator/cli.ts`,
-      '--seed=42',
-      '--leads=50000',
-      `--activities=${Math.ceil(activities * 2.1)}`,
-      '--start=2025-01-01T00:00:00Z',
-      '--end=2025-12-31T23:59:59Z',
-      '--now=2026-01-01T00:00:00Z',
-      '--limits=off',
-      '--quirks=off',
-      '--frozen',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
-  return { ...(JSON.parse(line) as { url: string; clientId: string; clientSecret: string }), child };
-}
-
-/** Peak resident set of a live process, from /proc (VmHWM), in MB. */
-function peakRssMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : 0;
-}
-
 async function runService(
   services: ServiceEndpoints,
-  sim: Simulated,
+  sim: SimulatorProcess,
   prefix: string,
   startDate: string,
 ): Promise<{ seconds: number; peakRssMb: number }> {
@@ -106,7 +71,7 @@ async function runService(
   let peak = 0;
   const sampler = setInterval(() => {
     try {
-      peak = Math.max(peak, peakRssMb(child.pid!));
+      peak = Math.max(peak, rssMbOf(child.pid!, 'VmHWM'));
     } catch {
       // exited between two samples
     }
@@ -117,12 +82,12 @@ async function runService(
   return { seconds: (performance.now() - t0) / 1000, peakRssMb: peak };
 }
 
-async function marketoCalls(sim: Simulated): Promise<number> {
+async function marketoCalls(sim: SimulatorProcess): Promise<number> {
   const res = await fetch(`${sim.url}/_admin/counts`);
   return ((await res.json()) as { total: { counted: number } }).total.counted;
 }
 
-async function resetCounts(sim: Simulated): Promise<void> {
+async function resetCounts(sim: SimulatorProcess): Promise<void> {
   await fetch(`${sim.url}/_admin/counts/reset`, { method: 'POST' });
 }
 
@@ -181,7 +146,7 @@ export async function benchPipeline(
 ): Promise<PipelineBenchResult> {
   const target = opts.activities ?? 1_000_000;
   const kafka = new Kafka({ brokers: services.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
-  const sim = await startSimulatorProcess(target);
+  const sim = await spawnSimulator({ seed: 42, leads: 50_000, activities: Math.ceil(target * 2.1) });
   try {
     const run = `bench-${Date.now().toString(36)}`;
     // A quarter of the world (its last quarter), then the whole of it.

@@ -7,7 +7,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
-import { startSimulator, TRACKED_TYPE_IDS } from '../test/simulator/index.ts';
+import { TRACKED_TYPE_IDS } from '../test/simulator/index.ts';
+import { rssMbOf, spawnSimulator } from './support.ts';
 
 /** Result of benchSimulator. */
 export interface SimulatorBenchResult {
@@ -15,13 +16,13 @@ export interface SimulatorBenchResult {
   activities: number;
   pages: number;
   seconds: number;
-  heapMb: number;
+  /** Simulator's peak RSS while serving (MB). */
+  peakRssMb: number;
+  /** Simulator's RSS after serving (MB). */
   rssMb: number;
   tenMillionWorldRssMb: number;
   tenMillionWorldStartMs: number;
 }
-
-const mb = (n: number) => Math.round((n / 1048576) * 10) / 10;
 
 async function pageThrough(
   url: string,
@@ -72,49 +73,33 @@ export async function benchSimulator(
   opts: { activities?: number; tenMillion?: boolean } = {},
 ): Promise<SimulatorBenchResult> {
   const target = opts.activities ?? 1_000_000;
-  const off = { ratePer20s: false, maxInFlight: false, dailyQuota: false } as const;
-  const sim = await startSimulator({
-    seed: 42,
-    leads: 50_000,
-    activities: Math.ceil(target * 2.2),
-    start: '2025-01-01T00:00:00Z',
-    end: '2025-12-31T23:59:59Z',
-    clock: 'frozen',
-    limits: off,
-    quirks: { shortPageRate: 0, emptyPageRate: 0 },
-  });
+  const sim = await spawnSimulator({ seed: 42, leads: 50_000, activities: Math.ceil(target * 2.2) });
   const dispatcher = new Agent({ connections: 1 });
   let res: { count: number; pages: number; seconds: number };
+  let peakRssMb: number;
+  let rssMb: number;
   try {
     const tok = await token(sim.url, sim.clientId, sim.clientSecret);
     await pageThrough(sim.url, tok, '2025-01-01T00:00:00Z', [...TRACKED_TYPE_IDS], 30_000, dispatcher); // warm-up
     res = await pageThrough(sim.url, tok, '2025-01-01T00:00:00Z', [...TRACKED_TYPE_IDS], target, dispatcher);
+    rssMb = rssMbOf(sim.child.pid!);
+    peakRssMb = rssMbOf(sim.child.pid!, 'VmHWM');
   } finally {
-    await sim.close();
+    sim.child.kill('SIGTERM');
   }
-  const mem = process.memoryUsage();
   let tenMillionWorldRssMb = 0;
   let tenMillionWorldStartMs = 0;
   if (opts.tenMillion !== false) {
     const t0 = performance.now();
-    const big = await startSimulator({
-      seed: 7,
-      leads: 200_000,
-      activities: 10_000_000,
-      start: '2025-01-01T00:00:00Z',
-      end: '2025-12-31T23:59:59Z',
-      clock: 'frozen',
-      limits: off,
-      quirks: { shortPageRate: 0, emptyPageRate: 0 },
-    });
+    const big = await spawnSimulator({ seed: 7, leads: 200_000, activities: 10_000_000 });
     tenMillionWorldStartMs = Math.round(performance.now() - t0);
     try {
       const tok = await token(big.url, big.clientId, big.clientSecret);
       await pageThrough(big.url, tok, '2025-12-20T00:00:00Z', [...TRACKED_TYPE_IDS], 100_000, dispatcher);
+      tenMillionWorldRssMb = rssMbOf(big.child.pid!);
     } finally {
-      await big.close();
+      big.child.kill('SIGTERM');
     }
-    tenMillionWorldRssMb = mb(process.memoryUsage().rss);
   }
   await dispatcher.close();
   return {
@@ -122,8 +107,8 @@ export async function benchSimulator(
     activities: res.count,
     pages: res.pages,
     seconds: Math.round(res.seconds * 100) / 100,
-    heapMb: mb(mem.heapUsed),
-    rssMb: mb(mem.rss),
+    peakRssMb,
+    rssMb,
     tenMillionWorldRssMb,
     tenMillionWorldStartMs,
   };

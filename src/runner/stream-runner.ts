@@ -120,7 +120,7 @@ export class StreamRunner<Raw, C extends StreamCursor> {
   }
 
   async #commit(page: FetchedPage<Raw, C>, stats: PassStats): Promise<void> {
-    const { publisher, catalog, dlqTopic, connection, clock } = this.#deps;
+    const { publisher, catalog, connection, clock } = this.#deps;
     const pulledAt = clock.now();
     const messages: PublishMessage[] = [];
     const accepted: [string, number][] = [];

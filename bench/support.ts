@@ -1,0 +1,48 @@
+/** Pieces the benchmarks share: the simulator as a separate process, and process memory from /proc. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export interface SimulatorProcess {
+  url: string;
+  clientId: string;
+  clientSecret: string;
+  child: ChildProcess;
+}
+
+/**
+ * The simulator in a process of its own (limits off, quirks 0, frozen clock), as a service would
+ * meet it: the client's parsing does not eat the simulator's CPU.
+ */
+export async function spawnSimulator(args: {
+  seed: number;
+  leads: number;
+  activities: number;
+}): Promise<SimulatorProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      fileURLToPath(new URL('../test/simulator/cli.ts', import.meta.url)),
+      `--seed=${args.seed}`,
+      `--leads=${args.leads}`,
+      `--activities=${args.activities}`,
+      '--start=2025-01-01T00:00:00Z',
+      '--end=2025-12-31T23:59:59Z',
+      '--now=2026-01-01T00:00:00Z',
+      '--limits=off',
+      '--quirks=off',
+      '--frozen',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return { ...(JSON.parse(line) as { url: string; clientId: string; clientSecret: string }), child };
+}
+
+/** Resident set of a live process, from /proc, in MB. */
+export function rssMbOf(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 102.4) / 10 : 0;
+}

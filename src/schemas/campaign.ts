@@ -1,0 +1,86 @@
+/**
+ * The smart campaign record published to `<prefix>.campaigns` (compacted, key
+ * `<instance>:<campaignId>`): one campaign from `asset/v1/smartCampaigns.json`.
+ */
+import { CONNECTOR_NAME, sourceSchema } from './activity.ts';
+import { type AssetContext, assetDate, bool, int, str } from './program.ts';
+
+const timestamp = { type: 'long', logicalType: 'timestamp-millis' } as const;
+const optional = (name: string, type: string | object, doc: string) => ({ name, type: ['null', type], default: null, doc });
+
+/** Avro schema of a smart campaign (registered under `<campaigns topic>-value`). */
+export const campaignSchema = {
+  type: 'record',
+  name: 'SmartCampaign',
+  namespace: 'io.marketostream',
+  doc: 'A Marketo smart campaign (GET /rest/asset/v1/smartCampaigns.json).',
+  fields: [
+    { name: 'id', type: 'long', doc: 'Smart campaign id (also in the record key).' },
+    { name: 'name', type: 'string', doc: 'Campaign name.' },
+    optional('description', 'string', 'Description; null when absent.'),
+    { name: 'createdAt', type: timestamp, doc: 'Creation time (UTC; Marketo writes `…Z+0000`).' },
+    { name: 'updatedAt', type: timestamp, doc: 'Last update (UTC); the incremental cursor field.' },
+    optional('status', 'string', 'Active, Inactive, Never Run, …'),
+    optional('type', 'string', 'batch, trigger or default.'),
+    optional('isSystem', 'boolean', 'Created by Marketo itself.'),
+    optional('isActive', 'boolean', 'Trigger campaign is active / batch is scheduled.'),
+    optional('isRequestable', 'boolean', 'Can be requested via the API (Campaign is Requested trigger).'),
+    optional('isCommunicationLimitEnabled', 'boolean', 'Communication limits apply.'),
+    optional('recurrence', 'string', 'Recurrence settings as their JSON text; null when absent.'),
+    optional('qualificationRuleType', 'string', 'once, any, interval.'),
+    optional('workspace', 'string', 'Workspace name.'),
+    optional('smartListId', 'long', 'Id of its smart list.'),
+    optional('flowId', 'long', 'Id of its flow.'),
+    optional('parentProgramId', 'long', 'Program the campaign belongs to; null when in a folder.'),
+    {
+      name: 'folder',
+      type: [
+        'null',
+        {
+          type: 'record',
+          name: 'CampaignFolder',
+          fields: [
+            { name: 'type', type: ['null', 'string'], default: null, doc: 'Folder or Program.' },
+            { name: 'id', type: ['null', 'long'], default: null, doc: 'Id of the folder or program.' },
+          ],
+        },
+      ],
+      default: null,
+      doc: 'Parent folder or program; null when absent.',
+    },
+    optional('computedUrl', 'string', 'Link to the campaign in the Marketo UI.'),
+    { name: 'source', type: sourceSchema, doc: 'Where and when the record was pulled.' },
+  ],
+} as const;
+
+/**
+ * Maps a smartCampaigns.json record to {@link campaignSchema}'s value. Throws when id, name or a
+ * date is missing or malformed (the runner dead-letters the record).
+ */
+export function toCampaignRecord(raw: Record<string, unknown>, ctx: AssetContext): Record<string, unknown> {
+  const id = int(raw.id);
+  if (id === null || typeof raw.name !== 'string') throw new TypeError('smart campaign without a numeric id or a name');
+  const folder = raw.folder && typeof raw.folder === 'object' ? (raw.folder as Record<string, unknown>) : undefined;
+  return {
+    id,
+    name: raw.name,
+    description: str(raw.description),
+    createdAt: assetDate('createdAt', raw.createdAt),
+    updatedAt: assetDate('updatedAt', raw.updatedAt),
+    status: str(raw.status),
+    type: str(raw.type),
+    isSystem: bool(raw.isSystem),
+    isActive: bool(raw.isActive),
+    isRequestable: bool(raw.isRequestable),
+    isCommunicationLimitEnabled: bool(raw.isCommunicationLimitEnabled),
+    recurrence: str(raw.recurrence),
+    qualificationRuleType: str(raw.qualificationRuleType),
+    workspace: str(raw.workspace),
+    smartListId: int(raw.smartListId),
+    flowId: int(raw.flowId),
+    parentProgramId: int(raw.parentProgramId),
+    folder: folder ? { type: str(folder.type), id: int(folder.id ?? folder.value) } : null,
+    computedUrl: str(raw.computedUrl),
+    source: { connector: CONNECTOR_NAME, instance: ctx.instance, connection: ctx.connection, pulledAt: ctx.pulledAt },
+  };
+}

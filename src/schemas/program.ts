@@ -1,0 +1,145 @@
+/**
+ * The program record published to `<prefix>.programs` (compacted, key `<instance>:<programId>`):
+ * one Marketo program from `asset/v1/programs.json`, dates normalised to epoch milliseconds.
+ */
+import { parseMarketoDate } from '../marketo/dates.ts';
+import { CONNECTOR_NAME, sourceSchema } from './activity.ts';
+
+const timestamp = { type: 'long', logicalType: 'timestamp-millis' } as const;
+const optionalString = (name: string, doc: string) => ({ name, type: ['null', 'string'], default: null, doc });
+
+/** Avro schema of a program (registered under `<programs topic>-value`). */
+export const programSchema = {
+  type: 'record',
+  name: 'Program',
+  namespace: 'io.marketostream',
+  doc: 'A Marketo program (GET /rest/asset/v1/programs.json).',
+  fields: [
+    { name: 'id', type: 'long', doc: 'Program id (also in the record key).' },
+    { name: 'name', type: 'string', doc: 'Program name.' },
+    optionalString('description', 'Description; null when absent.'),
+    { name: 'createdAt', type: timestamp, doc: 'Creation time (UTC; Marketo writes `…Z+0000`).' },
+    { name: 'updatedAt', type: timestamp, doc: 'Last update (UTC); the incremental cursor field.' },
+    optionalString('url', 'Link to the program in the Marketo UI.'),
+    optionalString('type', 'program, event, email, engagement, …'),
+    optionalString('channel', 'Channel, e.g. Webinar.'),
+    {
+      name: 'folder',
+      type: [
+        'null',
+        {
+          type: 'record',
+          name: 'ProgramFolder',
+          fields: [
+            { name: 'type', type: ['null', 'string'], default: null, doc: 'Folder or Program.' },
+            { name: 'value', type: ['null', 'long'], default: null, doc: 'Id of the folder.' },
+            { name: 'folderName', type: ['null', 'string'], default: null, doc: 'Name of the folder.' },
+          ],
+        },
+      ],
+      default: null,
+      doc: 'Parent folder; null when absent.',
+    },
+    optionalString('status', 'Program status (on/off for engagement, locked/unlocked for email, else empty).'),
+    optionalString('workspace', 'Workspace name.'),
+    { name: 'headStart', type: ['null', 'boolean'], default: null, doc: 'Head-start enabled (event programs).' },
+    optionalString('sfdcId', 'Salesforce campaign id; null when not synced.'),
+    optionalString('sfdcName', 'Salesforce campaign name; null when not synced.'),
+    {
+      name: 'tags',
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'ProgramTag',
+          fields: [
+            { name: 'tagType', type: 'string' },
+            { name: 'tagValue', type: ['null', 'string'], default: null },
+          ],
+        },
+      },
+      default: [],
+      doc: 'Program tags (empty when none).',
+    },
+    {
+      name: 'costs',
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'ProgramCost',
+          fields: [
+            { name: 'startDate', type: ['null', 'string'], default: null, doc: 'Period start as Marketo writes it.' },
+            { name: 'cost', type: ['null', 'double'], default: null },
+            { name: 'note', type: ['null', 'string'], default: null },
+          ],
+        },
+      },
+      default: [],
+      doc: 'Period costs (empty when none).',
+    },
+    { name: 'source', type: sourceSchema, doc: 'Where and when the record was pulled.' },
+  ],
+} as const;
+
+/** What the caller knows about the pull. */
+export interface AssetContext {
+  instance: string;
+  connection: string;
+  pulledAt: number;
+}
+
+/** A string, or null for absent/non-string values (objects are carried as JSON text). */
+export const str = (v: unknown): string | null =>
+  v === null || v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : String(v);
+/** A safe integer, or null. */
+export const int = (v: unknown): number | null => {
+  const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isSafeInteger(n) ? n : null;
+};
+/** A boolean, or null. */
+export const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : null);
+/** A finite number, or null. */
+export const num = (v: unknown): number | null => {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  return typeof n === 'number' && Number.isFinite(n) ? n : null;
+};
+
+/**
+ * Normalises an asset timestamp (`2015-05-21T22:45:13Z+0000`, `…Z`, `…+0000`) to epoch ms.
+ * Throws a RangeError naming the field when it is missing or not a date.
+ */
+export function assetDate(field: string, v: unknown): number {
+  if (typeof v !== 'string') throw new RangeError(`${field}: not a Marketo timestamp: ${JSON.stringify(v)}`);
+  return parseMarketoDate(v);
+}
+
+/**
+ * Maps a programs.json record to {@link programSchema}'s value. Throws when id, name or a date is
+ * missing or malformed (the runner dead-letters the record).
+ */
+export function toProgramRecord(raw: Record<string, unknown>, ctx: AssetContext): Record<string, unknown> {
+  const id = int(raw.id);
+  if (id === null || typeof raw.name !== 'string') throw new TypeError('program without a numeric id or a name');
+  const folder = raw.folder && typeof raw.folder === 'object' ? (raw.folder as Record<string, unknown>) : undefined;
+  const list = (v: unknown) => (Array.isArray(v) ? (v as Record<string, unknown>[]) : []);
+  return {
+    id,
+    name: raw.name,
+    description: str(raw.description),
+    createdAt: assetDate('createdAt', raw.createdAt),
+    updatedAt: assetDate('updatedAt', raw.updatedAt),
+    url: str(raw.url),
+    type: str(raw.type),
+    channel: str(raw.channel),
+    folder: folder ? { type: str(folder.type), value: int(folder.value ?? folder.id), folderName: str(folder.folderName) } : null,
+    status: str(raw.status),
+    workspace: str(raw.workspace),
+    headStart: bool(raw.headStart),
+    sfdcId: str(raw.sfdcId),
+    sfdcName: str(raw.sfdcName),
+    tags: list(raw.tags).map((t) => ({ tagType: String(t.tagType ?? ''), tagValue: str(t.tagValue) })),
+    costs: list(raw.costs).map((c) => ({ startDate: str(c.startDate), cost: num(c.cost), note: str(c.note) })),
+    source: { connector: CONNECTOR_NAME, instance: ctx.instance, connection: ctx.connection, pulledAt: ctx.pulledAt },
+  };
+}

@@ -1,0 +1,102 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { HOCKEYSTACK_ACTIVITY_TYPES, loadConfig } from '../../src/config/index.ts';
+import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
+
+const env = {
+  KAFKA_BROKERS: '127.0.0.1:9092',
+  SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081/apis/ccompat/v7',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  MARKETO_CONNECTION_ID: 'acme',
+  MARKETO_INSTANCE: '123-ABC-456',
+  MARKETO_BASE_URL: 'https://123-abc-456.mktorest.com/',
+  MARKETO_CLIENT_ID: 'client',
+  MARKETO_CLIENT_SECRET: 'very-secret-value',
+  MARKETO_START_DATE: '2025-01-01T00:00:00Z',
+};
+
+function failure(e: NodeJS.ProcessEnv): MarketoStreamError {
+  try {
+    loadConfig(e, undefined);
+  } catch (err) {
+    if (err instanceof MarketoStreamError) return err;
+    throw err;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('loadConfig', () => {
+  it('builds a frozen configuration with the documented defaults', () => {
+    const config = loadConfig(env, undefined);
+    const c = config.connections[0]!;
+    expect(c.baseUrl).toBe('https://123-abc-456.mktorest.com');
+    expect(c.activityTypes).toEqual(HOCKEYSTACK_ACTIVITY_TYPES);
+    expect(c.dailyQuota).toBe(50_000);
+    expect(c.ratePer20s).toBe(50);
+    expect(config.lookbackMinutes).toBe(60);
+    expect(config.quotaTimeZone).toBe('America/Chicago');
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(c.activityTypes)).toBe(true);
+  });
+
+  it('reads lists and numbers from the environment', () => {
+    const config = loadConfig(
+      { ...env, MARKETO_ACTIVITY_TYPES: '6, Fill Out Form', MARKETO_DAILY_QUOTA: '10000', TOPIC_PARTITIONS: '12' },
+      undefined,
+    );
+    expect(config.connections[0]!.activityTypes).toEqual([6, 'Fill Out Form']);
+    expect(config.connections[0]!.dailyQuota).toBe(10_000);
+    expect(config.kafka.partitions).toBe(12);
+  });
+
+  it('names every bad field, with its environment variable, and never echoes the secret', () => {
+    const err = failure({
+      ...env,
+      KAFKA_BROKERS: 'nohostport',
+      MARKETO_BASE_URL: 'not a url',
+      MARKETO_START_DATE: 'yesterday',
+      MARKETO_CLIENT_ID: '',
+    });
+    expect(err.code).toBe(ErrorCodes.CONFIG_INVALID);
+    expect(err.message).toContain('kafka.brokers.0 (KAFKA_BROKERS): must be host:port');
+    expect(err.message).toContain('connections.0.baseUrl (MARKETO_BASE_URL)');
+    expect(err.message).toContain('connections.0.startDate (MARKETO_START_DATE): must be an ISO-8601 date');
+    expect(err.message).toContain('connections.0.clientId (MARKETO_CLIENT_ID): is required');
+    expect(err.message).not.toContain('very-secret-value');
+    expect(err.field).toBe('kafka.brokers.0');
+  });
+
+  it('rejects a reserve that leaves no budget', () => {
+    const err = failure({ ...env, MARKETO_DAILY_QUOTA: '1000', MARKETO_QUOTA_RESERVE: '1000' });
+    expect(err.message).toContain('connections.0.quotaReserve (MARKETO_QUOTA_RESERVE): must be less than dailyQuota');
+  });
+
+  it('takes several connections from a file, the environment overriding the first', () => {
+    const file = join(tmpdir(), `marketo-stream-config-${process.pid}.json`);
+    const second = {
+      ...JSON.parse(
+        JSON.stringify({
+          id: 'globex',
+          instance: '999-XYZ-000',
+          baseUrl: 'https://999-xyz-000.mktorest.com',
+          clientId: 'g',
+          clientSecret: 's',
+          startDate: '2024-06-01T00:00:00Z',
+        }),
+      ),
+    };
+    writeFileSync(file, JSON.stringify({ connections: [{ ...second, id: 'first' }, second], lookbackMinutes: 90 }));
+    const config = loadConfig({ ...env, MARKETO_CONNECTION_ID: 'acme' }, file);
+    expect(config.connections.map((c) => c.id)).toEqual(['acme', 'globex']);
+    expect(config.lookbackMinutes).toBe(90);
+  });
+
+  it('names the file when it is not JSON', () => {
+    const file = join(tmpdir(), `marketo-stream-bad-${process.pid}.json`);
+    writeFileSync(file, '{ not json');
+    const err = failure({ ...env, CONFIG_FILE: file });
+    expect(err.field).toBe('CONFIG_FILE');
+  });
+});

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import {
+  activityGroupName,
+  parseActivityGroupName,
+  planActivityGroups,
+  resolveActivityTypes,
+} from '../../src/streams/activity-groups.ts';
+
+const available = Array.from({ length: 30 }, (_, i) => ({ id: i + 1, name: `Type ${i + 1}` }));
+
+describe('activity groups', () => {
+  it('resolves names (any case) and ids, and names the unknown ones', () => {
+    expect(resolveActivityTypes(['type 3', 1, 'Type 2', 3], available)).toEqual([1, 2, 3]);
+    expect(() => resolveActivityTypes(['Type 1', 'Visit Web Page', 99], available)).toThrow(/Visit Web Page, 99/);
+  });
+
+  it('groups at most ten types per call', () => {
+    const groups = planActivityGroups(
+      available.slice(0, 23).map((t) => t.id),
+      [],
+    );
+    expect(groups.map((g) => g.request.length)).toEqual([10, 10, 3]);
+    expect(groups.flatMap((g) => g.request)).toEqual(available.slice(0, 23).map((t) => t.id));
+  });
+
+  it('keeps existing groups and gives a type added later a group of its own', () => {
+    const existing = [[1, 2, 3]];
+    const groups = planActivityGroups([1, 2, 3, 7], existing);
+    expect(groups).toEqual([
+      { ids: [1, 2, 3], request: [1, 2, 3] },
+      { ids: [7], request: [7] },
+    ]);
+  });
+
+  it('drops an untracked type from its group but keeps the group identity (its cursor)', () => {
+    expect(planActivityGroups([1, 3], [[1, 2, 3]])).toEqual([{ ids: [1, 2, 3], request: [1, 3] }]);
+    expect(planActivityGroups([5], [[1, 2, 3]])).toEqual([{ ids: [5], request: [5] }]);
+  });
+
+  it('round-trips group names', () => {
+    expect(parseActivityGroupName(activityGroupName([6, 10, 12]))).toEqual([6, 10, 12]);
+    expect(parseActivityGroupName('leads.changes')).toBeUndefined();
+  });
+});

@@ -1,0 +1,1 @@
+export { ConnectionLease, type LeaseOptions, leaseKey } from './lease.ts';

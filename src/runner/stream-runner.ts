@@ -24,6 +24,15 @@ export interface StreamRunnerDeps {
   logger: Logger;
 }
 
+/** A page ready to publish: its messages (records and dead letters) and its checkpoint. */
+interface PreparedPage<Raw, C> {
+  records: readonly Raw[];
+  fetched: number;
+  published: number;
+  messages: PublishMessage[];
+  cursor: C;
+}
+
 /** Figures of one pass, for logs, tests and the benchmark. */
 export interface PassStats {
   pages: number;
@@ -50,6 +59,8 @@ export class StreamRunner<Raw, C extends StreamCursor> {
   /** Offsets at which each retained page began (oldest first), for the checkpoint's lookbackFrom. */
   #pageStarts: { newest: number; offsets: Record<string, number> }[] = [];
   #endOffsets: Record<string, number> = {};
+  /** The Redis mirror writes, in commit order. */
+  #mirroring: Promise<void> = Promise.resolve();
   #source: string;
 
   constructor(def: StreamDefinition<Raw, C>, deps: StreamRunnerDeps) {
@@ -108,23 +119,36 @@ export class StreamRunner<Raw, C extends StreamCursor> {
     const stats: PassStats = { pages: 0, fetched: 0, published: 0, duplicates: 0, deadLettered: 0 };
     const ctx = { clock: this.#deps.clock, logger: this.#log, signal };
     if (!this.def.inPass(this.#cursor)) this.#cursor = this.def.beginPass(this.#cursor, this.#deps.clock.now());
-    let next: Promise<FetchedPage<Raw, C>> | undefined = this.def.fetchPage(this.#cursor, ctx);
-    while (next) {
-      const page: FetchedPage<Raw, C> = await next;
-      // Ask for page N+1 while page N is produced: still one request at a time.
-      next = page.done || signal.aborted ? undefined : this.def.fetchPage(page.cursor, ctx);
-      next?.catch(() => {}); // surfaced when awaited; a failed publish must not leave it unhandled
-      await this.#commit(page, stats);
+    let tip = this.#cursor;
+    let fetching: Promise<FetchedPage<Raw, C>> | undefined = this.def.fetchPage(tip, ctx);
+    let publishing: Promise<void> | undefined;
+    try {
+      while (fetching) {
+        const page: FetchedPage<Raw, C> = await fetching;
+        // Ask for page N+1 while page N is produced: still one request at a time.
+        fetching = page.done || signal.aborted ? undefined : this.def.fetchPage(page.cursor, ctx);
+        fetching?.catch(() => {}); // surfaced when awaited
+        // Encode page N while page N-1's transaction is on the wire; one transaction at a time.
+        const prepared = this.#prepare(page, tip, stats);
+        tip = prepared.cursor;
+        await publishing;
+        publishing = this.#publish(prepared, stats);
+      }
+      await publishing;
+    } finally {
+      // A page already handed to Kafka finishes before the pass returns or throws (a failure of
+      // its own was thrown above).
+      await publishing?.catch(() => {});
+      await this.#mirroring;
     }
     return stats;
   }
 
-  async #commit(page: FetchedPage<Raw, C>, stats: PassStats): Promise<void> {
-    const { publisher, catalog, connection, clock } = this.#deps;
-    const pulledAt = clock.now();
+  /** Turns a fetched page into the messages and checkpoint of one transaction. */
+  #prepare(page: FetchedPage<Raw, C>, previous: C, stats: PassStats): PreparedPage<Raw, C> {
+    const pulledAt = this.#deps.clock.now();
     const messages: PublishMessage[] = [];
-    const accepted: [string, number][] = [];
-    let newest = Number.NEGATIVE_INFINITY;
+    let published = 0;
     for (const raw of page.records) {
       let id = '';
       try {
@@ -134,48 +158,59 @@ export class StreamRunner<Raw, C extends StreamCursor> {
           stats.duplicates++;
           continue;
         }
-        const value = rec.value === null ? null : catalog.encodeSync(this.#schemaId, rec.value);
+        const value = rec.value === null ? null : this.#deps.catalog.encodeSync(this.#schemaId, rec.value);
         messages.push({ topic: this.def.topic, key: rec.key, value, headers: this.#headers(rec.id, rec.time) });
-        accepted.push([rec.id, rec.time]);
-        newest = Math.max(newest, rec.time);
+        // Remembered now, so the next page (prepared before this one commits) sees it; if this
+        // page fails, the worker rebuilds the runner from Kafka and this memory is dropped.
+        if (this.def.lookbackMs > 0) this.#seen.add(rec.id, rec.time);
+        published++;
       } catch (err) {
         stats.deadLettered++;
         messages.push(this.#deadLetter(raw, id, err));
       }
     }
-    newest = Math.max(newest, this.#seen.horizon() + this.def.lookbackMs);
-    const startOffsets = { ...this.#endOffsets };
-    const retained = [...this.#pageStarts, { newest, offsets: startOffsets }].filter(
-      (p) => p.newest >= newest - this.def.lookbackMs,
-    );
+    let lookbackFrom: Record<string, number> | undefined;
+    if (this.def.lookbackMs > 0) {
+      this.#seen.evict();
+      const newest = this.#seen.horizon() + this.def.lookbackMs;
+      this.#pageStarts.push({ newest, offsets: { ...this.#endOffsets } });
+      this.#pageStarts = this.#pageStarts.filter((p) => p.newest >= newest - this.def.lookbackMs);
+      lookbackFrom = this.#pageStarts[0]?.offsets;
+    }
     const cursor: C = {
       ...page.cursor,
-      seq: this.#cursor.seq + 1,
+      seq: previous.seq + 1,
       updatedAt: new Date(pulledAt).toISOString(),
-      lookbackFrom: this.def.lookbackMs > 0 ? retained[0]?.offsets : undefined,
+      lookbackFrom,
     };
-    const result = await publisher.publish({
-      messages,
-      checkpoint: { key: StreamRunner.checkpointKey(connection, this.def.name), value: cursor },
+    return { records: page.records, fetched: page.records.length, published, messages, cursor };
+  }
+
+  async #publish(page: PreparedPage<Raw, C>, stats: PassStats): Promise<void> {
+    const { connection, cursors } = this.#deps;
+    const result = await this.#deps.publisher.publish({
+      messages: page.messages,
+      checkpoint: { key: StreamRunner.checkpointKey(connection, this.def.name), value: page.cursor },
     });
     // Committed: from here on the page is in Kafka exactly once.
-    this.#cursor = cursor;
-    this.#pageStarts = retained;
-    for (const [id, time] of accepted) this.#seen.add(id, time);
-    this.#seen.evict();
+    this.#cursor = page.cursor;
     for (const o of result.partitions) {
       // A lower bound of where the next page starts in this partition (other writers may add more).
-      if (o.topic === this.def.topic)
+      if (o.topic === this.def.topic) {
         this.#endOffsets[o.partition] = Math.max(this.#endOffsets[o.partition] ?? 0, Number(o.baseOffset));
+      }
     }
     stats.pages++;
-    stats.fetched += page.records.length;
-    stats.published += accepted.length;
+    stats.fetched += page.fetched;
+    stats.published += page.published;
     this.def.afterCommit?.(page.records);
-    await this.#deps.cursors.set(connection, this.def.name, cursor).catch((err: unknown) => {
-      // The mirror is a visible copy; Kafka's checkpoint already holds the truth.
-      this.#log.warn({ err }, 'could not mirror the cursor to Redis');
-    });
+    // The mirror is a visible copy, off the hot path; its compare-and-set on seq keeps it monotonic.
+    this.#mirroring = this.#mirroring.then(() =>
+      cursors.set(connection, this.def.name, page.cursor).then(
+        () => undefined,
+        (err: unknown) => this.#log.warn({ err }, 'could not mirror the cursor to Redis'),
+      ),
+    );
   }
 
   #headers(id: string, time: number): IHeaders {

@@ -28,6 +28,45 @@ export async function fetchEndOffsets(kafka: Kafka, topic: string): Promise<Reco
  * open at the start are not waited for. Uses a throwaway consumer group, deleted afterwards.
  */
 export async function readTopic(kafka: Kafka, topic: string, options: ReadTopicOptions): Promise<void> {
+  await readRange(kafka, topic, {
+    ...options,
+    onlyNamed: options.from !== undefined,
+    maxRecords: Number.POSITIVE_INFINITY,
+  });
+}
+
+export interface ReadTopicSliceOptions {
+  /** Partition → first offset to read; partitions not named are read from their start. */
+  from: Record<string, number>;
+  /** Stop after this many records were handed to `onMessage` (the slice may end mid-partition). */
+  maxRecords: number;
+  onMessage: (message: KafkaMessage, partition: number) => void;
+  /** Give up (reject) when the slice is not read within this time. Default 30 s. */
+  timeoutMs?: number;
+}
+
+/** Where a slice ended. */
+export interface TopicSlice {
+  /** Partition → the offset after the last record read (every partition of the topic): resume from here. */
+  next: Record<string, number>;
+  /** Every partition was read to the last stable offset it had when the call started. */
+  complete: boolean;
+}
+
+/**
+ * Reads at most `maxRecords` committed records of `topic` from `from` (read_committed, up to the
+ * last stable offsets at the start), and says where to resume: every record before `next` was
+ * handed to `onMessage`, none after. Records arrive in offset order per partition.
+ */
+export async function readTopicSlice(kafka: Kafka, topic: string, options: ReadTopicSliceOptions): Promise<TopicSlice> {
+  return readRange(kafka, topic, { ...options, onlyNamed: false });
+}
+
+async function readRange(
+  kafka: Kafka,
+  topic: string,
+  options: Omit<ReadTopicSliceOptions, 'from'> & { onlyNamed: boolean; from?: Record<string, number> },
+): Promise<TopicSlice> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const admin = kafka.admin();
   await admin.connect();
@@ -36,20 +75,24 @@ export async function readTopic(kafka: Kafka, topic: string, options: ReadTopicO
     const offsets = await admin.fetchTopicOffsets(topic);
     const starts = new Map<number, bigint>();
     const remaining = new Map<number, bigint>();
+    const next: Record<string, number> = {};
     for (const { partition, offset, low } of offsets) {
       const named = options.from?.[String(partition)];
-      if (options.from && named === undefined) continue;
+      if (options.onlyNamed && named === undefined) continue;
       const start = BigInt(Math.max(named ?? 0, Number(low)));
+      next[String(partition)] = Number(start);
       if (BigInt(offset) > start) {
         starts.set(partition, start);
         remaining.set(partition, BigInt(offset));
       }
     }
-    if (remaining.size === 0) return;
+    if (remaining.size === 0) return { next, complete: true };
 
     const groupId = `marketo-stream-reader-${randomUUID()}`;
     const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
     await consumer.connect();
+    let delivered = 0;
+    let stopped = false;
     try {
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
@@ -57,15 +100,20 @@ export async function readTopic(kafka: Kafka, topic: string, options: ReadTopicO
           () => reject(new Error(`${topic} not read to its end within ${timeoutMs} ms`)),
           timeoutMs,
         );
+        const finish = () => {
+          clearTimeout(timer);
+          resolve();
+        };
         // Batch events also fire for batches holding only transaction markers or aborted
         // records, which eachBatch never sees: they are how the end of a partition is noticed.
         consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+          if (stopped) return;
           const end = remaining.get(payload.partition);
-          if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end) remaining.delete(payload.partition);
-          if (remaining.size === 0) {
-            clearTimeout(timer);
-            resolve();
+          if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end) {
+            remaining.delete(payload.partition);
+            next[String(payload.partition)] = Number(end);
           }
+          if (remaining.size === 0) finish();
         });
         consumer
           .run({
@@ -73,12 +121,18 @@ export async function readTopic(kafka: Kafka, topic: string, options: ReadTopicO
             eachBatch: async ({ batch }) => {
               const start = starts.get(batch.partition);
               const end = remaining.get(batch.partition);
-              if (start === undefined || end === undefined) return; // a partition not asked for
+              if (stopped || start === undefined || end === undefined) return; // a partition not asked for
               for (const message of batch.messages) {
                 const offset = BigInt(message.offset);
                 if (offset < start) continue; // fetched before the seek took effect
                 if (offset >= end) break;
                 options.onMessage(message, batch.partition);
+                next[String(batch.partition)] = Number(offset + 1n);
+                if (++delivered >= options.maxRecords) {
+                  stopped = true;
+                  finish();
+                  return;
+                }
               }
             },
           })
@@ -93,6 +147,7 @@ export async function readTopic(kafka: Kafka, topic: string, options: ReadTopicO
         // Best effort: an empty group without offsets expires on its own.
       });
     }
+    return { next, complete: remaining.size === 0 };
   } finally {
     await admin.disconnect();
   }

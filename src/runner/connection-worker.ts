@@ -6,12 +6,19 @@ import type { Config, ConnectionConfig } from '../config/index.ts';
 import { CursorStore } from '../cursor/index.ts';
 import { ErrorCodes, hasCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { getActivityTypes, MarketoClient } from '../marketo/index.ts';
+import { describeLeads2, getActivityTypes, MarketoClient, type MarketoLeadField } from '../marketo/index.ts';
 import { readCheckpoints, type TopicNames, TransactionalPublisher } from '../producer/index.ts';
 import { Quota } from '../quota/index.ts';
-import type { SchemaCatalog } from '../schemas/index.ts';
+import { fetchLatestSchema, leadSchema, type SchemaCatalog, valueSubject } from '../schemas/index.ts';
 import { activitiesStream } from '../streams/activities.ts';
 import { parseActivityGroupName, planActivityGroups, resolveActivityTypes } from '../streams/activity-groups.ts';
+import { campaignsStream } from '../streams/campaigns.ts';
+import { LeadFetchLog, type LeadStreamOptions } from '../streams/leads.ts';
+import { leadsByActivityStream } from '../streams/leads-by-activity.ts';
+import { leadChangesStream } from '../streams/leads-changes.ts';
+import { deletedLeadsStream } from '../streams/leads-deleted.ts';
+import { checkLeadFields } from '../streams/leads-fields.ts';
+import { programsStream } from '../streams/programs.ts';
 import type { StreamCursor, StreamDefinition } from '../streams/stream.ts';
 import { type PassStats, StreamRunner } from './stream-runner.ts';
 
@@ -26,6 +33,8 @@ export interface ConnectionWorkerDeps {
   logger: Logger;
   /** HTTP dispatcher for Marketo calls (tests pass their own). */
   dispatcher?: Dispatcher;
+  /** HTTP for schema registry reads (the latest lead schema); defaults to global fetch. */
+  fetch?: typeof globalThis.fetch;
 }
 
 export interface RunOptions {
@@ -36,6 +45,9 @@ export interface RunOptions {
 
 /** Totals of a run, summed over streams and passes. */
 export type RunStats = PassStats;
+
+// biome-ignore lint/suspicious/noExplicitAny: streams differ in record and cursor types; the runner treats them alike.
+type AnyStreamDefinition = StreamDefinition<any, any>;
 
 /** The Kafka transactional id of a connection: one producer per connection fences its zombies. */
 export const transactionalIdOf = (connectionId: string) => `marketo-stream-${connectionId}`;
@@ -53,6 +65,10 @@ export class ConnectionWorker {
   #runners: StreamRunner<unknown, StreamCursor>[] = [];
   /** The runners must be (re)built from the committed checkpoints before the next pass. */
   #stale = true;
+  /** leads/describe2.json fields, asked once per run (a rebuild after a failure reuses them). */
+  #leadFields: MarketoLeadField[] | undefined;
+  /** Which lead was fetched when, shared by the lead streams; outlives rebuilds. */
+  #fetchLog: LeadFetchLog;
 
   constructor(deps: ConnectionWorkerDeps) {
     this.#d = deps;
@@ -79,6 +95,9 @@ export class ConnectionWorker {
       clock,
       logger: this.#log,
     });
+    this.#fetchLog = new LeadFetchLog(
+      Math.max(config.lookbackMinutes * 60_000, 2 * config.incrementIntervalSeconds * 1000),
+    );
     this.#publisher = new TransactionalPublisher({
       kafka: deps.kafka,
       transactionalId: transactionalIdOf(c.id),
@@ -90,6 +109,7 @@ export class ConnectionWorker {
   /** Runs until `signal` aborts (or, with untilCaughtUp, until every stream is current). */
   async run(options: RunOptions): Promise<RunStats> {
     const totals: RunStats = { pages: 0, fetched: 0, published: 0, duplicates: 0, deadLettered: 0 };
+    this.#leadFields = undefined; // refreshed each run
     await this.#publisher.connect();
     try {
       while (!options.signal.aborted) {
@@ -138,7 +158,7 @@ export class ConnectionWorker {
       .map((k) => parseActivityGroupName(k.slice(c.id.length + 1)))
       .filter((g): g is number[] => g !== undefined);
     const typeNames = new Map(types.map((t) => [t.id, t.name]));
-    const definitions: StreamDefinition<any, any>[] = planActivityGroups(tracked, existing).map((group) =>
+    const definitions: AnyStreamDefinition[] = planActivityGroups(tracked, existing).map((group) =>
       activitiesStream({
         client: this.#client,
         group,
@@ -151,6 +171,7 @@ export class ConnectionWorker {
         dailySplitThreshold: config.backfill.dailySplitThreshold,
       }),
     );
+    definitions.push(...(await this.#leadAndAssetStreams()));
     this.#runners = definitions.map(
       (def) =>
         new StreamRunner(def, {
@@ -169,6 +190,53 @@ export class ConnectionWorker {
       await runner.init(checkpoints.get(StreamRunner.checkpointKey(c.id, runner.def.name)) as StreamCursor | undefined);
     }
     this.#stale = false;
+  }
+
+  /**
+   * The streams after the activities: leads (activity-driven, changed, deleted), programs, smart
+   * campaigns. The configured lead fields are checked against describe2 (an unknown one stops the
+   * connection with a message naming it and the closest names); the lead schema is generated from
+   * describe2, keeping the registered type of a field whose Marketo type changed.
+   */
+  async #leadAndAssetStreams(): Promise<AnyStreamDefinition[]> {
+    const { connection: c, config, topics, kafka, clock } = this.#d;
+    this.#leadFields ??= (await describeLeads2(this.#client))[0]?.fields ?? [];
+    checkLeadFields(c.leadFields, this.#leadFields);
+    const previous = await fetchLatestSchema(config.schemaRegistry.url, valueSubject(topics.leads), this.#d.fetch);
+    const plan = leadSchema(this.#leadFields, c.leadFields, previous);
+    for (const conflict of plan.conflicts) {
+      this.#log.warn(
+        conflict,
+        `lead field "${conflict.field}" changed type in Marketo (${conflict.registered} → ${conflict.wanted}): ${conflict.resolution}`,
+      );
+    }
+    const lookbackMs = config.lookbackMinutes * 60_000;
+    const leads: LeadStreamOptions = {
+      client: this.#client,
+      topic: topics.leads,
+      instance: c.instance,
+      connection: c.id,
+      plan,
+      fetchLog: this.#fetchLog,
+      startDate: c.startDate,
+      lookbackMs,
+      clock,
+    };
+    const assets = { client: this.#client, instance: c.instance, connection: c.id, overlapMs: lookbackMs };
+    return [
+      leadsByActivityStream({ ...leads, kafka, activitiesTopic: topics.activities }),
+      leadChangesStream(leads),
+      deletedLeadsStream({
+        client: this.#client,
+        topic: topics.leads,
+        instance: c.instance,
+        schema: plan.schema,
+        startDate: c.startDate,
+        lookbackMs,
+      }),
+      programsStream({ ...assets, topic: topics.programs }),
+      campaignsStream({ ...assets, topic: topics.campaigns }),
+    ];
   }
 
   /**

@@ -3,10 +3,15 @@
  * `<instance>:<campaignId>`): one campaign from `asset/v1/smartCampaigns.json`.
  */
 import { CONNECTOR_NAME, sourceSchema } from './activity.ts';
-import { type AssetContext, assetDate, bool, int, str } from './program.ts';
+import { type AssetContext, assetDate, optBool, optInt, optString } from './program.ts';
 
 const timestamp = { type: 'long', logicalType: 'timestamp-millis' } as const;
-const optional = (name: string, type: string | object, doc: string) => ({ name, type: ['null', type], default: null, doc });
+const optional = (name: string, type: string | object, doc: string) => ({
+  name,
+  type: ['null', type],
+  default: null,
+  doc,
+});
 
 /** Avro schema of a smart campaign (registered under `<campaigns topic>-value`). */
 export const campaignSchema = {
@@ -58,29 +63,29 @@ export const campaignSchema = {
  * date is missing or malformed (the runner dead-letters the record).
  */
 export function toCampaignRecord(raw: Record<string, unknown>, ctx: AssetContext): Record<string, unknown> {
-  const id = int(raw.id);
+  const id = optInt(raw.id);
   if (id === null || typeof raw.name !== 'string') throw new TypeError('smart campaign without a numeric id or a name');
   const folder = raw.folder && typeof raw.folder === 'object' ? (raw.folder as Record<string, unknown>) : undefined;
   return {
     id,
     name: raw.name,
-    description: str(raw.description),
+    description: optString(raw.description),
     createdAt: assetDate('createdAt', raw.createdAt),
     updatedAt: assetDate('updatedAt', raw.updatedAt),
-    status: str(raw.status),
-    type: str(raw.type),
-    isSystem: bool(raw.isSystem),
-    isActive: bool(raw.isActive),
-    isRequestable: bool(raw.isRequestable),
-    isCommunicationLimitEnabled: bool(raw.isCommunicationLimitEnabled),
-    recurrence: str(raw.recurrence),
-    qualificationRuleType: str(raw.qualificationRuleType),
-    workspace: str(raw.workspace),
-    smartListId: int(raw.smartListId),
-    flowId: int(raw.flowId),
-    parentProgramId: int(raw.parentProgramId),
-    folder: folder ? { type: str(folder.type), id: int(folder.id ?? folder.value) } : null,
-    computedUrl: str(raw.computedUrl),
+    status: optString(raw.status),
+    type: optString(raw.type),
+    isSystem: optBool(raw.isSystem),
+    isActive: optBool(raw.isActive),
+    isRequestable: optBool(raw.isRequestable),
+    isCommunicationLimitEnabled: optBool(raw.isCommunicationLimitEnabled),
+    recurrence: optString(raw.recurrence),
+    qualificationRuleType: optString(raw.qualificationRuleType),
+    workspace: optString(raw.workspace),
+    smartListId: optInt(raw.smartListId),
+    flowId: optInt(raw.flowId),
+    parentProgramId: optInt(raw.parentProgramId),
+    folder: folder ? { type: optString(folder.type), id: optInt(folder.id ?? folder.value) } : null,
+    computedUrl: optString(raw.computedUrl),
     source: { connector: CONNECTOR_NAME, instance: ctx.instance, connection: ctx.connection, pulledAt: ctx.pulledAt },
   };
 }

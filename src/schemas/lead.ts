@@ -4,6 +4,7 @@
  * connection; every configured field is nullable with default null, so adding or removing a
  * field yields a BACKWARD-compatible version.
  */
+import { ErrorCodes, MarketoStreamError } from '../errors.ts';
 import { parseMarketoDate } from '../marketo/dates.ts';
 import type { MarketoLeadField } from '../marketo/types.ts';
 import { CONNECTOR_NAME, type SourceInfo, sourceSchema } from './activity.ts';
@@ -139,7 +140,7 @@ export function leadSchema(
 ): LeadSchemaPlan {
   const byName = new Map(described.map((f) => [f.name, f]));
   const registered = new Map<string, LeadValueKind>();
-  for (const f of ((previous as { fields?: { name: string; type: unknown }[] } | undefined)?.fields ?? [])) {
+  for (const f of (previous as { fields?: { name: string; type: unknown }[] } | undefined)?.fields ?? []) {
     const kind = valueKindOf(f.type);
     if (kind) registered.set(f.name, kind);
   }
@@ -159,7 +160,13 @@ export function leadSchema(
     const before = registered.get(avroName);
     if (before !== undefined && before !== wanted) {
       if (promotes(before, wanted)) {
-        conflicts.push({ field: restName, dataType: described.dataType, registered: before, wanted, resolution: `widened to ${wanted}` });
+        conflicts.push({
+          field: restName,
+          dataType: described.dataType,
+          registered: before,
+          wanted,
+          resolution: `widened to ${wanted}`,
+        });
       } else {
         kind = before;
         conflicts.push({
@@ -207,12 +214,21 @@ export interface LeadContext {
  * values are converted to the field's type. Throws a TypeError naming the field when a value
  * cannot be converted (the runner then dead-letters the lead).
  */
-export function toLeadRecord(raw: Record<string, unknown>, fields: readonly LeadFieldPlan[], ctx: LeadContext): Record<string, unknown> {
-  const id = convert('id', 'long', raw.id);
+export function toLeadRecord(
+  raw: Record<string, unknown>,
+  fields: readonly LeadFieldPlan[],
+  ctx: LeadContext,
+): Record<string, unknown> {
+  const id = convertLeadValue('id', 'long', raw.id);
   if (id === null) throw new TypeError('lead has no id');
   const out: Record<string, unknown> = { id };
-  for (const f of fields) out[f.avroName] = convert(f.restName, f.kind, raw[f.restName]);
-  const source: SourceInfo = { connector: CONNECTOR_NAME, instance: ctx.instance, connection: ctx.connection, pulledAt: ctx.pulledAt };
+  for (const f of fields) out[f.avroName] = convertLeadValue(f.restName, f.kind, raw[f.restName]);
+  const source: SourceInfo = {
+    connector: CONNECTOR_NAME,
+    instance: ctx.instance,
+    connection: ctx.connection,
+    pulledAt: ctx.pulledAt,
+  };
   out.source = source;
   return out;
 }
@@ -220,7 +236,7 @@ export function toLeadRecord(raw: Record<string, unknown>, fields: readonly Lead
 const DAY_MS = 86_400_000;
 
 /** Converts one Marketo value to `kind`; null/undefined/'' (non-string kinds) become null. */
-export function convert(field: string, kind: LeadValueKind, value: unknown): unknown {
+export function convertLeadValue(field: string, kind: LeadValueKind, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   const fail = (): never => {
     throw new TypeError(`lead field "${field}": ${JSON.stringify(value)} is not a valid ${kind}`);
@@ -263,4 +279,44 @@ function timestamp(s: string): number | undefined {
     const ms = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(s) ? s : `${s}Z`);
     return Number.isNaN(ms) ? undefined : ms;
   }
+}
+
+/**
+ * The latest schema registered under `subject` (Confluent API `GET /subjects/{subject}/versions/latest`),
+ * or undefined when the subject has none. The lead schema generator needs it to keep a changed
+ * field's registered type. Throws (retriable) when the registry cannot be reached.
+ */
+export async function fetchLatestSchema(
+  registryUrl: string,
+  subject: string,
+  fetchFn: typeof globalThis.fetch = globalThis.fetch,
+): Promise<object | undefined> {
+  const url = `${registryUrl.replace(/\/+$/, '')}/subjects/${encodeURIComponent(subject)}/versions/latest`;
+  let res: Response;
+  try {
+    res = await fetchFn(url, { headers: { accept: 'application/vnd.schemaregistry.v1+json' } });
+  } catch (err) {
+    throw new MarketoStreamError(
+      ErrorCodes.NETWORK,
+      `schema registry unreachable at ${url}: ${(err as Error).message}`,
+      {
+        retriable: true,
+        cause: err,
+      },
+    );
+  }
+  const body = await res.text();
+  if (res.status === 404) return undefined;
+  if (!res.ok) {
+    throw new MarketoStreamError(
+      ErrorCodes.SCHEMA_REJECTED,
+      `schema registry answered HTTP ${res.status} for ${url}: ${body}`,
+      {
+        retriable: res.status >= 500,
+        status: res.status,
+      },
+    );
+  }
+  const schema = (JSON.parse(body) as { schema?: string }).schema;
+  return schema ? (JSON.parse(schema) as object) : undefined;
 }

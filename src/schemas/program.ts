@@ -90,17 +90,18 @@ export interface AssetContext {
 }
 
 /** A string, or null for absent/non-string values (objects are carried as JSON text). */
-export const str = (v: unknown): string | null =>
+export const optString = (v: unknown): string | null =>
   v === null || v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : String(v);
 /** A safe integer, or null. */
-export const int = (v: unknown): number | null => {
+export const optInt = (v: unknown): number | null => {
   const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
   return typeof n === 'number' && Number.isSafeInteger(n) ? n : null;
 };
 /** A boolean, or null. */
-export const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : null);
+export const optBool = (v: unknown): boolean | null =>
+  typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : null;
 /** A finite number, or null. */
-export const num = (v: unknown): number | null => {
+export const optNumber = (v: unknown): number | null => {
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
   return typeof n === 'number' && Number.isFinite(n) ? n : null;
 };
@@ -119,27 +120,37 @@ export function assetDate(field: string, v: unknown): number {
  * missing or malformed (the runner dead-letters the record).
  */
 export function toProgramRecord(raw: Record<string, unknown>, ctx: AssetContext): Record<string, unknown> {
-  const id = int(raw.id);
+  const id = optInt(raw.id);
   if (id === null || typeof raw.name !== 'string') throw new TypeError('program without a numeric id or a name');
   const folder = raw.folder && typeof raw.folder === 'object' ? (raw.folder as Record<string, unknown>) : undefined;
   const list = (v: unknown) => (Array.isArray(v) ? (v as Record<string, unknown>[]) : []);
   return {
     id,
     name: raw.name,
-    description: str(raw.description),
+    description: optString(raw.description),
     createdAt: assetDate('createdAt', raw.createdAt),
     updatedAt: assetDate('updatedAt', raw.updatedAt),
-    url: str(raw.url),
-    type: str(raw.type),
-    channel: str(raw.channel),
-    folder: folder ? { type: str(folder.type), value: int(folder.value ?? folder.id), folderName: str(folder.folderName) } : null,
-    status: str(raw.status),
-    workspace: str(raw.workspace),
-    headStart: bool(raw.headStart),
-    sfdcId: str(raw.sfdcId),
-    sfdcName: str(raw.sfdcName),
-    tags: list(raw.tags).map((t) => ({ tagType: String(t.tagType ?? ''), tagValue: str(t.tagValue) })),
-    costs: list(raw.costs).map((c) => ({ startDate: str(c.startDate), cost: num(c.cost), note: str(c.note) })),
+    url: optString(raw.url),
+    type: optString(raw.type),
+    channel: optString(raw.channel),
+    folder: folder
+      ? {
+          type: optString(folder.type),
+          value: optInt(folder.value ?? folder.id),
+          folderName: optString(folder.folderName),
+        }
+      : null,
+    status: optString(raw.status),
+    workspace: optString(raw.workspace),
+    headStart: optBool(raw.headStart),
+    sfdcId: optString(raw.sfdcId),
+    sfdcName: optString(raw.sfdcName),
+    tags: list(raw.tags).map((t) => ({ tagType: String(t.tagType ?? ''), tagValue: optString(t.tagValue) })),
+    costs: list(raw.costs).map((c) => ({
+      startDate: optString(c.startDate),
+      cost: optNumber(c.cost),
+      note: optString(c.note),
+    })),
     source: { connector: CONNECTOR_NAME, instance: ctx.instance, connection: ctx.connection, pulledAt: ctx.pulledAt },
   };
 }

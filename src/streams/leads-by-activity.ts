@@ -1,0 +1,150 @@
+import type { Kafka } from 'kafkajs';
+import type { MarketoLead } from '../marketo/index.ts';
+import { readTopicSlice } from '../producer/index.ts';
+import { STREAM_HEADER } from '../runner/stream-runner.ts';
+import { CE_SOURCE, CE_TIME, cloudEventSource, EventTypes } from '../schemas/index.ts';
+import { fetchLeads, LEADS_PER_CALL, type LeadStreamOptions, leadRecord } from './leads.ts';
+import type { StreamContext, StreamCursor, StreamDefinition } from './stream.ts';
+
+/** Cursor of the activity-driven leads stream: how far the activities topic has been consumed. */
+export interface LeadsByActivityCursor extends StreamCursor {
+  /** Activities-topic partition → next offset to read (partitions not named: from their start). */
+  offsets: Record<string, number>;
+}
+
+export interface LeadsByActivityOptions extends LeadStreamOptions {
+  kafka: Kafka;
+  activitiesTopic: string;
+  /** Activity records read per topic slice (bounds memory). Default 50,000. */
+  sliceRecords?: number;
+}
+
+/** The stream name of activity-driven leads. */
+export const LEADS_BY_ACTIVITY_STREAM = 'leads.by-activity';
+
+/** One leads.json call's worth of a slice: its lead ids, and where the topic stands once they are published. */
+export interface LeadChunk {
+  ids: number[];
+  after: Record<string, number>;
+}
+
+/** An activity of this connection seen on the topic. */
+export interface TouchedLead {
+  partition: number;
+  offset: number;
+  leadId: number;
+  /** activityDate, epoch ms. */
+  time: number;
+}
+
+/**
+ * Splits the touched leads of one topic slice (read from `from` to `end`) into calls of ≤ 300
+ * distinct ids, skipping ids already taken in this slice and those `skip` rejects. Entries are
+ * walked partition by partition in offset order, so each chunk's `after` offsets are exact: every
+ * activity before them is covered by this or an earlier chunk, none after. The last chunk ends
+ * at `end` (possibly with no ids, to move past activities that touched nobody new).
+ */
+export function planLeadChunks(
+  touched: readonly TouchedLead[],
+  from: Readonly<Record<string, number>>,
+  end: Readonly<Record<string, number>>,
+  skip: (leadId: number, time: number) => boolean = () => false,
+): LeadChunk[] {
+  const entries = [...touched].sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+  const partitions = [...new Set([...Object.keys(end), ...Object.keys(from)].map(Number))].sort((a, b) => a - b);
+  const chunks: LeadChunk[] = [];
+  const taken = new Set<number>();
+  let ids: number[] = [];
+  for (const e of entries) {
+    if (taken.has(e.leadId) || skip(e.leadId, e.time)) continue;
+    if (ids.length === LEADS_PER_CALL) {
+      const after: Record<string, number> = {};
+      for (const p of partitions) {
+        after[String(p)] =
+          p < e.partition ? (end[String(p)] ?? 0) : p === e.partition ? e.offset : (from[String(p)] ?? 0);
+      }
+      chunks.push({ ids, after });
+      ids = [];
+    }
+    taken.add(e.leadId);
+    ids.push(e.leadId);
+  }
+  chunks.push({ ids, after: { ...from, ...end } });
+  return chunks;
+}
+
+const sameOffsets = (a: Record<string, number>, b: Record<string, number>) => {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const k of keys) if ((a[k] ?? 0) !== (b[k] ?? 0)) return false;
+  return true;
+};
+
+/**
+ * Leads that appear in the activities this connection published: the stream reads the committed
+ * records of the activities TOPIC (ce_source of this instance, `activities.*` streams) from its
+ * cursor's offsets, and fetches their leads 300 per leads.json call, each chunk published with
+ * the advanced offsets as its checkpoint. So it is crash-safe and exactly-once by construction,
+ * and a lead is fetched at most once per slice (and not again when a later activity of it is
+ * older than its last fetch). A pass reads slices until the topic's end.
+ */
+export function leadsByActivityStream(o: LeadsByActivityOptions): StreamDefinition<MarketoLead, LeadsByActivityCursor> {
+  const name = LEADS_BY_ACTIVITY_STREAM;
+  const source = cloudEventSource(o.instance);
+  const sliceRecords = o.sliceRecords ?? 50_000;
+  // Chunks planned from the last slice read, and the offsets the first of them starts at.
+  let queue: LeadChunk[] = [];
+  let queueFrom: Record<string, number> = {};
+  let sliceComplete = false;
+
+  const readSlice = async (from: Record<string, number>, ctx: StreamContext) => {
+    const touched: TouchedLead[] = [];
+    const slice = await readTopicSlice(o.kafka, o.activitiesTopic, {
+      from,
+      maxRecords: sliceRecords,
+      onMessage: (m, partition) => {
+        const h = m.headers ?? {};
+        if (String(h[CE_SOURCE] ?? '') !== source || !String(h[STREAM_HEADER] ?? '').startsWith('activities.')) return;
+        const key = m.key?.toString() ?? '';
+        const leadId = Number(key.slice(key.lastIndexOf(':') + 1));
+        if (!Number.isSafeInteger(leadId) || leadId <= 0) return;
+        touched.push({ partition, offset: Number(m.offset), leadId, time: Date.parse(String(h[CE_TIME] ?? '')) || 0 });
+      },
+    });
+    queue = planLeadChunks(touched, from, slice.next, (id, time) => o.fetchLog.fetchedSince(id, time));
+    // A short last chunk of a slice that did not reach the end is left for the next slice (read
+    // again from where the previous chunk ends), so calls stay full.
+    if (!slice.complete && queue.length > 1) queue.pop();
+    queueFrom = from;
+    sliceComplete = slice.complete;
+    ctx.logger.debug(
+      { activities: touched.length, chunks: queue.length, complete: slice.complete },
+      'activities slice planned',
+    );
+  };
+
+  return {
+    name,
+    topic: o.topic,
+    eventType: EventTypes.lead,
+    // A changed lead must be published again: no de-duplication by id.
+    lookbackMs: 0,
+    schema: () => o.plan.schema,
+    initialCursor: (now) => ({ seq: 0, phase: 'backfill', offsets: {}, updatedAt: new Date(now).toISOString() }),
+    // A pass holds nothing but offsets: a resumed pass is simply the next one.
+    inPass: () => false,
+    beginPass: (cursor) => cursor,
+    async fetchPage(cursor, ctx) {
+      if (queue.length === 0 || !sameOffsets(queueFrom, cursor.offsets)) await readSlice(cursor.offsets, ctx);
+      const chunk = queue.shift()!;
+      queueFrom = chunk.after;
+      const done = queue.length === 0 && sliceComplete;
+      return {
+        records: await fetchLeads(o, chunk.ids, ctx),
+        cursor: { ...cursor, offsets: chunk.after, phase: done ? 'incremental' : cursor.phase },
+        done,
+      };
+    },
+    toRecord: (raw, pulledAt) => leadRecord(o, raw, pulledAt),
+    afterCommit: (records) => o.fetchLog.committed(records, o.clock.now()),
+  };
+}

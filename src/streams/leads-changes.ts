@@ -1,0 +1,103 @@
+import type { MarketoLead } from '../marketo/index.ts';
+import { getLeadChangesPage, parseMarketoDate } from '../marketo/index.ts';
+import { EventTypes } from '../schemas/index.ts';
+import {
+  type DatedCursor,
+  datedPage,
+  datedPassStart,
+  fetchLeads,
+  LEADS_PER_CALL,
+  type LeadStreamOptions,
+  leadRecord,
+  newestDate,
+  requestedLeadFields,
+} from './leads.ts';
+import type { StreamDefinition } from './stream.ts';
+
+/** Cursor of the lead-changes stream. */
+export interface LeadChangesCursor extends DatedCursor {
+  /** Changed leads found but not fetched yet (more than one call's worth came in). */
+  pending?: number[];
+}
+
+/** The stream name of changed leads. */
+export const LEAD_CHANGES_STREAM = 'leads.changes';
+
+/**
+ * leadchanges.json pages read at most per published page: a long run of changes to leads already
+ * fetched still checkpoints (the ids gathered so far wait in the cursor).
+ */
+const MAX_CHANGE_PAGES_PER_FETCH = 10;
+
+/**
+ * Leads that changed (`activities/leadchanges.json`: New Lead and Change Data Value of the
+ * configured fields), whether or not a tracked activity mentions them. Change records are paged
+ * by a date-based token from the start date; their lead ids are gathered (across checkpoints,
+ * in the cursor) until 300 distinct ones or the end, then fetched with ONE leads.json call and
+ * published. A lead already fetched after
+ * its change (by this stream or the activity-driven one) is not fetched again. Each later pass
+ * starts one look-back window behind the newest change seen.
+ */
+export function leadChangesStream(o: LeadStreamOptions): StreamDefinition<MarketoLead, LeadChangesCursor> {
+  const name = LEAD_CHANGES_STREAM;
+  const fields = requestedLeadFields(o.plan);
+  return {
+    name,
+    topic: o.topic,
+    eventType: EventTypes.lead,
+    // A changed lead must be published again: no de-duplication by id.
+    lookbackMs: 0,
+    schema: () => o.plan.schema,
+    initialCursor: (now) => ({
+      seq: 0,
+      phase: 'backfill',
+      sinceDate: o.startDate,
+      updatedAt: new Date(now).toISOString(),
+    }),
+    inPass: (cursor) => cursor.nextPageToken !== undefined || (cursor.pending?.length ?? 0) > 0,
+    beginPass: (cursor, now) => ({
+      ...cursor,
+      sinceDate: datedPassStart(cursor, o.startDate, o.lookbackMs),
+      passStartedAt: new Date(now).toISOString(),
+      pending: undefined,
+    }),
+    async fetchPage(cursor, ctx) {
+      const ids = [...(cursor.pending ?? [])];
+      const wanted = new Set(ids);
+      let next: LeadChangesCursor = { ...cursor };
+      // Pending ids without a token: the change pages are exhausted, only the fetch is left.
+      let more = cursor.nextPageToken !== undefined || ids.length === 0;
+      for (let pages = 0; more && ids.length < LEADS_PER_CALL && pages < MAX_CHANGE_PAGES_PER_FETCH; pages++) {
+        const page = await datedPage({ ...o, name }, next, ctx, (token) =>
+          getLeadChangesPage(o.client, { nextPageToken: token, fields, signal: ctx.signal }),
+        );
+        for (const change of page.result) {
+          if (
+            wanted.has(change.leadId) ||
+            o.fetchLog.fetchedSince(change.leadId, parseMarketoDate(change.activityDate))
+          )
+            continue;
+          wanted.add(change.leadId);
+          ids.push(change.leadId);
+        }
+        more = page.moreResult === true;
+        next = {
+          ...next,
+          nextPageToken: more ? page.nextPageToken : undefined,
+          maxActivityDate: newestDate(next.maxActivityDate, page.result),
+        };
+      }
+      // Fetch only full calls, or what is left at the end: a short call costs as much as a full one.
+      const batch = ids.length >= LEADS_PER_CALL || !more ? ids.slice(0, LEADS_PER_CALL) : [];
+      const rest = ids.slice(batch.length);
+      const done = !more && rest.length === 0;
+      return {
+        records: await fetchLeads(o, batch, ctx),
+        cursor: { ...next, pending: rest.length > 0 ? rest : undefined, phase: done ? 'incremental' : cursor.phase },
+        done,
+      };
+    },
+    toRecord: (raw, pulledAt) => leadRecord(o, raw, pulledAt),
+    afterCommit: (records) => o.fetchLog.committed(records, o.clock.now()),
+  };
+}

@@ -1,0 +1,168 @@
+import type { Clock } from '../clock.ts';
+import { ErrorCodes, hasCode } from '../errors.ts';
+import type { MarketoClient, MarketoLead, MarketoResponse } from '../marketo/index.ts';
+import { getLeadsByIds, getPagingToken, LIMITS, parseMarketoDate } from '../marketo/index.ts';
+import { type LeadSchemaPlan, recordKey, toLeadRecord } from '../schemas/index.ts';
+import type { OutgoingRecord, StreamContext, StreamCursor } from './stream.ts';
+
+/** Lead ids per leads.json call (Marketo's maximum). */
+export const LEADS_PER_CALL = LIMITS.leadIds;
+
+/**
+ * When each lead was last fetched (the instant just before the call), shared by the lead streams
+ * of one connection so a lead fetched for its activities is not fetched again for a change that
+ * the fetched state already holds. Only committed fetches are recorded. Memory: one entry per
+ * lead fetched in the last `retainMs`. Losing it (a restart) only costs extra calls.
+ */
+export class LeadFetchLog {
+  readonly retainMs: number;
+  #at = new Map<number, number>();
+  /** Fetch instants of leads fetched but not yet committed. */
+  #pending = new WeakMap<object, number>();
+
+  constructor(retainMs: number) {
+    this.retainMs = retainMs;
+  }
+
+  /** True when lead `id` was fetched (and committed) at or after `time`: its state already holds what happened then. */
+  fetchedSince(id: number, time: number): boolean {
+    const at = this.#at.get(id);
+    return at !== undefined && at >= time;
+  }
+
+  /** Remembers that `leads` were fetched at `at` (they count once committed). */
+  fetched(leads: readonly object[], at: number): void {
+    for (const lead of leads) this.#pending.set(lead, at);
+  }
+
+  /** Records the committed leads, and forgets fetches older than the retention. */
+  committed(leads: readonly MarketoLead[], now: number): void {
+    for (const lead of leads) {
+      const at = this.#pending.get(lead);
+      if (at === undefined) continue;
+      this.#at.delete(lead.id); // re-inserted last: the map stays in fetch order for eviction
+      this.#at.set(lead.id, at);
+    }
+    for (const [id, at] of this.#at) {
+      if (at >= now - this.retainMs) break;
+      this.#at.delete(id);
+    }
+  }
+
+  get size(): number {
+    return this.#at.size;
+  }
+}
+
+/** What every lead stream shares. */
+export interface LeadStreamOptions {
+  client: MarketoClient;
+  topic: string;
+  instance: string;
+  connection: string;
+  /** The generated schema and its fields. */
+  plan: LeadSchemaPlan;
+  fetchLog: LeadFetchLog;
+  startDate: string;
+  lookbackMs: number;
+  clock: Clock;
+}
+
+/** The REST names to ask leads.json for: `id` and the configured fields. */
+export function requestedLeadFields(plan: LeadSchemaPlan): string[] {
+  return ['id', ...plan.fields.map((f) => f.restName).filter((n) => n !== 'id')];
+}
+
+/**
+ * Fetches ≤ 300 leads by id with the configured fields in one leads.json call (the client uses
+ * the `_method=GET` form when the URI would pass 8 KB). Deleted or unknown ids are simply absent.
+ */
+export async function fetchLeads(
+  o: LeadStreamOptions,
+  ids: readonly number[],
+  ctx: StreamContext,
+): Promise<MarketoLead[]> {
+  if (ids.length === 0) return [];
+  const at = ctx.clock.now();
+  const res: MarketoResponse<MarketoLead> = await getLeadsByIds(o.client, ids, requestedLeadFields(o.plan), ctx.signal);
+  o.fetchLog.fetched(res.result, at);
+  return res.result;
+}
+
+/**
+ * The Kafka record of a fetched lead: key `<instance>:<leadId>`, the typed value, id
+ * `<leadId>@<updatedAt>` (or the pull time when updatedAt is not configured), time = updatedAt.
+ */
+export function leadRecord(o: LeadStreamOptions, raw: MarketoLead, pulledAt: number): OutgoingRecord {
+  const value = toLeadRecord(raw, o.plan.fields, { instance: o.instance, connection: o.connection, pulledAt });
+  let time = pulledAt;
+  if (typeof raw.updatedAt === 'string') {
+    try {
+      time = parseMarketoDate(raw.updatedAt);
+    } catch {
+      // updatedAt is informative here; a malformed one is caught by the value conversion.
+    }
+  }
+  return { key: recordKey(o.instance, raw.id), value, id: `${raw.id}@${new Date(time).toISOString()}`, time };
+}
+
+/** Cursor of a stream paged by a date-based paging token (lead changes, deleted leads). */
+export interface DatedCursor extends StreamCursor {
+  /** Start of the current (or last) pass. */
+  sinceDate: string;
+  /** Where the current pass resumes; absent between passes. */
+  nextPageToken?: string;
+  /** Newest activityDate seen so far (ISO). */
+  maxActivityDate?: string;
+  /** When the current (or last) pass began (ISO). */
+  passStartedAt?: string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Where a pass of a dated stream starts: the start date for the first pass, then one look-back
+ * window behind the newest of the newest record seen and the start of the previous pass (so a
+ * stream with few records does not re-scan from the start date every time).
+ */
+export function datedPassStart(cursor: DatedCursor, startDate: string, lookbackMs: number): string {
+  const start = parseMarketoDate(startDate);
+  const newest = Math.max(
+    cursor.maxActivityDate ? parseMarketoDate(cursor.maxActivityDate) : Number.NEGATIVE_INFINITY,
+    cursor.passStartedAt ? parseMarketoDate(cursor.passStartedAt) : Number.NEGATIVE_INFINITY,
+  );
+  return Number.isFinite(newest) ? iso(Math.max(newest - lookbackMs, start)) : startDate;
+}
+
+/**
+ * Asks for the page at `cursor`'s token (or a fresh token from its `sinceDate`); a token Marketo
+ * rejects is replaced by a fresh one from one look-back window behind the newest record seen.
+ */
+export async function datedPage<T>(
+  o: { client: MarketoClient; startDate: string; lookbackMs: number; name: string },
+  cursor: DatedCursor,
+  ctx: StreamContext,
+  ask: (token: string) => Promise<MarketoResponse<T>>,
+): Promise<MarketoResponse<T>> {
+  try {
+    return await ask(cursor.nextPageToken ?? (await getPagingToken(o.client, cursor.sinceDate, ctx.signal)));
+  } catch (err) {
+    if (!hasCode(err, ErrorCodes.PAGING_TOKEN_INVALID)) throw err;
+    // Resume behind the newest record of this pass (never before the pass start).
+    const since = cursor.maxActivityDate
+      ? iso(Math.max(parseMarketoDate(cursor.maxActivityDate) - o.lookbackMs, parseMarketoDate(cursor.sinceDate)))
+      : cursor.sinceDate;
+    ctx.logger.warn({ stream: o.name, since }, 'paging token rejected; restarting from the stored date');
+    return ask(await getPagingToken(o.client, since, ctx.signal));
+  }
+}
+
+/** The newest of `current` (ISO or undefined) and the records' activityDate, as ISO. */
+export function newestDate(
+  current: string | undefined,
+  records: readonly { activityDate: string }[],
+): string | undefined {
+  let newest = current ? parseMarketoDate(current) : Number.NEGATIVE_INFINITY;
+  for (const r of records) newest = Math.max(newest, parseMarketoDate(r.activityDate));
+  return Number.isFinite(newest) ? iso(newest) : current;
+}

@@ -22,6 +22,7 @@ const ENV_FIELDS: ReadonlyArray<[string, string, (v: string) => unknown]> = [
   ['LOOKBACK_MINUTES', 'lookbackMinutes', num],
   ['INCREMENT_INTERVAL_SECONDS', 'incrementIntervalSeconds', num],
   ['QUOTA_TIME_ZONE', 'quotaTimeZone', String],
+  ['LEASE_TTL_SECONDS', 'leaseTtlSeconds', num],
   ['LOG_LEVEL', 'logLevel', String],
 ];
 
@@ -40,6 +41,7 @@ const ENV_CONNECTION: ReadonlyArray<[string, string, (v: string) => unknown]> = 
   ['MARKETO_RATE_PER_20S', 'ratePer20s', num],
   ['MARKETO_MAX_IN_FLIGHT', 'maxInFlight', num],
   ['MARKETO_REQUEST_TIMEOUT_MS', 'requestTimeoutMs', num],
+  ['MARKETO_STREAMS', 'streams', list],
 ];
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

@@ -13,6 +13,9 @@ const timeZone = z.string().refine((tz) => {
   }
 }, 'must be an IANA time zone, e.g. America/Chicago');
 
+/** The Marketo objects a connection can pull. */
+export const STREAM_KINDS = ['activities', 'leads', 'programs', 'campaigns'] as const;
+
 /** One Marketo instance of one customer, pulled by this service. */
 export const connectionSchema = z
   .object({
@@ -45,6 +48,11 @@ export const connectionSchema = z
     ratePer20s: z.number().int().min(1).max(100_000).default(50),
     /** Concurrent calls (Marketo's hard limit is 10). */
     maxInFlight: z.number().int().min(1).max(10).default(10),
+    /** The Marketo objects to pull. */
+    streams: z
+      .array(z.enum(STREAM_KINDS))
+      .min(1)
+      .default([...STREAM_KINDS]),
     /** A Marketo call that has not answered by then is abandoned and retried. */
     requestTimeoutMs: z.number().int().min(10).default(30_000),
   })
@@ -69,6 +77,8 @@ export const configSchema = z.object({
   lookbackMinutes: z.number().int().min(0).default(60),
   /** Pause between incremental pulls, once the backfill is done. */
   incrementIntervalSeconds: z.number().int().min(1).default(300),
+  /** Lifetime of a worker's lease on a connection; a crashed worker's connection is taken over after it. */
+  leaseTtlSeconds: z.number().int().min(1).default(30),
   /** The zone whose midnight resets Marketo's daily quota. */
   quotaTimeZone: timeZone.default('America/Chicago'),
   /** Backfill windows: a month, or a day where a month holds more than `dailySplitThreshold` activities. */

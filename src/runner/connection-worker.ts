@@ -5,6 +5,7 @@ import type { Clock } from '../clock.ts';
 import type { Config, ConnectionConfig } from '../config/index.ts';
 import { CursorStore } from '../cursor/index.ts';
 import { ErrorCodes, hasCode } from '../errors.ts';
+import { ConnectionLease } from '../lease/index.ts';
 import type { Logger } from '../log.ts';
 import { describeLeads2, getActivityTypes, MarketoClient, type MarketoLeadField } from '../marketo/index.ts';
 import { readCheckpoints, type TopicNames, TransactionalPublisher } from '../producer/index.ts';
@@ -110,21 +111,31 @@ export class ConnectionWorker {
   async run(options: RunOptions): Promise<RunStats> {
     const totals: RunStats = { pages: 0, fetched: 0, published: 0, duplicates: 0, deadLettered: 0 };
     this.#leadFields = undefined; // refreshed each run
-    await this.#publisher.connect();
+    const lease = new ConnectionLease({
+      redis: this.#d.redis,
+      connection: this.#d.connection.id,
+      logger: this.#log,
+      ttlMs: this.#d.config.leaseTtlSeconds * 1000,
+    });
+    if (!(await lease.acquire(options.signal))) return totals;
+    // Losing the lease stops this worker between pages; Kafka fences it if it is slower than that.
+    const signal = AbortSignal.any([options.signal, lease.lost]);
     try {
-      while (!options.signal.aborted) {
-        if (this.#stale) await this.#retrying(options.signal, () => this.#setUp());
+      await this.#publisher.connect();
+      while (!signal.aborted) {
+        if (this.#stale) await this.#retrying(signal, () => this.#setUp());
         for (const name of this.#runners.map((r) => r.def.name)) {
-          const stats = await this.#retrying(options.signal, () => this.#runPass(name, options.signal));
+          const stats = await this.#retrying(signal, () => this.#runPass(name, signal));
           if (stats) for (const k of Object.keys(totals) as (keyof RunStats)[]) totals[k] += stats[k];
         }
         if (options.untilCaughtUp && this.#caughtUp()) break;
-        await this.#d.clock.sleep(this.#d.config.incrementIntervalSeconds * 1000, options.signal);
+        await this.#d.clock.sleep(this.#d.config.incrementIntervalSeconds * 1000, signal);
       }
       this.#log.info(totals, 'connection worker stopped');
       return totals;
     } finally {
       await this.#publisher.disconnect();
+      await lease.release();
     }
   }
 
@@ -152,26 +163,10 @@ export class ConnectionWorker {
   async #setUp(): Promise<void> {
     const { connection: c, config, topics, kafka } = this.#d;
     const checkpoints = await readCheckpoints(kafka, topics.checkpoints, `${c.id}:`);
-    const types = await getActivityTypes(this.#client);
-    const tracked = resolveActivityTypes(c.activityTypes, types);
-    const existing = [...checkpoints.keys()]
-      .map((k) => parseActivityGroupName(k.slice(c.id.length + 1)))
-      .filter((g): g is number[] => g !== undefined);
-    const typeNames = new Map(types.map((t) => [t.id, t.name]));
-    const definitions: AnyStreamDefinition[] = planActivityGroups(tracked, existing).map((group) =>
-      activitiesStream({
-        client: this.#client,
-        group,
-        topic: topics.activities,
-        instance: c.instance,
-        connection: c.id,
-        typeNames,
-        startDate: c.startDate,
-        lookbackMs: config.lookbackMinutes * 60_000,
-        dailySplitThreshold: config.backfill.dailySplitThreshold,
-      }),
-    );
-    definitions.push(...(await this.#leadAndAssetStreams()));
+    const definitions = [
+      ...(c.streams.includes('activities') ? await this.#activityStreams(checkpoints) : []),
+      ...(await this.#leadAndAssetStreams()),
+    ];
     this.#runners = definitions.map(
       (def) =>
         new StreamRunner(def, {
@@ -192,6 +187,30 @@ export class ConnectionWorker {
     this.#stale = false;
   }
 
+  /** One stream per group of ≤ 10 tracked activity types, keeping the groups that have cursors. */
+  async #activityStreams(checkpoints: Map<string, object>): Promise<AnyStreamDefinition[]> {
+    const { connection: c, config, topics } = this.#d;
+    const types = await getActivityTypes(this.#client);
+    const tracked = resolveActivityTypes(c.activityTypes, types);
+    const existing = [...checkpoints.keys()]
+      .map((k) => parseActivityGroupName(k.slice(c.id.length + 1)))
+      .filter((g): g is number[] => g !== undefined);
+    const typeNames = new Map(types.map((t) => [t.id, t.name]));
+    return planActivityGroups(tracked, existing).map((group) =>
+      activitiesStream({
+        client: this.#client,
+        group,
+        topic: topics.activities,
+        instance: c.instance,
+        connection: c.id,
+        typeNames,
+        startDate: c.startDate,
+        lookbackMs: config.lookbackMinutes * 60_000,
+        dailySplitThreshold: config.backfill.dailySplitThreshold,
+      }),
+    );
+  }
+
   /**
    * The streams after the activities: leads (activity-driven, changed, deleted), programs, smart
    * campaigns. The configured lead fields are checked against describe2 (an unknown one stops the
@@ -199,6 +218,17 @@ export class ConnectionWorker {
    * describe2, keeping the registered type of a field whose Marketo type changed.
    */
   async #leadAndAssetStreams(): Promise<AnyStreamDefinition[]> {
+    const { connection: c, config, topics } = this.#d;
+    const lookbackMs = config.lookbackMinutes * 60_000;
+    const assets = { client: this.#client, instance: c.instance, connection: c.id, overlapMs: lookbackMs };
+    return [
+      ...(c.streams.includes('leads') ? await this.#leadStreams(lookbackMs) : []),
+      ...(c.streams.includes('programs') ? [programsStream({ ...assets, topic: topics.programs })] : []),
+      ...(c.streams.includes('campaigns') ? [campaignsStream({ ...assets, topic: topics.campaigns })] : []),
+    ];
+  }
+
+  async #leadStreams(lookbackMs: number): Promise<AnyStreamDefinition[]> {
     const { connection: c, config, topics, kafka, clock } = this.#d;
     this.#leadFields ??= (await describeLeads2(this.#client))[0]?.fields ?? [];
     checkLeadFields(c.leadFields, this.#leadFields);
@@ -210,7 +240,6 @@ export class ConnectionWorker {
         `lead field "${conflict.field}" changed type in Marketo (${conflict.registered} → ${conflict.wanted}): ${conflict.resolution}`,
       );
     }
-    const lookbackMs = config.lookbackMinutes * 60_000;
     const leads: LeadStreamOptions = {
       client: this.#client,
       topic: topics.leads,
@@ -222,7 +251,6 @@ export class ConnectionWorker {
       lookbackMs,
       clock,
     };
-    const assets = { client: this.#client, instance: c.instance, connection: c.id, overlapMs: lookbackMs };
     return [
       leadsByActivityStream({ ...leads, kafka, activitiesTopic: topics.activities }),
       leadChangesStream(leads),
@@ -234,8 +262,6 @@ export class ConnectionWorker {
         startDate: c.startDate,
         lookbackMs,
       }),
-      programsStream({ ...assets, topic: topics.programs }),
-      campaignsStream({ ...assets, topic: topics.campaigns }),
     ];
   }
 

@@ -34,7 +34,8 @@ describe('crash safety', () => {
     });
     // Slow Marketo down a little so the backfill spans many kill points.
     sim.injectFault({ kind: 'delay', endpoint: 'activities.json', rate: 1, delayMs: 40 });
-    const config = testConfig(sim, { connection: { ratePer20s: 100 } });
+    // A killed worker's lease expires quickly, so its restart is not kept waiting.
+    const config = testConfig(sim, { leaseTtlSeconds: 2, connection: { ratePer20s: 100, streams: ['activities'] } });
     const env = workerEnv(config);
 
     let kills = 0;

@@ -88,6 +88,7 @@ export function workerEnv(config: Readonly<Config>): NodeJS.ProcessEnv {
     SCHEMA_REGISTRY_URL: config.schemaRegistry.url,
     REDIS_URL: config.redis.url,
     LOOKBACK_MINUTES: String(config.lookbackMinutes),
+    LEASE_TTL_SECONDS: String(config.leaseTtlSeconds),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     MARKETO_CONNECTION_ID: c.id,
     MARKETO_INSTANCE: c.instance,
@@ -97,5 +98,6 @@ export function workerEnv(config: Readonly<Config>): NodeJS.ProcessEnv {
     MARKETO_START_DATE: c.startDate,
     MARKETO_DAILY_QUOTA: String(c.dailyQuota),
     MARKETO_RATE_PER_20S: String(c.ratePer20s),
+    MARKETO_STREAMS: c.streams.join(','),
   };
 }

@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { endpointsFromEnv, startLocalStack } from '../test/support/services.ts';
+import { benchLeads } from './leads.ts';
 import { benchPipeline } from './pipeline.ts';
 import { benchSimulator } from './simulator-serve.ts';
 
@@ -16,11 +17,15 @@ const services = endpointsFromEnv() ?? startLocalStack();
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 log(`pipeline: backfilling ~${activities} activities, then the bare producer`);
 const pipeline = await benchPipeline(services, { activities });
+log('leads: calls per 1,000 touched leads');
+const leads = await benchLeads({ services });
 log('simulator: serving speed and the 10 M world');
 const simulator = await benchSimulator({ activities });
 
 const figures = {
   ...pipeline,
+  leadCallsPer1k: leads.leadCallsPer1k,
+  touchedLeads: leads.touchedLeads,
   simulatorActivitiesPerSec: simulator.activitiesPerSec,
   simulatorTenMillionWorldRssMb: simulator.tenMillionWorldRssMb,
 };
@@ -32,6 +37,7 @@ const rows: [string, string | number, string][] = [
   ['Marketo calls per 10k activities', pipeline.callsPer10k, 'target <= 36 (floor 34)'],
   ['peak RSS, full backfill (MB)', pipeline.peakRssMb, 'target < 300'],
   [`peak RSS, quarter (${pipeline.quarterActivities}) (MB)`, pipeline.peakRssQuarterMb, 'flat = about equal'],
+  [`leads.json calls per 1k touched leads (${leads.touchedLeads})`, leads.leadCallsPer1k, 'target <= 4'],
   ['simulator activities/s served', simulator.activitiesPerSec, 'target >= 150000'],
   ['simulator RSS with a 10 M world (MB)', simulator.tenMillionWorldRssMb, ''],
 ];

@@ -161,7 +161,7 @@ export class ConnectionWorker {
   }
 
   async #setUp(): Promise<void> {
-    const { connection: c, config, topics, kafka } = this.#d;
+    const { connection: c, topics, kafka } = this.#d;
     const checkpoints = await readCheckpoints(kafka, topics.checkpoints, `${c.id}:`);
     const definitions = [
       ...(c.streams.includes('activities') ? await this.#activityStreams(checkpoints) : []),

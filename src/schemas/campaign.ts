@@ -3,15 +3,15 @@
  * `<instance>:<campaignId>`): one campaign from `asset/v1/smartCampaigns.json`.
  */
 import { CONNECTOR_NAME, sourceSchema } from './activity.ts';
-import { type AssetContext, assetDate, optBool, optInt, optString } from './program.ts';
-
-const timestamp = { type: 'long', logicalType: 'timestamp-millis' } as const;
-const optional = (name: string, type: string | object, doc: string) => ({
-  name,
-  type: ['null', type],
-  default: null,
-  doc,
-});
+import {
+  type AssetContext,
+  assetDate,
+  optBool,
+  optInt,
+  optionalField,
+  optString,
+  TIMESTAMP_MILLIS,
+} from './asset-fields.ts';
 
 /** Avro schema of a smart campaign (registered under `<campaigns topic>-value`). */
 export const campaignSchema = {
@@ -22,21 +22,21 @@ export const campaignSchema = {
   fields: [
     { name: 'id', type: 'long', doc: 'Smart campaign id (also in the record key).' },
     { name: 'name', type: 'string', doc: 'Campaign name.' },
-    optional('description', 'string', 'Description; null when absent.'),
-    { name: 'createdAt', type: timestamp, doc: 'Creation time (UTC; Marketo writes `…Z+0000`).' },
-    { name: 'updatedAt', type: timestamp, doc: 'Last update (UTC); the incremental cursor field.' },
-    optional('status', 'string', 'Active, Inactive, Never Run, …'),
-    optional('type', 'string', 'batch, trigger or default.'),
-    optional('isSystem', 'boolean', 'Created by Marketo itself.'),
-    optional('isActive', 'boolean', 'Trigger campaign is active / batch is scheduled.'),
-    optional('isRequestable', 'boolean', 'Can be requested via the API (Campaign is Requested trigger).'),
-    optional('isCommunicationLimitEnabled', 'boolean', 'Communication limits apply.'),
-    optional('recurrence', 'string', 'Recurrence settings as their JSON text; null when absent.'),
-    optional('qualificationRuleType', 'string', 'once, any, interval.'),
-    optional('workspace', 'string', 'Workspace name.'),
-    optional('smartListId', 'long', 'Id of its smart list.'),
-    optional('flowId', 'long', 'Id of its flow.'),
-    optional('parentProgramId', 'long', 'Program the campaign belongs to; null when in a folder.'),
+    optionalField('description', 'string', 'Description; null when absent.'),
+    { name: 'createdAt', type: TIMESTAMP_MILLIS, doc: 'Creation time (UTC; Marketo writes `…Z+0000`).' },
+    { name: 'updatedAt', type: TIMESTAMP_MILLIS, doc: 'Last update (UTC); the incremental cursor field.' },
+    optionalField('status', 'string', 'Active, Inactive, Never Run, …'),
+    optionalField('type', 'string', 'batch, trigger or default.'),
+    optionalField('isSystem', 'boolean', 'Created by Marketo itself.'),
+    optionalField('isActive', 'boolean', 'Trigger campaign is active / batch is scheduled.'),
+    optionalField('isRequestable', 'boolean', 'Can be requested via the API (Campaign is Requested trigger).'),
+    optionalField('isCommunicationLimitEnabled', 'boolean', 'Communication limits apply.'),
+    optionalField('recurrence', 'string', 'Recurrence settings as their JSON text; null when absent.'),
+    optionalField('qualificationRuleType', 'string', 'once, any, interval.'),
+    optionalField('workspace', 'string', 'Workspace name.'),
+    optionalField('smartListId', 'long', 'Id of its smart list.'),
+    optionalField('flowId', 'long', 'Id of its flow.'),
+    optionalField('parentProgramId', 'long', 'Program the campaign belongs to; null when in a folder.'),
     {
       name: 'folder',
       type: [
@@ -53,7 +53,7 @@ export const campaignSchema = {
       default: null,
       doc: 'Parent folder or program; null when absent.',
     },
-    optional('computedUrl', 'string', 'Link to the campaign in the Marketo UI.'),
+    optionalField('computedUrl', 'string', 'Link to the campaign in the Marketo UI.'),
     { name: 'source', type: sourceSchema, doc: 'Where and when the record was pulled.' },
   ],
 } as const;

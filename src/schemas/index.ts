@@ -1,4 +1,5 @@
 export * from './activity.ts';
+export * from './asset-fields.ts';
 export * from './campaign.ts';
 export * from './headers.ts';
 export * from './keys.ts';

@@ -2,11 +2,17 @@
  * The program record published to `<prefix>.programs` (compacted, key `<instance>:<programId>`):
  * one Marketo program from `asset/v1/programs.json`, dates normalised to epoch milliseconds.
  */
-import { parseMarketoDate } from '../marketo/dates.ts';
 import { CONNECTOR_NAME, sourceSchema } from './activity.ts';
-
-const timestamp = { type: 'long', logicalType: 'timestamp-millis' } as const;
-const optionalString = (name: string, doc: string) => ({ name, type: ['null', 'string'], default: null, doc });
+import {
+  type AssetContext,
+  assetDate,
+  optBool,
+  optInt,
+  optionalField,
+  optNumber,
+  optString,
+  TIMESTAMP_MILLIS,
+} from './asset-fields.ts';
 
 /** Avro schema of a program (registered under `<programs topic>-value`). */
 export const programSchema = {
@@ -17,12 +23,12 @@ export const programSchema = {
   fields: [
     { name: 'id', type: 'long', doc: 'Program id (also in the record key).' },
     { name: 'name', type: 'string', doc: 'Program name.' },
-    optionalString('description', 'Description; null when absent.'),
-    { name: 'createdAt', type: timestamp, doc: 'Creation time (UTC; Marketo writes `…Z+0000`).' },
-    { name: 'updatedAt', type: timestamp, doc: 'Last update (UTC); the incremental cursor field.' },
-    optionalString('url', 'Link to the program in the Marketo UI.'),
-    optionalString('type', 'program, event, email, engagement, …'),
-    optionalString('channel', 'Channel, e.g. Webinar.'),
+    optionalField('description', 'string', 'Description; null when absent.'),
+    { name: 'createdAt', type: TIMESTAMP_MILLIS, doc: 'Creation time (UTC; Marketo writes `…Z+0000`).' },
+    { name: 'updatedAt', type: TIMESTAMP_MILLIS, doc: 'Last update (UTC); the incremental cursor field.' },
+    optionalField('url', 'string', 'Link to the program in the Marketo UI.'),
+    optionalField('type', 'string', 'program, event, email, engagement, …'),
+    optionalField('channel', 'string', 'Channel, e.g. Webinar.'),
     {
       name: 'folder',
       type: [
@@ -40,11 +46,11 @@ export const programSchema = {
       default: null,
       doc: 'Parent folder; null when absent.',
     },
-    optionalString('status', 'Program status (on/off for engagement, locked/unlocked for email, else empty).'),
-    optionalString('workspace', 'Workspace name.'),
+    optionalField('status', 'string', 'Program status (on/off for engagement, locked/unlocked for email, else empty).'),
+    optionalField('workspace', 'string', 'Workspace name.'),
     { name: 'headStart', type: ['null', 'boolean'], default: null, doc: 'Head-start enabled (event programs).' },
-    optionalString('sfdcId', 'Salesforce campaign id; null when not synced.'),
-    optionalString('sfdcName', 'Salesforce campaign name; null when not synced.'),
+    optionalField('sfdcId', 'string', 'Salesforce campaign id; null when not synced.'),
+    optionalField('sfdcName', 'string', 'Salesforce campaign name; null when not synced.'),
     {
       name: 'tags',
       type: {
@@ -81,39 +87,6 @@ export const programSchema = {
     { name: 'source', type: sourceSchema, doc: 'Where and when the record was pulled.' },
   ],
 } as const;
-
-/** What the caller knows about the pull. */
-export interface AssetContext {
-  instance: string;
-  connection: string;
-  pulledAt: number;
-}
-
-/** A string, or null for absent/non-string values (objects are carried as JSON text). */
-export const optString = (v: unknown): string | null =>
-  v === null || v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : String(v);
-/** A safe integer, or null. */
-export const optInt = (v: unknown): number | null => {
-  const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
-  return typeof n === 'number' && Number.isSafeInteger(n) ? n : null;
-};
-/** A boolean, or null. */
-export const optBool = (v: unknown): boolean | null =>
-  typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : null;
-/** A finite number, or null. */
-export const optNumber = (v: unknown): number | null => {
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-  return typeof n === 'number' && Number.isFinite(n) ? n : null;
-};
-
-/**
- * Normalises an asset timestamp (`2015-05-21T22:45:13Z+0000`, `…Z`, `…+0000`) to epoch ms.
- * Throws a RangeError naming the field when it is missing or not a date.
- */
-export function assetDate(field: string, v: unknown): number {
-  if (typeof v !== 'string') throw new RangeError(`${field}: not a Marketo timestamp: ${JSON.stringify(v)}`);
-  return parseMarketoDate(v);
-}
 
 /**
  * Maps a programs.json record to {@link programSchema}'s value. Throws when id, name or a date is

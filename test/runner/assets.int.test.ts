@@ -1,28 +1,20 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config/index.ts';
+import { describe, expect, it } from 'vitest';
 import { parseMarketoDate } from '../../src/marketo/index.ts';
-import { runService } from '../../src/service.ts';
-import { type Simulator, startSimulator } from '../simulator/index.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import {
   type ConsumedRecord,
   consumeAll,
   duplicatesOf,
+  runUntilCaughtUp,
   testConfig,
-  testLogger,
   testRegistry,
   topicsOf,
+  useSimulator,
 } from '../support/pipeline.ts';
 
-let sim: Simulator | undefined;
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
+const startSimulator = useSimulator();
 
 const DAY = 86_400_000;
-const run = (config: Readonly<Config>, clock: FakeClock) =>
-  runService({ config, logger: testLogger(), signal: new AbortController().signal, clock, untilCaughtUp: true });
 
 /** The decoded last record of every key (a compacted topic's view). */
 async function latestValues(records: readonly ConsumedRecord[]): Promise<Map<string, Record<string, unknown>>> {
@@ -54,7 +46,7 @@ async function expectEqualToTruth(
 describe('programs and smart campaigns', () => {
   it('equal the ground truth after a backfill, and again after the world has updated them', async () => {
     const clock = new FakeClock('2026-02-01T00:00:00Z');
-    sim = await startSimulator({
+    const sim = await startSimulator({
       seed: 31,
       leads: 100,
       activities: 1_000,
@@ -82,7 +74,7 @@ describe('programs and smart campaigns', () => {
       'computedUrl',
     ];
 
-    expect(Object.values(await run(config, clock))[0]?.error).toBeUndefined();
+    await runUntilCaughtUp(config, clock);
     const programsBefore = sim.truth.programs();
     expect(programsBefore.length).toBeGreaterThan(200); // more than one page of 200
     expect(String(programsBefore[0]!.updatedAt)).toMatch(/Z\+0000$/);
@@ -106,7 +98,7 @@ describe('programs and smart campaigns', () => {
     expect(updated.length).toBeGreaterThan(0);
     expect(sim.truth.programs().length).toBeGreaterThan(programsBefore.length);
     sim.resetCounts();
-    expect(Object.values(await run(config, clock))[0]?.error).toBeUndefined();
+    await runUntilCaughtUp(config, clock);
     const programs = await expectEqualToTruth(topics.programs, instance, sim.truth.programs(), programFields);
     const campaigns = await expectEqualToTruth(topics.campaigns, instance, sim.truth.campaigns(), campaignFields);
     // Incremental: the second pass asked only for the recent window, and published each version once.

@@ -2,16 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator, TRACKED_TYPE_IDS } from '../simulator/index.ts';
-import { consumeAll, duplicatesOf, testConfig, topicsOf, workerEnv } from '../support/pipeline.ts';
+import { expectTrackedActivitiesExactlyOnce, testConfig, useSimulator, workerEnv } from '../support/pipeline.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-let sim: Simulator | undefined;
+const startSimulator = useSimulator();
 const children: ChildProcess[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const child of children) child.kill('SIGKILL');
-  await sim?.close();
-  sim = undefined;
 });
 
 /** Resolves with the exit code, or with 'running' when the process is still alive after `ms`. */
@@ -23,7 +20,7 @@ async function exitWithin(child: ChildProcess, ms: number): Promise<number | 'ru
 
 describe('crash safety', () => {
   it('delivers every activity exactly once although the worker is SIGKILLed at random moments', async () => {
-    sim = await startSimulator({
+    const sim = await startSimulator({
       seed: 5,
       leads: 400,
       activities: 60_000,
@@ -65,11 +62,7 @@ describe('crash safety', () => {
     expect(finished).toBe(true);
     expect(kills).toBeGreaterThanOrEqual(5);
 
-    const got = (await consumeAll(topicsOf(config).activities)).map((r) => r.id);
-    expect(duplicatesOf(got)).toEqual([]);
-    const truth = [...sim.truth.activities({ typeIds: [...TRACKED_TYPE_IDS], from: config.connections[0]!.startDate })];
-    expect(got.length).toBe(truth.length);
-    expect(new Set(got)).toEqual(new Set(truth.map((a) => a.marketoGUID)));
+    await expectTrackedActivitiesExactlyOnce(sim, config);
   });
 });
 

@@ -1,19 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { runService } from '../../src/service.ts';
-import { type Simulator, startSimulator, TRACKED_TYPE_IDS } from '../simulator/index.ts';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock.ts';
-import { consumeAll, duplicatesOf, testConfig, testLogger, topicsOf } from '../support/pipeline.ts';
+import { expectTrackedActivitiesExactlyOnce, runUntilCaughtUp, testConfig, useSimulator } from '../support/pipeline.ts';
 
-let sim: Simulator | undefined;
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
+const startSimulator = useSimulator();
 
 describe('faults during a backfill', () => {
   it('lose nothing and duplicate nothing: HTML 5xx, truncated JSON, time-outs, Marketo 6xx/7xx, a revoked token', async () => {
     const clock = new FakeClock('2026-04-01T00:00:00Z');
-    sim = await startSimulator({
+    const sim = await startSimulator({
       seed: 17,
       leads: 300,
       activities: 15_000,
@@ -28,24 +22,14 @@ describe('faults during a backfill', () => {
     sim.injectFault({ kind: 'error', endpoint: 'activities.json', rate: 0.05, code: '611' });
     sim.injectFault({ kind: 'error', endpoint: 'activities.json', calls: [9], code: '713' });
     sim.injectFault({ kind: 'revokeToken', endpoint: 'activities.json', calls: [12] });
-    const config = testConfig(sim, { connection: { requestTimeoutMs: 500 } });
-    const result = await runService({
-      config,
-      logger: testLogger(),
-      signal: new AbortController().signal,
-      clock,
-      untilCaughtUp: true,
-    });
-    expect(Object.values(result)[0]?.error).toBeUndefined();
+    const config = testConfig(sim, { connection: { requestTimeoutMs: 500, streams: ['activities'] } });
+    await runUntilCaughtUp(config, clock);
 
-    const counts = sim.counts().byEndpoint;
-    const activityCalls = Object.entries(counts).find(([name]) => name.includes('activities.json'))?.[1];
+    const activityCalls = Object.entries(sim.counts().byEndpoint).find(([name]) =>
+      name.includes('activities.json'),
+    )?.[1];
     // The faults really happened: more requests reached Marketo than it counted.
     expect(activityCalls!.requests).toBeGreaterThan(activityCalls!.counted + 5);
-
-    const got = (await consumeAll(topicsOf(config).activities)).map((r) => r.id);
-    expect(duplicatesOf(got)).toEqual([]);
-    const truth = [...sim.truth.activities({ typeIds: [...TRACKED_TYPE_IDS], from: config.connections[0]!.startDate })];
-    expect(new Set(got)).toEqual(new Set(truth.map((a) => a.marketoGUID)));
+    await expectTrackedActivitiesExactlyOnce(sim, config);
   });
 });

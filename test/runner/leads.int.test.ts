@@ -1,36 +1,25 @@
 import avro from 'avsc';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/index.ts';
 import { ErrorCodes, hasCode } from '../../src/errors.ts';
 import { leadAvroType, valueKindOf, valueSubject } from '../../src/schemas/index.ts';
 import { runService } from '../../src/service.ts';
-import { LEAD_FIELDS, type Simulator, startSimulator } from '../simulator/index.ts';
+import { LEAD_FIELDS } from '../simulator/index.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import {
-  type ConsumedRecord,
   consumeAll,
+  latestByKey,
+  runUntilCaughtUp,
   testConfig,
   testLogger,
   testRegistry,
   topicsOf,
+  useSimulator,
 } from '../support/pipeline.ts';
 
-let sim: Simulator | undefined;
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
+const startSimulator = useSimulator();
 
 const DAY = 86_400_000;
-const run = (config: Readonly<Config>, clock: FakeClock) =>
-  runService({ config, logger: testLogger(), signal: new AbortController().signal, clock, untilCaughtUp: true });
-
-/** The last record of every key (a compacted topic's view). */
-function latestByKey(records: readonly ConsumedRecord[]): Map<string, ConsumedRecord> {
-  const latest = new Map<string, ConsumedRecord>();
-  for (const r of records) latest.set(r.key, r); // one key lives in one partition, read in offset order
-  return latest;
-}
 
 /** What a leads.json value becomes on the topic, by the field's Marketo data type. */
 function expected(dataType: string, value: unknown): unknown {
@@ -62,7 +51,7 @@ async function registrySchema(subject: string, version: number): Promise<object>
 describe('leads', () => {
   it('publish the latest state of every lead with the configured fields of every data type, and tombstones for deletions', async () => {
     const clock = new FakeClock('2026-04-01T00:00:00Z');
-    sim = await startSimulator({
+    const sim = await startSimulator({
       seed: 5,
       leads: 700,
       activities: 6_000,
@@ -76,7 +65,7 @@ describe('leads', () => {
     // Leads are created from a year before the world's start: begin before that, so every lead is in scope.
     const config = testConfig(sim, { connection: { startDate: '2024-12-01T00:00:00Z', leadFields: fields } });
     const instance = config.connections[0]!.instance;
-    const result = await run(config, clock);
+    const result = await runUntilCaughtUp(config, clock);
     expect(Object.values(result)[0]?.error).toBeUndefined();
 
     const truth = [...sim.truth.leads({ fields })];
@@ -131,7 +120,7 @@ describe('leads', () => {
 
   it('give a new schema version when a field is added, which a consumer built on the old version still decodes', async () => {
     const clock = new FakeClock('2026-02-01T00:00:00Z');
-    sim = await startSimulator({
+    const sim = await startSimulator({
       seed: 8,
       leads: 300,
       activities: 6_000,
@@ -142,7 +131,7 @@ describe('leads', () => {
     });
     const before = ['email', 'firstName', 'updatedAt'];
     const config = testConfig(sim, { connection: { leadFields: before } });
-    expect(Object.values(await run(config, clock))[0]?.error).toBeUndefined();
+    await runUntilCaughtUp(config, clock);
     const subject = valueSubject(topicsOf(config).leads);
     expect(await registryVersions(subject)).toHaveLength(1);
     const firstCount = (await consumeAll(topicsOf(config).leads)).length;
@@ -152,7 +141,7 @@ describe('leads', () => {
       ...config,
       connections: [{ ...config.connections[0]!, leadFields: [...before, 'Foo__c', 'dealSize__c'] }],
     };
-    expect(Object.values(await run(added, clock))[0]?.error).toBeUndefined();
+    await runUntilCaughtUp(added, clock);
     const versions = await registryVersions(subject);
     expect(versions).toHaveLength(2);
 
@@ -185,7 +174,7 @@ describe('leads', () => {
 
   it('refuse an unknown configured field, naming it and the closest existing names', async () => {
     const clock = new FakeClock('2026-02-01T00:00:00Z');
-    sim = await startSimulator({
+    const sim = await startSimulator({
       seed: 2,
       leads: 50,
       activities: 500,
@@ -194,7 +183,14 @@ describe('leads', () => {
       clock,
     });
     const config = testConfig(sim, { connection: { leadFields: ['email', 'foo__c'] } });
-    const error = Object.values(await run(config, clock))[0]?.error;
+    const result = await runService({
+      config,
+      logger: testLogger(),
+      signal: new AbortController().signal,
+      clock,
+      untilCaughtUp: true,
+    });
+    const error = Object.values(result)[0]?.error;
     expect(hasCode(error, ErrorCodes.CONFIG_INVALID)).toBe(true);
     expect(error?.message).toContain('"foo__c"');
     expect(error?.message).toContain('"Foo__c"');

@@ -2,26 +2,29 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localDate } from '../../src/quota/index.ts';
-import { runService } from '../../src/service.ts';
-import { type Simulator, startSimulator, TRACKED_TYPE_IDS } from '../simulator/index.ts';
 import { FakeClock } from '../support/fake-clock.ts';
-import { consumeAll, duplicatesOf, testConfig, testLogger, topicsOf, unique, workerEnv } from '../support/pipeline.ts';
+import {
+  expectTrackedActivitiesExactlyOnce,
+  runUntilCaughtUp,
+  testConfig,
+  unique,
+  useSimulator,
+  workerEnv,
+} from '../support/pipeline.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-let sim: Simulator | undefined;
+const startSimulator = useSimulator();
 const children: ChildProcess[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const child of children) child.kill('SIGKILL');
   children.length = 0;
-  await sim?.close();
-  sim = undefined;
 });
 
 describe('daily quota', () => {
   it('spends exactly the budget each Central day, pauses, and finishes after the resets', async () => {
     const budget = 12;
     const clock = new FakeClock('2026-03-07T15:00:00Z'); // the day before the DST change in Chicago
-    sim = await startSimulator({
+    const sim = await startSimulator({
       seed: 3,
       leads: 200,
       activities: 20_000,
@@ -31,15 +34,8 @@ describe('daily quota', () => {
       clock,
       quirks: { shortPageRate: 0, emptyPageRate: 0 },
     });
-    const config = testConfig(sim, { connection: { dailyQuota: budget } });
-    const result = await runService({
-      config,
-      logger: testLogger(),
-      signal: new AbortController().signal,
-      clock,
-      untilCaughtUp: true,
-    });
-    expect(Object.values(result)[0]?.error).toBeUndefined();
+    const config = testConfig(sim, { connection: { dailyQuota: budget, streams: ['activities'] } });
+    await runUntilCaughtUp(config, clock);
 
     const byDate = sim.counts().byDate;
     const days = Object.keys(byDate).sort();
@@ -49,15 +45,12 @@ describe('daily quota', () => {
     expect(byDate[days.at(-1)!]).toBeLessThanOrEqual(budget);
     expect(days[0]).toBe(localDate(Date.parse('2026-03-07T15:00:00Z'), 'America/Chicago'));
 
-    const got = (await consumeAll(topicsOf(config).activities)).map((r) => r.id);
-    expect(duplicatesOf(got)).toEqual([]);
-    const truth = [...sim.truth.activities({ typeIds: [...TRACKED_TYPE_IDS], from: config.connections[0]!.startDate })];
-    expect(new Set(got)).toEqual(new Set(truth.map((a) => a.marketoGUID)));
+    await expectTrackedActivitiesExactlyOnce(sim, config);
   });
 
   it('is shared by four worker processes on one instance: together they never pass it', async () => {
     const budget = 30;
-    sim = await startSimulator({
+    const sim = await startSimulator({
       seed: 9,
       leads: 300,
       activities: 30_000,

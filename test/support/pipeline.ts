@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
+import { afterEach, expect } from 'vitest';
+import type { Clock } from '../../src/clock.ts';
 import { type Config, type ConfigInput, parseConfig } from '../../src/config/index.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { readTopic, type TopicNames, topicNames } from '../../src/producer/index.ts';
 import { CE_ID } from '../../src/schemas/index.ts';
-import type { Simulator } from '../simulator/index.ts';
+import { runService, type ServiceResult } from '../../src/service.ts';
+import { type Simulator, type SimulatorOptions, startSimulator, TRACKED_TYPE_IDS } from '../simulator/index.ts';
 
 /** A name no other test run uses (topics, connections, instances). */
 export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -100,4 +103,54 @@ export function workerEnv(config: Readonly<Config>): NodeJS.ProcessEnv {
     MARKETO_RATE_PER_20S: String(c.ratePer20s),
     MARKETO_STREAMS: c.streams.join(','),
   };
+}
+
+/** Starts a simulator inside a test and closes it after that test (call at the top of a file). */
+export function useSimulator(): (options: SimulatorOptions) => Promise<Simulator> {
+  let current: Simulator | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return async (options) => {
+    current = await startSimulator(options);
+    return current;
+  };
+}
+
+/** Runs the service in-process until every stream has caught up, and asserts no connection failed. */
+export async function runUntilCaughtUp(config: Readonly<Config>, clock?: Clock): Promise<ServiceResult> {
+  const result = await runService({
+    config,
+    logger: testLogger(),
+    signal: new AbortController().signal,
+    clock,
+    untilCaughtUp: true,
+  });
+  for (const r of Object.values(result)) expect(r.error).toBeUndefined();
+  return result;
+}
+
+/** The last record of every key (a compacted topic's view). */
+export function latestByKey(records: readonly ConsumedRecord[]): Map<string, ConsumedRecord> {
+  const latest = new Map<string, ConsumedRecord>();
+  for (const r of records) latest.set(r.key, r);
+  return latest;
+}
+
+/**
+ * Asserts that the activities topic holds each of the simulator's visible activities of the tracked
+ * types since the connection's start date exactly once (no gap, no duplicate); returns the records.
+ */
+export async function expectTrackedActivitiesExactlyOnce(
+  sim: Simulator,
+  config: Readonly<Config>,
+): Promise<ConsumedRecord[]> {
+  const got = await consumeAll(topicsOf(config).activities);
+  const ids = got.map((r) => r.id);
+  expect(duplicatesOf(ids)).toEqual([]);
+  const truth = [...sim.truth.activities({ typeIds: [...TRACKED_TYPE_IDS], from: config.connections[0]!.startDate })];
+  expect(ids.length).toBe(truth.length);
+  expect(new Set(ids)).toEqual(new Set(truth.map((a) => a.marketoGUID)));
+  return got;
 }

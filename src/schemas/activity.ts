@@ -1,3 +1,4 @@
+import { parseMarketoDate } from '../marketo/dates.ts';
 /**
  * The activity record published to `<prefix>.activities`: one Marketo activity, flattened, with a
  * Debezium-style `source` block saying where and when it was pulled.
@@ -138,7 +139,7 @@ export function toActivityRecord(raw: RawActivity, ctx: ActivityContext): Activi
     marketoGUID: String(raw.marketoGUID),
     id: raw.id ?? null,
     leadId: raw.leadId,
-    activityDate: parseMarketoDate(raw.activityDate),
+    activityDate: typeof raw.activityDate === 'number' ? raw.activityDate : parseMarketoDate(raw.activityDate),
     activityTypeId: raw.activityTypeId,
     activityTypeName: ctx.typeName,
     campaignId: raw.campaignId ?? null,
@@ -167,21 +168,4 @@ export function toAttributeValue(value: unknown): AttributeValue {
     default:
       return { string: JSON.stringify(value) };
   }
-}
-
-/**
- * Parses a Marketo timestamp to epoch ms. Accepts ISO 8601 with `Z`, a `±hhmm`/`±hh:mm` offset,
- * or both (`…Z+0000`, seen in the wild), with or without fractional seconds; a number is taken
- * as epoch ms. Throws a TypeError for anything else.
- */
-export function parseMarketoDate(value: string | number): number {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z)?(?:([+-])(\d{2}):?(\d{2}))?$/.exec(String(value));
-  if (m && (m[2] || m[3])) {
-    const base = Date.parse(`${m[1]}Z`);
-    const offsetMs = m[3] ? (m[3] === '+' ? 1 : -1) * (Number(m[4]) * 60 + Number(m[5])) * 60_000 : 0;
-    // When both `Z` and an offset appear, Marketo means UTC; the offset is then +0000 anyway.
-    if (!Number.isNaN(base)) return m[2] ? base : base - offsetMs;
-  }
-  throw new TypeError(`not a Marketo timestamp: ${JSON.stringify(value)}`);
 }

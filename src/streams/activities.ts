@@ -115,12 +115,7 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<M
     toRecord(raw, pulledAt): OutgoingRecord {
       const typeName = o.typeNames.get(raw.activityTypeId) ?? `type ${raw.activityTypeId}`;
       const value = toActivityRecord(raw, { typeName, instance: o.instance, connection: o.connection, pulledAt });
-      return {
-        key: recordKey(o.instance, raw.leadId),
-        value,
-        id: raw.marketoGUID,
-        time: parseMarketoDate(raw.activityDate),
-      };
+      return { key: recordKey(o.instance, raw.leadId), value, id: raw.marketoGUID, time: value.activityDate };
     },
 
     afterCommit(records) {

@@ -36,4 +36,17 @@ describe('formatMarketoDate', () => {
     expect(formatMarketoDate(new Date(T))).toBe('2023-01-16T23:32:19Z');
     expect(() => formatMarketoDate('nope')).toThrow(RangeError);
   });
+  it('reads the canonical activities form exactly, leap days included, and rejects impossible dates', () => {
+    expect(parseMarketoDate('2024-02-29T23:59:59Z')).toBe(Date.UTC(2024, 1, 29, 23, 59, 59));
+    expect(parseMarketoDate('2000-02-29T00:00:00Z')).toBe(Date.UTC(2000, 1, 29));
+    for (const bad of [
+      '2023-02-29T00:00:00Z',
+      '1900-02-29T00:00:00Z',
+      '2024-04-31T00:00:00Z',
+      '2024-13-01T00:00:00Z',
+      '2024-01-01T24:00:00Z',
+    ]) {
+      expect(() => parseMarketoDate(bad), bad).toThrow(RangeError);
+    }
+  });
 });

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import {
   type ActivityContext,
   activitySchema,
-  parseMarketoDate,
   type RawActivity,
   toActivityRecord,
   toAttributeValue,
@@ -105,14 +104,13 @@ describe('toActivityRecord', () => {
     ]) {
       expect(toActivityRecord({ ...raw, activityDate: s }, ctx).activityDate, s).toBe(expected);
     }
-    expect(parseMarketoDate('2024-03-10T07:34:56-0500')).toBe(expected);
-    expect(parseMarketoDate('2024-03-10T12:34:56.250Z')).toBe(expected + 250);
-    expect(parseMarketoDate(expected)).toBe(expected);
+    expect(toActivityRecord({ ...raw, activityDate: '2024-03-10T07:34:56-0500' }, ctx).activityDate).toBe(expected);
+    expect(toActivityRecord({ ...raw, activityDate: '2024-03-10T12:34:56.250Z' }, ctx).activityDate).toBe(expected + 250);
   });
 
-  it('rejects a date that is not a timestamp', () => {
-    expect(() => parseMarketoDate('2024-03-10')).toThrow(TypeError);
-    expect(() => parseMarketoDate('yesterday')).toThrow(/not a Marketo timestamp/);
-    expect(() => parseMarketoDate('2024-03-10T12:34:56')).toThrow(TypeError);
+  it('rejects a date that is not a timestamp (the runner dead-letters the record)', () => {
+    for (const bad of ['2024-03-10', 'yesterday', '2024-03-10T12:34:56', '2024-02-30T12:00:00Z']) {
+      expect(() => toActivityRecord({ ...raw, activityDate: bad }, ctx), bad).toThrow(RangeError);
+    }
   });
 });

@@ -5,7 +5,14 @@ import type { Logger } from '../log.ts';
 import type { PublishMessage, TransactionalPublisher } from '../producer/index.ts';
 import { fetchEndOffsets, readTopic } from '../producer/index.ts';
 import type { SchemaCatalog } from '../schemas/index.ts';
-import { CE_ID, CE_SOURCE, CE_TIME, cloudEventHeaders, cloudEventSource } from '../schemas/index.ts';
+import {
+  CE_ID,
+  CE_SOURCE,
+  CE_TIME,
+  cloudEventHeaderFactory,
+  cloudEventHeaders,
+  cloudEventSource,
+} from '../schemas/index.ts';
 import type { FetchedPage, StreamCursor, StreamDefinition } from '../streams/stream.ts';
 import { SeenWindow } from './seen-window.ts';
 
@@ -62,6 +69,8 @@ export class StreamRunner<Raw, C extends StreamCursor> {
   /** The Redis mirror writes, in commit order. */
   #mirroring: Promise<void> = Promise.resolve();
   #source: string;
+  /** CloudEvents headers of this stream's records (plus the stream's name). */
+  #headers: (id: string, time: number) => IHeaders;
 
   constructor(def: StreamDefinition<Raw, C>, deps: StreamRunnerDeps) {
     this.def = def;
@@ -69,6 +78,10 @@ export class StreamRunner<Raw, C extends StreamCursor> {
     this.#log = deps.logger.child({ stream: def.name });
     this.#seen = new SeenWindow(def.lookbackMs);
     this.#source = cloudEventSource(deps.instance);
+    this.#headers = cloudEventHeaderFactory(
+      { source: deps.instance, type: def.eventType },
+      { [STREAM_HEADER]: def.name },
+    );
   }
 
   get cursor(): C {
@@ -211,13 +224,6 @@ export class StreamRunner<Raw, C extends StreamCursor> {
         (err: unknown) => this.#log.warn({ err }, 'could not mirror the cursor to Redis'),
       ),
     );
-  }
-
-  #headers(id: string, time: number): IHeaders {
-    return {
-      ...cloudEventHeaders({ id, source: this.#deps.instance, type: this.def.eventType, time }),
-      [STREAM_HEADER]: this.def.name,
-    };
   }
 
   #deadLetter(raw: Raw, id: string, err: unknown): PublishMessage {

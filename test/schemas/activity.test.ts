@@ -105,7 +105,9 @@ describe('toActivityRecord', () => {
       expect(toActivityRecord({ ...raw, activityDate: s }, ctx).activityDate, s).toBe(expected);
     }
     expect(toActivityRecord({ ...raw, activityDate: '2024-03-10T07:34:56-0500' }, ctx).activityDate).toBe(expected);
-    expect(toActivityRecord({ ...raw, activityDate: '2024-03-10T12:34:56.250Z' }, ctx).activityDate).toBe(expected + 250);
+    expect(toActivityRecord({ ...raw, activityDate: '2024-03-10T12:34:56.250Z' }, ctx).activityDate).toBe(
+      expected + 250,
+    );
   });
 
   it('rejects a date that is not a timestamp (the runner dead-letters the record)', () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CE_ID, CE_SOURCE, CE_TYPE, cloudEventHeaders, EventTypes } from '../../src/schemas/headers.ts';
+import {
+  CE_ID,
+  CE_SOURCE,
+  CE_TYPE,
+  cloudEventHeaderFactory,
+  cloudEventHeaders,
+  EventTypes,
+} from '../../src/schemas/headers.ts';
 
 describe('cloudEventHeaders', () => {
   it('writes the CloudEvents binary-mode attributes', () => {
@@ -31,5 +38,19 @@ describe('cloudEventHeaders', () => {
     expect(headers.ce_id).toBe('42');
     expect(headers.ce_subject).toBe('lead/42');
     expect(headers.ce_time).toBe('2024-01-01T00:00:00Z');
+  });
+});
+
+describe('cloudEventHeaderFactory', () => {
+  it('builds the same headers as cloudEventHeaders, plus the extra ones', () => {
+    const make = cloudEventHeaderFactory(
+      { source: '123-ABC-456', type: EventTypes.activity },
+      { mkto_stream: 'activities.6' },
+    );
+    const time = Date.UTC(2026, 0, 2, 3, 4, 5);
+    expect(make('guid-1', time)).toEqual({
+      ...cloudEventHeaders({ id: 'guid-1', source: '123-ABC-456', type: EventTypes.activity, time }),
+      mkto_stream: 'activities.6',
+    });
   });
 });

@@ -30,11 +30,8 @@ export interface PublishBatch {
   messages: PublishMessage[];
   checkpoint: {
     key: string;
-    /**
-     * The checkpoint, written as JSON. A function receives where the page's records landed
-     * (costing one more round trip inside the transaction) so the checkpoint can carry them.
-     */
-    value: object | ((written: WrittenPartition[]) => object);
+    /** The checkpoint, written as JSON. */
+    value: object;
   };
 }
 
@@ -137,25 +134,12 @@ export class TransactionalPublisher {
     try {
       const counts: Record<string, number> = {};
       for (const m of batch.messages) counts[m.topic] = (counts[m.topic] ?? 0) + 1;
-      const { value } = batch.checkpoint;
-      const checkpointMessage = (written: WrittenPartition[]) => ({
+      const checkpointMessage = {
         topic: this.#checkpointTopic,
-        messages: [
-          {
-            key: batch.checkpoint.key,
-            value: JSON.stringify(typeof value === 'function' ? value(written) : value),
-          },
-        ],
-      });
-      let metadata: RecordMetadata[];
-      let written: WrittenPartition[];
-      if (typeof value === 'function') {
-        written = toWritten(await txn.sendBatch({ topicMessages: groupByTopic(batch.messages) }));
-        metadata = await txn.sendBatch({ topicMessages: [checkpointMessage(written)] });
-      } else {
-        metadata = await txn.sendBatch({ topicMessages: [...groupByTopic(batch.messages), checkpointMessage([])] });
-        written = toWritten(metadata.filter((m) => m.topicName !== this.#checkpointTopic));
-      }
+        messages: [{ key: batch.checkpoint.key, value: JSON.stringify(batch.checkpoint.value) }],
+      };
+      const metadata = await txn.sendBatch({ topicMessages: [...groupByTopic(batch.messages), checkpointMessage] });
+      const written = toWritten(metadata.filter((m) => m.topicName !== this.#checkpointTopic));
       const checkpoint = toWritten(metadata.filter((m) => m.topicName === this.#checkpointTopic))[0];
       if (!checkpoint) throw new Error(`no produce response for checkpoint topic ${this.#checkpointTopic}`);
       await txn.commit();

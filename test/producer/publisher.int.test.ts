@@ -2,7 +2,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
-import { TransactionalPublisher, type WrittenPartition } from '../../src/producer/publisher.ts';
+import { TransactionalPublisher } from '../../src/producer/publisher.ts';
 import { consumeUntil, createTopics, testKafka, uniqueName } from '../stack/helpers.ts';
 
 const logger = createLogger({ level: 'silent' });
@@ -69,27 +69,6 @@ describe('TransactionalPublisher (real Kafka)', () => {
     expect(JSON.parse(checkpoint!.value!.toString())).toEqual({ cursor: 'c1', sequence: 1 });
     expect(checkpoint!.offset).toBe(result.checkpoint.baseOffset);
     expect(seen.find((m) => m.key === 'i:7' && m.value?.toString() === 'd7')?.headers.h?.toString()).toBe('x');
-  });
-
-  it('lets the checkpoint carry where the page landed', async () => {
-    const p = publisher();
-    await p.connect();
-    const key = uniqueName('conn:offsets');
-    let given: WrittenPartition[] = [];
-    const result = await p.publish({
-      messages: [{ topic: data, key: 'k', value: Buffer.from('v') }],
-      checkpoint: {
-        key,
-        value: (written) => {
-          given = written;
-          return { cursor: 'c', written };
-        },
-      },
-    });
-    expect(given).toEqual(result.partitions);
-    expect(given).toHaveLength(1);
-    const seen = await consumeUntil(kafka, [checkpoints], (s) => s.some((m) => m.key === key));
-    expect(JSON.parse(seen.find((m) => m.key === key)!.value!.toString())).toEqual({ cursor: 'c', written: given });
   });
 
   it('leaves nothing visible when a publish fails part-way, then keeps working', async () => {

@@ -78,7 +78,9 @@ export function transactionalProducerConfig(transactionalId: string, transaction
     // Right after a commit the coordinator may still be writing its markers and answers the
     // next transaction with CONCURRENT_TRANSACTIONS; kafkajs's default first retry (300 ms)
     // would stall every page, so retry fast, as the Java client does (20 ms).
-    retry: { initialRetryTime: 20, maxRetryTime: 2_000, retries: 12, factor: 0.2, multiplier: 2 },
+    // Unlimited retries, as kafkajs wants for an idempotent producer (limiting them risks EoS):
+    // a broker outage stalls the worker until Kafka is back rather than failing it.
+    retry: { initialRetryTime: 20, maxRetryTime: 2_000, retries: Number.MAX_SAFE_INTEGER, factor: 0.2, multiplier: 2 },
     ...(transactionTimeoutMs === undefined ? {} : { transactionTimeout: transactionTimeoutMs }),
   };
 }

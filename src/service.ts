@@ -32,7 +32,7 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
   const kafka = new Kafka({
     clientId: config.kafka.clientId,
     brokers: [...config.kafka.brokers],
-    logCreator: kafkaLogCreator(logger.child({ component: 'kafkajs' })),
+    logCreator: kafkaLogCreator(logger),
   });
   const topics = topicNames(config.kafka.topicPrefix);
   const admin = kafka.admin();

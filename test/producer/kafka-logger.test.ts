@@ -26,11 +26,16 @@ describe('kafkaLogCreator', () => {
     entry(logLevel.INFO, 'hello');
     entry(logLevel.DEBUG, 'detail');
     entry(logLevel.NOTHING, 'never');
+    entry(
+      logLevel.ERROR,
+      'Failed to send messages: The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing',
+    );
     expect(lines.map((l) => [l.level, l.msg])).toEqual([
       [50, 'boom'],
       [40, 'careful'],
       [30, 'hello'],
       [20, 'detail'],
+      [20, expect.stringContaining('concurrent operation on the same transaction')],
     ]);
     expect(lines[0]).toMatchObject({ component: 'kafkajs', namespace: 'Producer', broker: 'b:9092' });
     expect(lines[0]).not.toHaveProperty('timestamp');

@@ -104,6 +104,19 @@ async function readRange(
           clearTimeout(timer);
           resolve();
         };
+        // Skip ahead to the start offsets. kafkajs accepts a seek only while its consumer group
+        // exists: normally right after run(), but a crash-restart of the group (e.g. the
+        // coordinator of a new group not being ready yet) drops it, so seek again on every join.
+        // Records before a start, or already delivered, are filtered out below: a late or repeated
+        // seek costs reading, never a record twice.
+        const seekStarts = () => {
+          try {
+            for (const [partition, start] of starts) consumer.seek({ topic, partition, offset: start.toString() });
+          } catch (err) {
+            if (!/not initialized/.test((err as Error).message)) throw err;
+          }
+        };
+        consumer.on(consumer.events.GROUP_JOIN, seekStarts);
         // Batch events also fire for batches holding only transaction markers or aborted
         // records, which eachBatch never sees: they are how the end of a partition is noticed.
         consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
@@ -124,7 +137,9 @@ async function readRange(
               if (stopped || start === undefined || end === undefined) return; // a partition not asked for
               for (const message of batch.messages) {
                 const offset = BigInt(message.offset);
-                if (offset < start) continue; // fetched before the seek took effect
+                // Before the start (fetched before the seek took effect) or already delivered
+                // (read again after a re-join): each record is delivered once.
+                if (offset < BigInt(next[String(batch.partition)] ?? start)) continue;
                 if (offset >= end) break;
                 options.onMessage(message, batch.partition);
                 next[String(batch.partition)] = Number(offset + 1n);
@@ -136,9 +151,7 @@ async function readRange(
               }
             },
           })
-          .then(() => {
-            for (const [partition, start] of starts) consumer.seek({ topic, partition, offset: start.toString() });
-          })
+          .then(seekStarts)
           .catch(reject);
       });
     } finally {

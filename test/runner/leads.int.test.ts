@@ -4,7 +4,7 @@ import type { Config } from '../../src/config/index.ts';
 import { ErrorCodes, hasCode } from '../../src/errors.ts';
 import { leadAvroType, valueKindOf, valueSubject } from '../../src/schemas/index.ts';
 import { runService } from '../../src/service.ts';
-import { LEAD_FIELDS } from '../simulator/index.ts';
+import { LEAD_FIELDS, MARKETO_DATA_TYPES } from '../simulator/index.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import {
   consumeAll,
@@ -74,22 +74,7 @@ describe('leads', () => {
     expect(deleted.length).toBeGreaterThan(10);
     // Every data type is exercised.
     const types = new Set(LEAD_FIELDS.map((f) => f.dataType));
-    for (const t of [
-      'string',
-      'text',
-      'email',
-      'phone',
-      'url',
-      'integer',
-      'float',
-      'currency',
-      'percent',
-      'score',
-      'boolean',
-      'date',
-      'datetime',
-      'reference',
-    ]) {
+    for (const t of MARKETO_DATA_TYPES) {
       expect(types).toContain(t);
     }
 

@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { simClient } from './helpers.ts';
-import { type Simulator, type SimulatorOptions, startSimulator, TRACKED_TYPE_IDS } from './index.ts';
+import {
+  MARKETO_DATA_TYPES,
+  type Simulator,
+  type SimulatorOptions,
+  startSimulator,
+  TRACKED_TYPE_IDS,
+} from './index.ts';
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -213,23 +219,7 @@ describe('leads', () => {
     const c = simClient(sim);
     const d2 = (await c.get('/rest/v1/leads/describe2.json')).json.result[0];
     const types = new Set(d2.fields.map((f: { dataType: string }) => f.dataType));
-    for (const t of [
-      'string',
-      'text',
-      'email',
-      'phone',
-      'url',
-      'integer',
-      'float',
-      'currency',
-      'percent',
-      'score',
-      'boolean',
-      'date',
-      'datetime',
-      'reference',
-    ])
-      expect(types).toContain(t);
+    for (const t of MARKETO_DATA_TYPES) expect(types).toContain(t);
     const d1 = (await c.get('/rest/v1/leads/describe.json')).json.result;
     expect(d1.some((f: { rest?: unknown }) => !f.rest)).toBe(true);
     const ids = Array.from({ length: 100 }, (_, i) => i + 1);

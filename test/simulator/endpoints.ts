@@ -60,6 +60,26 @@ class PageWriter {
   }
 }
 
+/**
+ * `batchSize` (1–300) and the position carried by a position-based `nextPageToken` of `kind`
+ * (leads.json, campaigns.json), or Marketo's 1003 answer when either is invalid.
+ */
+function positionPaging(
+  c: { params: URLSearchParams; requestId: string },
+  seed: number,
+  kind: number,
+): { batchSize: number; offset: number } | { reply: Reply } {
+  const batchSize = intParam(c.params, 'batchSize', 300);
+  if (!(batchSize >= 1 && batchSize <= 300)) {
+    return { reply: businessFailure(c.requestId, '1003', 'Invalid batchSize, must be between 1 and 300') };
+  }
+  const tokRaw = c.params.get('nextPageToken');
+  if (!tokRaw) return { batchSize, offset: 0 };
+  const t = decodePagingToken(seed, tokRaw);
+  if (!t || t.k !== kind) return { reply: businessFailure(c.requestId, '1003', 'Invalid nextPageToken') };
+  return { batchSize, offset: t.i };
+}
+
 function intParam(p: URLSearchParams, name: string, def: number): number {
   const v = p.get(name);
   if (v === null || v === '') return def;
@@ -200,16 +220,9 @@ export function createEndpoints(
       if (i < 0) return businessFailure(c.requestId, '1006', `Field '${n}' not found`);
       idx.push(i);
     }
-    const batchSize = intParam(c.params, 'batchSize', 300);
-    if (!(batchSize >= 1 && batchSize <= 300))
-      return businessFailure(c.requestId, '1003', 'Invalid batchSize, must be between 1 and 300');
-    let offset = 0;
-    const tokRaw = c.params.get('nextPageToken');
-    if (tokRaw) {
-      const t = decodePagingToken(seed, tokRaw);
-      if (!t || t.k !== -1) return businessFailure(c.requestId, '1003', 'Invalid nextPageToken');
-      offset = t.i;
-    }
+    const paging = positionPaging(c, seed, -1);
+    if ('reply' in paging) return paging.reply;
+    const { batchSize, offset } = paging;
     const ids = [...new Set(values.filter((n) => Number.isInteger(n)))].sort((a, b) => a - b);
     const found: Record<string, unknown>[] = [];
     for (const id of ids) {
@@ -266,16 +279,9 @@ export function createEndpoints(
   });
 
   routes.set('/rest/v1/campaigns.json', (c) => {
-    const batchSize = intParam(c.params, 'batchSize', 300);
-    if (!(batchSize >= 1 && batchSize <= 300))
-      return businessFailure(c.requestId, '1003', 'Invalid batchSize, must be between 1 and 300');
-    let offset = 0;
-    const tokRaw = c.params.get('nextPageToken');
-    if (tokRaw) {
-      const t = decodePagingToken(seed, tokRaw);
-      if (!t || t.k !== -2) return businessFailure(c.requestId, '1003', 'Invalid nextPageToken');
-      offset = t.i;
-    }
+    const paging = positionPaging(c, seed, -2);
+    if ('reply' in paging) return paging.reply;
+    const { batchSize, offset } = paging;
     const ids = idList(c.params.get('id'));
     const visible = world.campaigns.filter((x) => x.createdAt <= c.now && (!ids || ids.includes(x.id)));
     const slice = visible.slice(offset, offset + batchSize).map((x) => legacyCampaignRecord(x, c.now));

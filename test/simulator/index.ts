@@ -16,7 +16,7 @@ import { activityJson, typeMask, World } from './world.ts';
 export { ACTIVITY_TYPES, TRACKED_TYPE_IDS } from './activity-types.ts';
 export type { Quirks } from './endpoints.ts';
 export type { FaultSpec } from './faults.ts';
-export { LEAD_FIELDS } from './lead-fields.ts';
+export { LEAD_FIELDS, MARKETO_DATA_TYPES } from './lead-fields.ts';
 export type { CountsSnapshot, EndpointCounts, LimitSettings } from './limits.ts';
 
 /** Options of startSimulator; every one has a default. Dates are ISO-8601 strings. */

@@ -86,6 +86,24 @@ const at = <T>(a: readonly T[], h: number): T => a[h % a.length]!;
 const first = (c: ValueCtx) => at(FIRST, hash3(c.seed, c.leadId, 9001));
 const last = (c: ValueCtx) => at(LAST, hash3(c.seed, c.leadId, 9002));
 
+/** Every Marketo lead field data type; the simulated instance has a field of each. */
+export const MARKETO_DATA_TYPES: readonly string[] = [
+  'string',
+  'text',
+  'email',
+  'phone',
+  'url',
+  'integer',
+  'float',
+  'currency',
+  'percent',
+  'score',
+  'boolean',
+  'date',
+  'datetime',
+  'reference',
+];
+
 /** Every lead field served over REST, in describe order. */
 export const LEAD_FIELDS: readonly LeadFieldDef[] = [
   {

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ConnectionLease } from '../../src/lease/index.ts';
 import { testLogger, unique } from '../support/pipeline.ts';
 
@@ -34,8 +34,7 @@ describe('ConnectionLease', () => {
     const lease = new ConnectionLease({ redis, connection, logger, ttlMs: 300 });
     expect(await lease.acquire(new AbortController().signal)).toBe(true);
     await redis.set(lease.key, 'someone-else');
-    await new Promise((r) => setTimeout(r, 400));
-    expect(lease.lost.aborted).toBe(true);
+    await vi.waitFor(() => expect(lease.lost.aborted).toBe(true), { timeout: 3_000, interval: 50 });
     await lease.release();
     expect(await redis.get(lease.key)).toBe('someone-else'); // release never drops another holder's lease
   });

@@ -108,6 +108,7 @@ export function parseConfig(input: ConfigInput): Readonly<Config> {
 /** The environment variable that sets a config path, for error messages. */
 function envNameOf(path: PropertyKey[]): string | undefined {
   const dotted = path.filter((p) => typeof p === 'string').join('.');
+  if (dotted === 'connections') return 'MARKETO_* variables or CONFIG_FILE';
   if (path[0] === 'connections' && path[1] === 0) {
     return ENV_CONNECTION.find(([, p]) => p === String(path[2]))?.[0];
   }

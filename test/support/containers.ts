@@ -7,7 +7,7 @@ import type { ServiceEndpoints } from './services.ts';
  */
 export async function startContainers(): Promise<{ endpoints: ServiceEndpoints; stop: () => Promise<void> }> {
   const network = await new Network().start();
-  const kafka = await new GenericContainer('apache/kafka:4.1.1')
+  const kafka = await new GenericContainer('apache/kafka:4.4.0')
     .withNetwork(network)
     .withNetworkAliases('kafka')
     .withExposedPorts({ container: 9092, host: 9092 })

@@ -19,6 +19,7 @@ import { leadsByActivityStream } from '../streams/leads-by-activity.ts';
 import { leadChangesStream } from '../streams/leads-changes.ts';
 import { deletedLeadsStream } from '../streams/leads-deleted.ts';
 import { checkLeadFields } from '../streams/leads-fields.ts';
+import { mergedLeadsStream } from '../streams/leads-merged.ts';
 import { programsStream } from '../streams/programs.ts';
 import type { StreamCursor, StreamDefinition } from '../streams/stream.ts';
 import { type PassStats, StreamRunner } from './stream-runner.ts';
@@ -251,17 +252,20 @@ export class ConnectionWorker {
       lookbackMs,
       clock,
     };
+    // Deleted and merged-away leads both become tombstones on the leads topic.
+    const gone = {
+      client: this.#client,
+      topic: topics.leads,
+      instance: c.instance,
+      schema: plan.schema,
+      startDate: c.startDate,
+      lookbackMs,
+    };
     return [
       leadsByActivityStream({ ...leads, kafka, activitiesTopic: topics.activities }),
       leadChangesStream(leads),
-      deletedLeadsStream({
-        client: this.#client,
-        topic: topics.leads,
-        instance: c.instance,
-        schema: plan.schema,
-        startDate: c.startDate,
-        lookbackMs,
-      }),
+      deletedLeadsStream(gone),
+      mergedLeadsStream(gone),
     ];
   }
 

@@ -49,7 +49,7 @@ async function registrySchema(subject: string, version: number): Promise<object>
 }
 
 describe('leads', () => {
-  it('publish the latest state of every lead with the configured fields of every data type, and tombstones for deletions', async () => {
+  it('publish the latest state of every lead with the configured fields of every data type, and tombstones for deletions and merges', async () => {
     const clock = new FakeClock('2026-04-01T00:00:00Z');
     const sim = await startSimulator({
       seed: 5,
@@ -59,7 +59,8 @@ describe('leads', () => {
       end: '2026-03-31T00:00:00Z',
       clock,
       now: '2026-04-01T00:00:00Z',
-      deletedLeadRate: 0.05,
+      // Half of the leads that go are merged away (a Merge Leads activity on the winner) rather than deleted.
+      deletedLeadRate: 0.08,
     });
     const fields = LEAD_FIELDS.map((f) => f.name);
     // Leads are created from a year before the world's start: begin before that, so every lead is in scope.
@@ -70,8 +71,10 @@ describe('leads', () => {
 
     const truth = [...sim.truth.leads({ fields })];
     const deleted = sim.truth.deletedLeadIds();
+    const merged = sim.truth.mergedLeadIds();
     expect(truth.length).toBeGreaterThan(500);
     expect(deleted.length).toBeGreaterThan(10);
+    expect(merged.length).toBeGreaterThan(10);
     // Every data type is exercised.
     const types = new Set(LEAD_FIELDS.map((f) => f.dataType));
     for (const t of MARKETO_DATA_TYPES) {
@@ -97,10 +100,16 @@ describe('leads', () => {
       expect(record, `deleted lead ${id}`).toBeDefined();
       expect(record!.value).toBeNull();
     }
-    expect(latest.size).toBe(truth.length + deleted.length);
+    for (const id of merged) {
+      const record = latest.get(`${instance}:${id}`);
+      expect(record, `merged-away lead ${id}`).toBeDefined();
+      expect(record!.value, `merged-away lead ${id}`).toBeNull();
+    }
+    expect(latest.size).toBe(truth.length + deleted.length + merged.length);
 
+    const gone = deleted.length + merged.length;
     const leadCalls = sim.counts().byEndpoint['/rest/v1/leads.json']?.requests ?? 0;
-    expect(leadCalls).toBeLessThanOrEqual(Math.ceil((4 * (truth.length + deleted.length)) / 1000) + 2);
+    expect(leadCalls).toBeLessThanOrEqual(Math.ceil((4 * (truth.length + gone)) / 1000) + 2);
   });
 
   it('give a new schema version when a field is added, which a consumer built on the old version still decodes', async () => {

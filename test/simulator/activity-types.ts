@@ -4,8 +4,9 @@
  * choice for types whose Marketo id varies per instance or is undocumented:
  *   900 Reply to Sales Email, 901 Document Interacted With, 902 Dialogue Goal Reached,
  *   903 Change Program Member Data.
- * Types 12 (New Lead), 13 (Change Data Value) and 37 (Delete Lead) are not drawn at random: the
- * world emits them from lead creations, updates and deletions so leads.json stays consistent.
+ * Types 12 (New Lead), 13 (Change Data Value), 37 (Delete Lead) and 32 (Merge Leads) are not drawn
+ * at random: the world emits them from lead creations, updates, deletions and merges so leads.json
+ * stays consistent.
  */
 
 /** A value generator: a pure function of a 32-bit hash, returning a JSON value. */
@@ -31,7 +32,7 @@ export interface ActivityTypeDef {
     asset: 'email' | 'program' | 'webpage' | 'form' | 'link' | 'value';
   };
   attributes: AttributeDef[];
-  /** Relative frequency in the random stream; 0 for world-driven types (12, 13, 37). */
+  /** Relative frequency in the random stream; 0 for world-driven types (12, 13, 32, 37). */
   weight: number;
   /** One of the 20 types HockeyStack tracks. */
   tracked: boolean;
@@ -291,6 +292,21 @@ export const ACTIVITY_TYPES: readonly ActivityTypeDef[] = [
     weight: 1,
     tracked: true,
     withCampaign: true,
+  },
+  {
+    id: 32,
+    name: 'Merge Leads',
+    description: 'Merge two or more people records',
+    primaryAttribute: { name: 'Lead ID', dataType: 'integer', asset: 'value' },
+    attributes: [
+      // A JSON-array-looking string of the merged-away ids.
+      { name: 'Merge IDs', dataType: 'string', gen: (h) => `[${1 + (h % 1000)}]` },
+      { name: 'Merged in Sales', dataType: 'boolean', gen: bool },
+      { name: 'Master Updated', dataType: 'boolean', gen: bool },
+    ],
+    weight: 0,
+    tracked: false,
+    withCampaign: false,
   },
   {
     id: 37,

@@ -21,7 +21,7 @@ function list(q: URLSearchParams, name: string): number[] | undefined {
  * POST /_admin/faults {FaultSpec} · DELETE /_admin/faults · POST /_admin/revoke-token
  * GET /_admin/counts · POST /_admin/counts/reset · POST /_admin/usage/reset
  * GET /_admin/truth/activities?typeIds&from&to&leadIds (NDJSON) · /truth/leads (NDJSON)
- * GET /_admin/truth/deleted-leads · /truth/programs · /truth/campaigns
+ * GET /_admin/truth/deleted-leads · /truth/merged-leads · /truth/programs · /truth/campaigns
  * POST /_admin/late-activity {leadId, activityTypeId, activityDate, visibleAt} → {marketoGUID}
  */
 export function handleAdmin(
@@ -78,6 +78,8 @@ export function handleAdmin(
         return json(res, 200, { marketoGUID: sim.injectLateActivity(input as never) });
       case 'GET /_admin/truth/deleted-leads':
         return json(res, 200, sim.truth.deletedLeadIds());
+      case 'GET /_admin/truth/merged-leads':
+        return json(res, 200, sim.truth.mergedLeadIds());
       case 'GET /_admin/truth/programs':
         return json(res, 200, sim.truth.programs());
       case 'GET /_admin/truth/campaigns':

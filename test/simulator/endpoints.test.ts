@@ -211,6 +211,36 @@ describe('activities', () => {
     const gone = (await c.get(`/rest/v1/leads.json?filterType=id&filterValues=${deleted[0].leadId}`)).json;
     expect(gone).toMatchObject({ success: true, result: [] });
   });
+  it('a merged-away lead leaves leads.json, is not in deletedleads.json, and a Merge Leads (32) activity on the winner names it', async () => {
+    sim = await startSimulator({ ...opts, deletedLeadRate: 0.1 });
+    const c = simClient(sim);
+    const merged = sim.truth.mergedLeadIds();
+    const deletedIds = sim.truth.deletedLeadIds();
+    expect(merged.length).toBeGreaterThan(2);
+    expect(deletedIds.length).toBeGreaterThan(2);
+    expect(merged.filter((id) => deletedIds.includes(id))).toEqual([]);
+    const live = new Set([...sim.truth.leads({ fields: ['id'] })].map((l) => l['id']));
+    const gone = (await c.get(`/rest/v1/leads.json?filterType=id&filterValues=${merged.join(',')}`)).json;
+    expect(gone).toMatchObject({ success: true, result: [] });
+    for (const id of merged) expect(live.has(id)).toBe(false);
+    const deleted = (await pageAll(c, '/rest/v1/activities/deletedleads.json', '2024-01-01T00:00:00Z')).records;
+    expect(deleted.map((d) => d.leadId).sort((a, b) => a - b)).toEqual(deletedIds);
+    const merges = (await pageAll(c, '/rest/v1/activities.json?activityTypeIds=32', '2024-01-01T00:00:00Z')).records;
+    expect(merges.length).toBe(merged.length);
+    const named: number[] = [];
+    for (const m of merges) {
+      expect(m).toMatchObject({ activityTypeId: 32, primaryAttributeValueId: m.leadId });
+      const attrs = new Map(m.attributes.map((a: { name: string; value: unknown }) => [a.name, a.value]));
+      expect(attrs.get('Merged in Sales')).toBe(false);
+      expect(attrs.get('Master Updated')).toBe(true);
+      const ids = JSON.parse(attrs.get('Merge IDs') as string) as number[];
+      expect(ids).not.toContain(m.leadId);
+      named.push(...ids);
+    }
+    expect(named.sort((a, b) => a - b)).toEqual(merged);
+    const types = (await c.get('/rest/v1/activities/types.json')).json.result;
+    expect(types.some((t: { id: number; name: string }) => t.id === 32 && t.name === 'Merge Leads')).toBe(true);
+  });
 });
 
 describe('leads', () => {

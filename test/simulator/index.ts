@@ -58,8 +58,10 @@ export interface Truth {
   }): Generator<ActivityRecord>;
   /** Existing (created, not deleted) leads with every REST field, null fields omitted. */
   leads(opts?: { fields?: string[] }): Generator<Record<string, unknown>>;
-  /** Ids of leads deleted so far. */
+  /** Ids of leads deleted so far (merged-away leads are not among them). */
   deletedLeadIds(): number[];
+  /** Ids of leads merged away into another lead so far (a Merge Leads activity on the winner names each). */
+  mergedLeadIds(): number[];
   /** Programs visible now, as programs.json renders them. */
   programs(): Record<string, unknown>[];
   /** Smart campaigns visible now, as smartCampaigns.json renders them. */
@@ -188,6 +190,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       }
     },
     deletedLeadIds: () => world.deletedLeadIds(clock.now()),
+    mergedLeadIds: () => world.mergedLeadIds(clock.now()),
     programs: () => world.programs.filter((p) => p.createdAt <= clock.now()).map((p) => programRecord(p, clock.now())),
     campaigns: () =>
       world.campaigns.filter((c) => c.createdAt <= clock.now()).map((c) => smartCampaignRecord(c, clock.now())),

@@ -1,26 +1,31 @@
 import { hash3, isoZ, unit } from './hash.ts';
 import { CHANGING_FIELD_INDEXES, LEAD_FIELDS, leadFieldIndex, leadFieldValue } from './lead-fields.ts';
 
-/** Lead event kinds; each becomes an activity of type 12, 13 or 37. */
+/** Lead event kinds; each becomes an activity of type 12, 13, 37 or 32. */
 export const EV_NEW = 0;
 export const EV_CHANGE = 1;
 export const EV_DELETE = 2;
+/** The lead is merged away: the Merge Leads activity is on the winning lead (mergedInto). */
+export const EV_MERGE = 3;
 /** Activity type id of each event kind. */
-export const EVENT_TYPE_IDS = [12, 13, 37] as const;
+export const EVENT_TYPE_IDS = [12, 13, 37, 32] as const;
 
 const DAY = 86400_000;
 
 /**
  * The lead population and its history. Lead ids are 1..count, created in id order (30 % before the
  * world's start, the rest spread over [start, end]); some get updated (one field per Change Data
- * Value event), about `deletedRate` get deleted. Events are materialised (a few per lead, so memory
+ * Value event), about `deletedRate` get deleted or merged away (half each, by hash: a merged lead
+ * vanishes like a deleted one, but into a winner existing then). Events are materialised (a few per lead, so memory
  * grows with leads, not activities) and sorted by date.
  */
 export class LeadPopulation {
   readonly count: number;
   readonly createdAt: Float64Array;
-  /** Deletion instant, or +Infinity. */
+  /** Deletion (or merge) instant, or +Infinity. */
   readonly deletedAt: Float64Array;
+  /** Winning lead id of a merged-away lead, 0 when deleted or never gone. */
+  readonly mergedInto: Int32Array;
   /** Events sorted by (date, lead, sequence). */
   readonly evDate: Float64Array;
   readonly evLead: Int32Array;
@@ -39,6 +44,7 @@ export class LeadPopulation {
     this.count = count;
     this.createdAt = new Float64Array(count);
     this.deletedAt = new Float64Array(count).fill(Number.POSITIVE_INFINITY);
+    this.mergedInto = new Int32Array(count);
     const before = start - 365 * DAY;
     const dates: number[] = [];
     const leads: number[] = [];
@@ -73,9 +79,13 @@ export class LeadPopulation {
       if (deletedAt !== Number.POSITIVE_INFINITY) {
         dates.push(deletedAt);
         leads.push(id);
-        kinds.push(EV_DELETE);
+        kinds.push(hash3(seed, id, 7005) & 1 ? EV_MERGE : EV_DELETE);
         fields.push(0);
       }
+    }
+    // Winners are picked once every creation and deletion date is known.
+    for (let e = 0; e < dates.length; e++) {
+      if (kinds[e] === EV_MERGE) this.mergedInto[leads[e]! - 1] = this.#winner(leads[e]!, dates[e]!);
     }
     const n = dates.length;
     const order = new Int32Array(n);
@@ -107,6 +117,25 @@ export class LeadPopulation {
     this.evOfLead = new Int32Array(n);
     const fill = this.evStart.slice(0, count);
     for (let e = 0; e < n; e++) this.evOfLead[fill[this.evLead[e]! - 1]!++] = e;
+  }
+
+  /**
+   * A lead other than `loser` existing at `date`, by hash. Lead 1 is created first and never goes,
+   * so it is the fallback.
+   */
+  #winner(loser: number, date: number): number {
+    const k = this.createdBy(date);
+    for (let tries = 0; tries < 8; tries++) {
+      const id = 1 + (hash3(this.#seed, loser, 7300 + tries) % k);
+      if (id !== loser && this.deletedAt[id - 1]! > date) return id;
+    }
+    return 1;
+  }
+
+  /** The lead an event's activity is recorded on: the winner for a merge, else the event's lead. */
+  activityLead(k: number): number {
+    const id = this.evLead[k]!;
+    return this.evKind[k] === EV_MERGE ? this.mergedInto[id - 1]! : id;
   }
 
   /** Number of leads created at or before `t` (ids 1..result exist by then, minus deletions). */

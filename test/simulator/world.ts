@@ -2,7 +2,7 @@ import { ACTIVITY_TYPES, type ActivityTypeDef } from './activity-types.ts';
 import { buildAssets, type CampaignAsset, type EmailAsset, type ProgramAsset } from './assets.ts';
 import { guid, hash3 } from './hash.ts';
 import { LEAD_FIELDS } from './lead-fields.ts';
-import { EV_CHANGE, EV_DELETE, EV_NEW, EVENT_TYPE_IDS, LeadPopulation } from './leads.ts';
+import { EV_CHANGE, EV_DELETE, EV_MERGE, EV_NEW, EVENT_TYPE_IDS, LeadPopulation } from './leads.ts';
 
 /** Parameters of a world. Everything in it is a pure function of these. */
 export interface WorldOptions {
@@ -17,7 +17,7 @@ export interface WorldOptions {
   campaigns: number;
   /** Share of activities whose visibleAt lags activityDate by 1–50 minutes. */
   lateArrivalRate: number;
-  /** Share of leads deleted at some point. */
+  /** Share of leads deleted (or, half of them, merged away) at some point. */
   deletedLeadRate: number;
 }
 
@@ -343,11 +343,11 @@ export class World {
     return this.leads.deletedAt[id - 1]! <= date ? 1 : id;
   }
 
-  /** Materialises lead event k as an activity (type 12, 13 or 37). */
+  /** Materialises lead event k as an activity (type 12, 13, 37 or 32). */
   eventActivity(k: number): RawActivity {
     const L = this.leads;
     const kind = L.evKind[k]!;
-    const leadId = L.evLead[k]!;
+    const leadId = L.activityLead(k);
     const date = L.evDate[k]!;
     const typeId = EVENT_TYPE_IDS[kind]!;
     const base = {
@@ -370,6 +370,18 @@ export class World {
         ...base,
         primJson: `,"primaryAttributeValueId":${leadId},"primaryAttributeValue":${JSON.stringify(L.displayName(leadId))}`,
         attrJson: '',
+        fieldsJson: '',
+      };
+    }
+    if (kind === EV_MERGE) {
+      return {
+        ...base,
+        primJson: `,"primaryAttributeValueId":${leadId},"primaryAttributeValue":${JSON.stringify(L.displayName(leadId))}`,
+        attrJson: attrPieces([
+          ['Merge IDs', `[${L.evLead[k]!}]`],
+          ['Merged in Sales', false],
+          ['Master Updated', true],
+        ]),
         fieldsJson: '',
       };
     }
@@ -502,7 +514,7 @@ export class World {
         const kind = L.evKind[k]!;
         if (
           mask[EVENT_TYPE_IDS[kind]!] === 1 &&
-          (!leadSet || leadSet.has(L.evLead[k]!)) &&
+          (!leadSet || leadSet.has(L.activityLead(k))) &&
           (kind !== EV_CHANGE || !fieldMask || fieldMask[L.evField[k]!] === 1)
         ) {
           emit(this.eventActivity(k));
@@ -536,16 +548,26 @@ export class World {
     }
   }
 
-  /** Ids of leads deleted at or before `now`, ascending. */
+  /** Ids of leads deleted (not merged) at or before `now`, ascending. */
   deletedLeadIds(now: number): number[] {
+    return this.#goneBy(now, false);
+  }
+
+  /** Ids of leads merged away at or before `now`, ascending. */
+  mergedLeadIds(now: number): number[] {
+    return this.#goneBy(now, true);
+  }
+
+  #goneBy(now: number, merged: boolean): number[] {
+    const L = this.leads;
     const out: number[] = [];
-    for (let j = 0; j < this.leads.count; j++) if (this.leads.deletedAt[j]! <= now) out.push(j + 1);
+    for (let j = 0; j < L.count; j++) if (L.deletedAt[j]! <= now && L.mergedInto[j]! > 0 === merged) out.push(j + 1);
     return out;
   }
 }
 
 /** Event kind constants re-exported for endpoint code. */
-export { EV_CHANGE, EV_DELETE, EV_NEW };
+export { EV_CHANGE, EV_DELETE, EV_MERGE, EV_NEW };
 
 /** Serialises a raw activity as an activities.json record. */
 export function activityJson(a: RawActivity, date: string): string {

@@ -1,0 +1,114 @@
+import type { MarketoActivity, MarketoClient } from '../marketo/index.ts';
+import { getActivitiesPage, parseMarketoDate } from '../marketo/index.ts';
+import { EventTypes, recordKey } from '../schemas/index.ts';
+import { type DatedCursor, datedPage, datedPassStart, newestDate } from './leads.ts';
+import type { StreamDefinition } from './stream.ts';
+
+export interface MergedLeadsStreamOptions {
+  client: MarketoClient;
+  /** The leads topic: tombstones go where the leads are. */
+  topic: string;
+  instance: string;
+  /** The lead schema (registered for the topic; tombstones carry no value). */
+  schema: object;
+  startDate: string;
+  lookbackMs: number;
+}
+
+/** The stream name of merged-away leads. */
+export const MERGED_LEADS_STREAM = 'leads.merged';
+
+/** Marketo's "Merge Leads" activity type. */
+export const MERGE_LEADS_TYPE_ID = 32;
+
+/** One lead merged away by one Merge Leads activity (an activity may merge several). */
+export interface MergedLead {
+  /** The Merge Leads activity's marketoGUID. */
+  marketoGUID: string;
+  activityDate: string;
+  /** The merged-away (losing) lead. */
+  leadId: number;
+  /** The surviving lead the activity is recorded on. */
+  winnerId: number;
+}
+
+/**
+ * The lead ids of a "Merge IDs" attribute value: Marketo sends a JSON-array-looking string
+ * (`"[123,456]"`); a bare number or a comma list is tolerated. Non-ids are dropped.
+ */
+export function mergeIds(value: unknown): number[] {
+  const parts =
+    typeof value === 'number' ? [value] : typeof value === 'string' ? value.replace(/[[\]\s]/g, '').split(',') : [];
+  return parts.map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
+}
+
+/** The leads merged away by a Merge Leads activity (none when it names no id). */
+export function mergedLeads(activity: MarketoActivity): MergedLead[] {
+  const attr = activity.attributes?.find((a) => a.name.toLowerCase() === 'merge ids');
+  return mergeIds(attr?.value)
+    .filter((id) => id !== activity.leadId)
+    .map((leadId) => ({
+      marketoGUID: activity.marketoGUID,
+      activityDate: activity.activityDate,
+      leadId,
+      winnerId: activity.leadId,
+    }));
+}
+
+/**
+ * Merged-away leads as tombstones on the leads topic, from Merge Leads activities (type 32, on the
+ * winning lead; Marketo lists merged-away leads neither in leads.json nor in deletedleads.json):
+ * one record per id in the "Merge IDs" attribute, key `<instance>:<leadId>`, null value, id
+ * `<marketoGUID>:<leadId>`. Paged by a date-based token like deleted leads; each later pass
+ * re-reads one look-back window (already-published merges are recognised by id).
+ */
+export function mergedLeadsStream(o: MergedLeadsStreamOptions): StreamDefinition<MergedLead, DatedCursor> {
+  const name = MERGED_LEADS_STREAM;
+  return {
+    name,
+    topic: o.topic,
+    eventType: `${EventTypes.lead}.merged`,
+    lookbackMs: o.lookbackMs,
+    schema: () => o.schema,
+    initialCursor: (now) => ({
+      seq: 0,
+      phase: 'backfill',
+      sinceDate: o.startDate,
+      updatedAt: new Date(now).toISOString(),
+    }),
+    inPass: (cursor) => cursor.nextPageToken !== undefined,
+    beginPass: (cursor, now) => ({
+      ...cursor,
+      sinceDate: datedPassStart(cursor, o.startDate, o.lookbackMs),
+      passStartedAt: new Date(now).toISOString(),
+    }),
+    async fetchPage(cursor, ctx) {
+      const page = await datedPage({ ...o, name }, cursor, ctx, (token) =>
+        getActivitiesPage(o.client, {
+          nextPageToken: token,
+          activityTypeIds: [MERGE_LEADS_TYPE_ID],
+          signal: ctx.signal,
+        }),
+      );
+      const done = page.moreResult !== true;
+      // The runner publishes one record per raw record: flatten to one per merged-away lead.
+      const activities = page.result.filter((a) => a.activityTypeId === MERGE_LEADS_TYPE_ID);
+      return {
+        records: activities.flatMap(mergedLeads),
+        cursor: {
+          ...cursor,
+          nextPageToken: done ? undefined : page.nextPageToken,
+          maxActivityDate: newestDate(cursor.maxActivityDate, page.result),
+          phase: done ? 'incremental' : cursor.phase,
+        },
+        done,
+      };
+    },
+    toRecord: (raw) => ({
+      key: recordKey(o.instance, raw.leadId),
+      value: null,
+      id: `${raw.marketoGUID}:${raw.leadId}`,
+      time: parseMarketoDate(raw.activityDate),
+    }),
+  };
+}

@@ -1,19 +1,11 @@
-import type { MarketoActivity, MarketoClient } from '../marketo/index.ts';
-import { getActivitiesPage, parseMarketoDate } from '../marketo/index.ts';
-import { EventTypes, recordKey } from '../schemas/index.ts';
-import { type DatedCursor, datedPage, datedPassStart, newestDate } from './leads.ts';
+import type { MarketoActivity } from '../marketo/index.ts';
+import { getActivitiesPage } from '../marketo/index.ts';
+import { EventTypes } from '../schemas/index.ts';
+import { type GoneLead, type LeadTombstoneStreamOptions, leadTombstoneStream } from './lead-tombstones.ts';
+import type { DatedCursor } from './leads.ts';
 import type { StreamDefinition } from './stream.ts';
 
-export interface MergedLeadsStreamOptions {
-  client: MarketoClient;
-  /** The leads topic: tombstones go where the leads are. */
-  topic: string;
-  instance: string;
-  /** The lead schema (registered for the topic; tombstones carry no value). */
-  schema: object;
-  startDate: string;
-  lookbackMs: number;
-}
+export type MergedLeadsStreamOptions = LeadTombstoneStreamOptions;
 
 /** The stream name of merged-away leads. */
 export const MERGED_LEADS_STREAM = 'leads.merged';
@@ -62,53 +54,18 @@ export function mergedLeads(activity: MarketoActivity): MergedLead[] {
  * `<marketoGUID>:<leadId>`. Paged by a date-based token like deleted leads; each later pass
  * re-reads one look-back window (already-published merges are recognised by id).
  */
-export function mergedLeadsStream(o: MergedLeadsStreamOptions): StreamDefinition<MergedLead, DatedCursor> {
-  const name = MERGED_LEADS_STREAM;
-  return {
-    name,
-    topic: o.topic,
+export function mergedLeadsStream(o: MergedLeadsStreamOptions): StreamDefinition<GoneLead, DatedCursor> {
+  return leadTombstoneStream<MarketoActivity>({
+    ...o,
+    name: MERGED_LEADS_STREAM,
     eventType: `${EventTypes.lead}.merged`,
-    lookbackMs: o.lookbackMs,
-    schema: () => o.schema,
-    initialCursor: (now) => ({
-      seq: 0,
-      phase: 'backfill',
-      sinceDate: o.startDate,
-      updatedAt: new Date(now).toISOString(),
-    }),
-    inPass: (cursor) => cursor.nextPageToken !== undefined,
-    beginPass: (cursor, now) => ({
-      ...cursor,
-      sinceDate: datedPassStart(cursor, o.startDate, o.lookbackMs),
-      passStartedAt: new Date(now).toISOString(),
-    }),
-    async fetchPage(cursor, ctx) {
-      const page = await datedPage({ ...o, name }, cursor, ctx, (token) =>
-        getActivitiesPage(o.client, {
-          nextPageToken: token,
-          activityTypeIds: [MERGE_LEADS_TYPE_ID],
-          signal: ctx.signal,
-        }),
-      );
-      const done = page.moreResult !== true;
-      // The runner publishes one record per raw record: flatten to one per merged-away lead.
-      const activities = page.result.filter((a) => a.activityTypeId === MERGE_LEADS_TYPE_ID);
-      return {
-        records: activities.flatMap(mergedLeads),
-        cursor: {
-          ...cursor,
-          nextPageToken: done ? undefined : page.nextPageToken,
-          maxActivityDate: newestDate(cursor.maxActivityDate, page.result),
-          phase: done ? 'incremental' : cursor.phase,
-        },
-        done,
-      };
-    },
-    toRecord: (raw) => ({
-      key: recordKey(o.instance, raw.leadId),
-      value: null,
-      id: `${raw.marketoGUID}:${raw.leadId}`,
-      time: parseMarketoDate(raw.activityDate),
-    }),
-  };
+    fetch: (token, ctx) =>
+      getActivitiesPage(o.client, { nextPageToken: token, activityTypeIds: [MERGE_LEADS_TYPE_ID], signal: ctx.signal }),
+    // One tombstone per merged-away lead (an activity may merge several).
+    gone: (records) =>
+      records
+        .filter((a) => a.activityTypeId === MERGE_LEADS_TYPE_ID)
+        .flatMap(mergedLeads)
+        .map((m) => ({ leadId: m.leadId, activityDate: m.activityDate, id: `${m.marketoGUID}:${m.leadId}` })),
+  });
 }

@@ -45,9 +45,10 @@ async function pageThrough(
     const r = await request(url + path, { headers, dispatcher });
     return r.body.text();
   };
+  // The envelope's tail holds success, nextPageToken and moreResult: read it, not the whole body.
   const tokenOf = (body: string) => {
-    const m = /"nextPageToken":"([^"]+)"/.exec(body);
-    if (!m || !body.includes('"success":true')) throw new Error(`bench: ${body.slice(0, 300)}`);
+    const m = /"success":true,"nextPageToken":"([^"]+)"/.exec(body.slice(-400));
+    if (!m) throw new Error(`bench: ${body.slice(0, 300)}`);
     return m[1]!;
   };
   let next = tokenOf(await get(`/rest/v1/activities/pagingtoken.json?sinceDatetime=${encodeURIComponent(since)}`));
@@ -61,7 +62,7 @@ async function pageThrough(
     next = tokenOf(body);
     count += countRecords(body);
     pages++;
-    if (!body.includes('"moreResult":true')) break;
+    if (!body.endsWith('"moreResult":true}')) break;
   }
   return { count, pages, seconds: (performance.now() - t0) / 1000 };
 }

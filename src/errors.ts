@@ -50,6 +50,7 @@ export interface MarketoStreamErrorOptions {
   cause?: unknown;
 }
 
+/** An error of marketo-stream: a fixed `code`, `retriable` for retry loops, Marketo's code and request id when it came from Marketo. */
 export class MarketoStreamError extends Error {
   readonly code: ErrorCode;
   readonly retriable: boolean;

@@ -89,6 +89,9 @@ export const configSchema = z.object({
   connections: z.array(connectionSchema).min(1, 'needs at least one connection'),
 });
 
+/** The validated configuration (defaults applied). */
 export type Config = z.output<typeof configSchema>;
+/** One validated connection. */
 export type ConnectionConfig = z.output<typeof connectionSchema>;
+/** What a configuration file or object may contain before validation (defaults optional). */
 export type ConfigInput = z.input<typeof configSchema>;

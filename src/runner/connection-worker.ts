@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import { describeLeads2, getActivityTypes, MarketoClient, type MarketoLeadField } from '../marketo/index.ts';
 import { readCheckpoints, type TopicNames, TransactionalPublisher } from '../producer/index.ts';
 import { Quota } from '../quota/index.ts';
-import { fetchLatestSchema, leadSchema, type SchemaCatalog, valueSubject } from '../schemas/index.ts';
+import { leadSchema, type SchemaCatalog } from '../schemas/index.ts';
 import { activitiesStream } from '../streams/activities.ts';
 import { parseActivityGroupName, planActivityGroups, resolveActivityTypes } from '../streams/activity-groups.ts';
 import { campaignsStream } from '../streams/campaigns.ts';
@@ -35,8 +35,6 @@ export interface ConnectionWorkerDeps {
   logger: Logger;
   /** HTTP dispatcher for Marketo calls (tests pass their own). */
   dispatcher?: Dispatcher;
-  /** HTTP for schema registry reads (the latest lead schema); defaults to global fetch. */
-  fetch?: typeof globalThis.fetch;
 }
 
 export interface RunOptions {
@@ -230,10 +228,10 @@ export class ConnectionWorker {
   }
 
   async #leadStreams(lookbackMs: number): Promise<AnyStreamDefinition[]> {
-    const { connection: c, config, topics, kafka, clock } = this.#d;
+    const { connection: c, topics, kafka, clock } = this.#d;
     this.#leadFields ??= (await describeLeads2(this.#client))[0]?.fields ?? [];
     checkLeadFields(c.leadFields, this.#leadFields);
-    const previous = await fetchLatestSchema(config.schemaRegistry.url, valueSubject(topics.leads), this.#d.fetch);
+    const previous = await this.#d.catalog.latest(topics.leads);
     const plan = leadSchema(this.#leadFields, c.leadFields, previous);
     for (const conflict of plan.conflicts) {
       this.#log.warn(

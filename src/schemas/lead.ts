@@ -4,7 +4,6 @@
  * connection; every configured field is nullable with default null, so adding or removing a
  * field yields a BACKWARD-compatible version.
  */
-import { ErrorCodes, MarketoStreamError } from '../errors.ts';
 import { parseMarketoDate } from '../marketo/dates.ts';
 import type { MarketoLeadField } from '../marketo/types.ts';
 import { CONNECTOR_NAME, type SourceInfo, sourceSchema } from './activity.ts';
@@ -279,44 +278,4 @@ function timestamp(s: string): number | undefined {
     const ms = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(s) ? s : `${s}Z`);
     return Number.isNaN(ms) ? undefined : ms;
   }
-}
-
-/**
- * The latest schema registered under `subject` (Confluent API `GET /subjects/{subject}/versions/latest`),
- * or undefined when the subject has none. The lead schema generator needs it to keep a changed
- * field's registered type. Throws (retriable) when the registry cannot be reached.
- */
-export async function fetchLatestSchema(
-  registryUrl: string,
-  subject: string,
-  fetchFn: typeof globalThis.fetch = globalThis.fetch,
-): Promise<object | undefined> {
-  const url = `${registryUrl.replace(/\/+$/, '')}/subjects/${encodeURIComponent(subject)}/versions/latest`;
-  let res: Response;
-  try {
-    res = await fetchFn(url, { headers: { accept: 'application/vnd.schemaregistry.v1+json' } });
-  } catch (err) {
-    throw new MarketoStreamError(
-      ErrorCodes.NETWORK,
-      `schema registry unreachable at ${url}: ${(err as Error).message}`,
-      {
-        retriable: true,
-        cause: err,
-      },
-    );
-  }
-  const body = await res.text();
-  if (res.status === 404) return undefined;
-  if (!res.ok) {
-    throw new MarketoStreamError(
-      ErrorCodes.SCHEMA_REJECTED,
-      `schema registry answered HTTP ${res.status} for ${url}: ${body}`,
-      {
-        retriable: res.status >= 500,
-        status: res.status,
-      },
-    );
-  }
-  const schema = (JSON.parse(body) as { schema?: string }).schema;
-  return schema ? (JSON.parse(schema) as object) : undefined;
 }

@@ -47,6 +47,42 @@ export class SchemaCatalog {
   }
 
   /**
+   * The latest value schema registered for `topic` (subject `<topic>-value`), or undefined when
+   * the subject has none: generators that evolve a schema (leads) keep a changed field's
+   * registered type with it. Throws (retriable) when the registry cannot be reached.
+   */
+  async latest(topic: string): Promise<object | undefined> {
+    const url = `${this.#registryUrl}/subjects/${encodeURIComponent(valueSubject(topic))}/versions/latest`;
+    let res: Response;
+    try {
+      res = await this.#fetch(url, { headers: { accept: 'application/vnd.schemaregistry.v1+json' } });
+    } catch (err) {
+      throw new MarketoStreamError(
+        ErrorCodes.NETWORK,
+        `schema registry unreachable at ${url}: ${(err as Error).message}`,
+        {
+          retriable: true,
+          cause: err,
+        },
+      );
+    }
+    const body = await res.text();
+    if (res.status === 404) return undefined;
+    if (!res.ok) {
+      throw new MarketoStreamError(
+        ErrorCodes.SCHEMA_REJECTED,
+        `schema registry answered HTTP ${res.status} for ${url}: ${body}`,
+        {
+          retriable: res.status >= 500,
+          status: res.status,
+        },
+      );
+    }
+    const schema = (JSON.parse(body) as { schema?: string }).schema;
+    return schema ? (JSON.parse(schema) as object) : undefined;
+  }
+
+  /**
    * Registers `schema` as the value schema of `topic` (subject `<topic>-value`, BACKWARD) and
    * returns its id; registering an identical schema again returns the same id without a call.
    * Throws MarketoStreamError(SCHEMA_REJECTED) naming the subject and the registry's reason

@@ -1,18 +1,12 @@
-import { ErrorCodes, hasCode } from '../errors.ts';
 import type { MarketoActivity, MarketoClient } from '../marketo/index.ts';
-import { getActivitiesPage, getPagingToken, parseMarketoDate } from '../marketo/index.ts';
+import { getActivitiesPage, parseMarketoDate } from '../marketo/index.ts';
 import { activitySchema, recordKey, toActivityRecord } from '../schemas/index.ts';
 import { type ActivityGroup, activityGroupName } from './activity-groups.ts';
-import type { FetchedPage, OutgoingRecord, StreamContext, StreamCursor, StreamDefinition } from './stream.ts';
+import { type DatedCursor, datedPage, newestDate } from './dated-paging.ts';
+import type { FetchedPage, OutgoingRecord, StreamContext, StreamDefinition } from './stream.ts';
 
-/** Cursor of one activity group. */
-export interface ActivitiesCursor extends StreamCursor {
-  /** Start of the current (or last) pass: the sinceDatetime its paging token was asked for. */
-  sinceDate: string;
-  /** Where the current pass resumes; absent between passes. */
-  nextPageToken?: string;
-  /** Newest activityDate published so far (ISO). */
-  maxActivityDate?: string;
+/** Cursor of one activity group: a dated cursor plus the backfill window it stands in. */
+export interface ActivitiesCursor extends DatedCursor {
   /** Backfill window the cursor stands in: a month (`2025-03`), or a day (`2025-03-14`) in a large month. */
   window?: string;
   /** Activities published in that window so far (decides the day split). */
@@ -84,30 +78,20 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<M
     },
 
     async fetchPage(cursor, ctx: StreamContext): Promise<FetchedPage<MarketoActivity, ActivitiesCursor>> {
-      const ask = (token: string) =>
-        getActivitiesPage(o.client, { nextPageToken: token, activityTypeIds: o.group.request, signal: ctx.signal });
-      let page: Awaited<ReturnType<typeof ask>>;
-      try {
-        page = await ask(cursor.nextPageToken ?? (await getPagingToken(o.client, cursor.sinceDate, ctx.signal)));
-      } catch (err) {
-        if (!hasCode(err, ErrorCodes.PAGING_TOKEN_INVALID)) throw err;
-        // The token expired: restart from the stored date; already-published records are de-duplicated.
-        const since = cursor.maxActivityDate
-          ? iso(Math.max(parseMarketoDate(cursor.maxActivityDate) - o.lookbackMs, parseMarketoDate(o.startDate)))
-          : cursor.sinceDate;
-        ctx.logger.warn({ stream: name, since }, 'paging token rejected; restarting from the stored date');
-        page = await ask(await getPagingToken(o.client, since, ctx.signal));
-      }
+      const page = await datedPage({ ...o, name }, cursor, ctx, (token) =>
+        getActivitiesPage(o.client, { nextPageToken: token, activityTypeIds: o.group.request, signal: ctx.signal }),
+      );
       const records = page.result;
-      let newest = cursor.maxActivityDate ? parseMarketoDate(cursor.maxActivityDate) : Number.NEGATIVE_INFINITY;
-      for (const r of records) newest = Math.max(newest, parseMarketoDate(r.activityDate));
+      const maxActivityDate = newestDate(cursor.maxActivityDate, records);
       const done = page.moreResult !== true;
       const next: ActivitiesCursor = {
         ...cursor,
         nextPageToken: done ? undefined : page.nextPageToken,
-        maxActivityDate: Number.isFinite(newest) ? iso(newest) : cursor.maxActivityDate,
+        maxActivityDate,
         phase: done ? 'incremental' : cursor.phase,
-        ...(records.length > 0 && Number.isFinite(newest) ? windowOf(cursor, newest, records.length) : {}),
+        ...(records.length > 0 && maxActivityDate
+          ? windowOf(cursor, parseMarketoDate(maxActivityDate), records.length)
+          : {}),
       };
       return { records, cursor: next, done };
     },

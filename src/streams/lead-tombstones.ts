@@ -1,7 +1,7 @@
 import type { MarketoClient, MarketoResponse } from '../marketo/index.ts';
 import { parseMarketoDate } from '../marketo/index.ts';
 import { recordKey } from '../schemas/index.ts';
-import { type DatedCursor, datedPage, datedPassStart, newestDate } from './leads.ts';
+import { type DatedCursor, datedPage, datedPassStart, newestDate } from './dated-paging.ts';
 import type { StreamContext, StreamDefinition } from './stream.ts';
 
 /** What every tombstone stream of the leads topic is given. */

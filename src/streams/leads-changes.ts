@@ -1,17 +1,8 @@
 import type { MarketoLead } from '../marketo/index.ts';
 import { getLeadChangesPage, parseMarketoDate } from '../marketo/index.ts';
 import { EventTypes } from '../schemas/index.ts';
-import {
-  type DatedCursor,
-  datedPage,
-  datedPassStart,
-  fetchLeads,
-  LEADS_PER_CALL,
-  type LeadStreamOptions,
-  leadRecord,
-  newestDate,
-  requestedLeadFields,
-} from './leads.ts';
+import { type DatedCursor, datedPage, datedPassStart, newestDate } from './dated-paging.ts';
+import { fetchLeads, LEADS_PER_CALL, type LeadStreamOptions, leadRecord, requestedLeadFields } from './leads.ts';
 import type { StreamDefinition } from './stream.ts';
 
 /** Cursor of the lead-changes stream. */

@@ -1,8 +1,8 @@
 import type { MarketoDeletedLead } from '../marketo/index.ts';
 import { getDeletedLeadsPage } from '../marketo/index.ts';
 import { EventTypes } from '../schemas/index.ts';
+import type { DatedCursor } from './dated-paging.ts';
 import { type GoneLead, type LeadTombstoneStreamOptions, leadTombstoneStream } from './lead-tombstones.ts';
-import type { DatedCursor } from './leads.ts';
 import type { StreamDefinition } from './stream.ts';
 
 export type DeletedLeadsStreamOptions = LeadTombstoneStreamOptions;

@@ -1,8 +1,8 @@
 import type { MarketoActivity } from '../marketo/index.ts';
 import { getActivitiesPage } from '../marketo/index.ts';
 import { EventTypes } from '../schemas/index.ts';
+import type { DatedCursor } from './dated-paging.ts';
 import { type GoneLead, type LeadTombstoneStreamOptions, leadTombstoneStream } from './lead-tombstones.ts';
-import type { DatedCursor } from './leads.ts';
 import type { StreamDefinition } from './stream.ts';
 
 export type MergedLeadsStreamOptions = LeadTombstoneStreamOptions;

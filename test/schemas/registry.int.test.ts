@@ -42,6 +42,15 @@ describe('SchemaCatalog (real registry)', () => {
     expect(config).toMatchObject({ compatibilityLevel: 'BACKWARD' });
   });
 
+  it('reads back the latest registered schema of a topic, and nothing for an unknown one', async () => {
+    const topic = uniqueName('schemas-latest');
+    expect(await catalog.latest(topic)).toBeUndefined();
+    await catalog.register(topic, activitySchema);
+    const latest = (await catalog.latest(topic)) as { name: string; fields: { name: string }[] };
+    expect(latest.name).toBe(activitySchema.name);
+    expect(latest.fields.map((f) => f.name)).toEqual(activitySchema.fields.map((f) => f.name));
+  });
+
   it('encodes in the Confluent wire format and decodes back', async () => {
     const id = await catalog.register(uniqueName('schemas-wire'), activitySchema);
     const buf = catalog.encodeSync(id, record);

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
+import { createLogger } from '../../src/log.ts';
+import type { MarketoClient, MarketoResponse } from '../../src/marketo/index.ts';
+import { type DatedCursor, datedPage, newestDate } from '../../src/streams/dated-paging.ts';
+import { FakeClock } from '../support/fake-clock.ts';
+
+/** A Marketo client that only hands out paging tokens, recording the dates asked for. */
+function tokenClient(asked: string[]): MarketoClient {
+  const get = async (_path: string, query?: Record<string, unknown>) => {
+    asked.push(String(query?.sinceDatetime));
+    return { result: [], warnings: [], nextPageToken: `fresh:${query?.sinceDatetime}`, raw: {} };
+  };
+  return { get } as unknown as MarketoClient;
+}
+
+const ctx = { clock: new FakeClock(), logger: createLogger({ level: 'silent' }), signal: new AbortController().signal };
+const page = (token: string): MarketoResponse<{ activityDate: string }> => ({
+  result: [{ activityDate: '2026-01-01T00:00:00Z' }],
+  warnings: [],
+  nextPageToken: `after:${token}`,
+  moreResult: true,
+  raw: {},
+});
+const cursor: DatedCursor = {
+  seq: 4,
+  phase: 'backfill',
+  updatedAt: '2026-01-02T00:00:00Z',
+  sinceDate: '2025-12-01T00:00:00Z',
+  maxActivityDate: '2026-01-01T12:00:00Z',
+};
+
+describe('datedPage', () => {
+  it('asks at the stored token, and for a fresh token from sinceDate when there is none', async () => {
+    const asked: string[] = [];
+    const o = { client: tokenClient(asked), startDate: '2025-01-01T00:00:00Z', lookbackMs: 3_600_000, name: 's' };
+    const tokens: string[] = [];
+    const ask = async (token: string) => {
+      tokens.push(token);
+      return page(token);
+    };
+    await datedPage(o, { ...cursor, nextPageToken: 'stored' }, ctx, ask);
+    await datedPage(o, cursor, ctx, ask);
+    expect(tokens).toEqual(['stored', 'fresh:2025-12-01T00:00:00Z']);
+    expect(asked).toEqual(['2025-12-01T00:00:00Z']);
+  });
+
+  it('replaces a rejected token by a fresh one from one look-back window behind the newest record', async () => {
+    const asked: string[] = [];
+    const o = { client: tokenClient(asked), startDate: '2025-01-01T00:00:00Z', lookbackMs: 3_600_000, name: 's' };
+    const ask = async (token: string) => {
+      if (token === 'expired') {
+        throw new MarketoStreamError(ErrorCodes.PAGING_TOKEN_INVALID, 'Invalid nextPageToken', { marketoCode: '1003' });
+      }
+      return page(token);
+    };
+    const res = await datedPage(o, { ...cursor, nextPageToken: 'expired' }, ctx, ask);
+    expect(asked).toEqual(['2026-01-01T11:00:00Z']);
+    expect(res.nextPageToken).toBe('after:fresh:2026-01-01T11:00:00Z');
+  });
+
+  it('passes any other failure through', async () => {
+    const o = { client: tokenClient([]), startDate: '2025-01-01T00:00:00Z', lookbackMs: 0, name: 's' };
+    const boom = new MarketoStreamError(ErrorCodes.UNAVAILABLE, 'down', { retriable: true });
+    await expect(datedPage(o, { ...cursor, nextPageToken: 't' }, ctx, () => Promise.reject(boom))).rejects.toBe(boom);
+  });
+});
+
+describe('newestDate', () => {
+  it('keeps the newest of the cursor and the records, in one canonical form', () => {
+    expect(newestDate('2026-01-01T00:00:00Z', [{ activityDate: '2026-01-02T00:00:00+0000' }])).toBe(
+      '2026-01-02T00:00:00.000Z',
+    );
+    expect(newestDate('2026-01-03T00:00:00Z', [{ activityDate: '2026-01-02T00:00:00Z' }])).toBe(
+      '2026-01-03T00:00:00.000Z',
+    );
+    expect(newestDate(undefined, [])).toBeUndefined();
+  });
+});

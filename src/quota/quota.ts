@@ -50,6 +50,8 @@ export interface Reservation {
   readonly endpoint: string;
   /** The quota day (YYYY-MM-DD) the unit was taken from. */
   readonly date: string;
+  /** The clock instant (epoch ms) at which the pacing window admitted the call. */
+  readonly grantedAt: number;
   /** Frees the in-flight slot; gives the daily unit back when `counted` is false. */
   release(outcome: ReleaseOutcome): Promise<void>;
 }
@@ -161,7 +163,7 @@ export class Quota {
         if (waitingSince !== undefined) {
           this.#logger.debug({ endpoint, waitedMs: now - waitingSince }, 'quota slot acquired after waiting');
         }
-        return this.#reservation(endpoint, date, token);
+        return this.#reservation(endpoint, date, token, now);
       }
       if (state === 0) {
         const retryAfterMs = resetAt - now;
@@ -177,9 +179,10 @@ export class Quota {
       }
       waitingSince ??= now;
       // A full in-flight set frees up on release (not only on expiry), so poll; a full window frees
-      // exactly when its oldest call turns 20 s old.
-      const sleepMs = state === -1 ? Math.min(Math.max(waitMs, 1), this.#pollMs) : Math.max(waitMs, 1);
-      await this.#clock.sleep(sleepMs, signal);
+      // exactly when its oldest call turns 20 s old. The wait counts from the script's `now`, so time
+      // spent on the reply is not waited twice.
+      const wakeAt = now + (state === -1 ? Math.min(Math.max(waitMs, 1), this.#pollMs) : Math.max(waitMs, 1));
+      await this.#clock.sleep(Math.max(wakeAt - this.#clock.now(), 0), signal);
     }
   }
 
@@ -238,12 +241,13 @@ export class Quota {
     };
   }
 
-  #reservation(endpoint: string, date: string, token: string): Reservation {
+  #reservation(endpoint: string, date: string, token: string, grantedAt: number): Reservation {
     let released = false;
     const keys = quotaKeys(this.#instance, date);
     return {
       endpoint,
       date,
+      grantedAt,
       release: async (outcome: ReleaseOutcome) => {
         if (released) return;
         released = true;

@@ -29,4 +29,16 @@ export function createLogger(options: { level?: string; destination?: NodeJS.Wri
   );
 }
 
+/**
+ * Sends the process's (or worker thread's) warnings to `logger` instead of stderr, dropping
+ * TimeoutNegativeWarning: kafkajs 2.2.4 arms a timer at (throttledUntil - now) with
+ * throttledUntil = -1 when idle, harmless, but Node >= 24 warns about it.
+ */
+export function routeProcessWarnings(logger: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name !== 'TimeoutNegativeWarning') logger.warn({ err: warning }, 'Node.js warning');
+  });
+}
+
 export type { Logger };

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config/index.ts';
 import { MarketoStreamError } from './errors.ts';
-import { createLogger } from './log.ts';
+import { createLogger, routeProcessWarnings } from './log.ts';
 import { runService } from './service.ts';
 
 /**
@@ -21,12 +21,7 @@ async function main(): Promise<number> {
     throw err;
   }
   const logger = createLogger({ level: config.logLevel });
-  // kafkajs 2.2.4 arms a timer at (throttledUntil - now) with throttledUntil = -1 when idle: harmless,
-  // but Node >= 24 prints a TimeoutNegativeWarning for it. Other warnings go to the log.
-  process.removeAllListeners('warning');
-  process.on('warning', (warning) => {
-    if (warning.name !== 'TimeoutNegativeWarning') logger.warn({ err: warning }, 'Node.js warning');
-  });
+  routeProcessWarnings(logger);
   const controller = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {

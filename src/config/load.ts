@@ -8,6 +8,7 @@ const list = (v: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 const num = (v: string) => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
+const bool = (v: string) => ({ true: true, false: false, '1': true, '0': false })[v.trim().toLowerCase()] ?? v;
 const typeList = (v: string) => list(v).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 
 /** Environment variable → config path, with how to read its text. */
@@ -17,6 +18,7 @@ const ENV_FIELDS: ReadonlyArray<[string, string, (v: string) => unknown]> = [
   ['TOPIC_PREFIX', 'kafka.topicPrefix', String],
   ['TOPIC_PARTITIONS', 'kafka.partitions', num],
   ['TOPIC_REPLICATION_FACTOR', 'kafka.replicationFactor', num],
+  ['KAFKA_PUBLISHER_THREAD', 'kafka.publisherThread', bool],
   ['SCHEMA_REGISTRY_URL', 'schemaRegistry.url', String],
   ['REDIS_URL', 'redis.url', String],
   ['LOOKBACK_MINUTES', 'lookbackMinutes', num],

@@ -70,6 +70,8 @@ export const configSchema = z.object({
     /** Partitions of new topics (activities and leads share it, so they stay co-partitioned). */
     partitions: z.number().int().min(1).max(1000).default(6),
     replicationFactor: z.number().int().min(1).default(1),
+    /** Run each connection's Kafka producer on a worker thread of its own (frees the main thread for Marketo and Avro). */
+    publisherThread: z.boolean().default(true),
   }),
   schemaRegistry: z.object({ url: z.url() }),
   redis: z.object({ url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL') }),

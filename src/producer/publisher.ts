@@ -45,6 +45,17 @@ export interface PublishResult {
   checkpoint: WrittenPartition;
 }
 
+/**
+ * Publishes pages exactly once for one connection: `connect` takes over the connection's
+ * transactional id (fencing older producers), `publish` commits a page and its checkpoint in one
+ * transaction, `disconnect` closes. One publish at a time.
+ */
+export interface Publisher {
+  connect(): Promise<void>;
+  publish(batch: PublishBatch): Promise<PublishResult>;
+  disconnect(): Promise<void>;
+}
+
 export interface TransactionalPublisherOptions {
   kafka: Kafka;
   /** One per Marketo connection: a newer producer with the same id fences this one. */
@@ -91,7 +102,7 @@ export function transactionalProducerConfig(transactionalId: string, transaction
  * or neither. A second publisher with the same transactionalId fences this one: every call then
  * throws MarketoStreamError(FENCED). Not for concurrent use: one publish at a time.
  */
-export class TransactionalPublisher {
+export class TransactionalPublisher implements Publisher {
   readonly #options: TransactionalPublisherOptions;
   readonly #checkpointTopic: string;
   readonly #logger: Logger;

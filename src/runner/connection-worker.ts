@@ -8,7 +8,13 @@ import { ErrorCodes, hasCode } from '../errors.ts';
 import { ConnectionLease } from '../lease/index.ts';
 import type { Logger } from '../log.ts';
 import { describeLeads2, getActivityTypes, MarketoClient, type MarketoLeadField } from '../marketo/index.ts';
-import { readCheckpoints, type TopicNames, TransactionalPublisher } from '../producer/index.ts';
+import {
+  type Publisher,
+  readCheckpoints,
+  ThreadedPublisher,
+  type TopicNames,
+  TransactionalPublisher,
+} from '../producer/index.ts';
 import { Quota } from '../quota/index.ts';
 import { leadSchema, type SchemaCatalog } from '../schemas/index.ts';
 import { activitiesStream } from '../streams/activities.ts';
@@ -61,7 +67,7 @@ export class ConnectionWorker {
   #d: ConnectionWorkerDeps;
   #log: Logger;
   #client: MarketoClient;
-  #publisher: TransactionalPublisher;
+  #publisher: Publisher;
   #runners: StreamRunner<unknown, StreamCursor>[] = [];
   /** The runners must be (re)built from the committed checkpoints before the next pass. */
   #stale = true;
@@ -98,12 +104,14 @@ export class ConnectionWorker {
     this.#fetchLog = new LeadFetchLog(
       Math.max(config.lookbackMinutes * 60_000, 2 * config.incrementIntervalSeconds * 1000),
     );
-    this.#publisher = new TransactionalPublisher({
-      kafka: deps.kafka,
+    const publisher = {
       transactionalId: transactionalIdOf(c.id),
       checkpointTopic: deps.topics.checkpoints,
       logger: this.#log,
-    });
+    };
+    this.#publisher = config.kafka.publisherThread
+      ? new ThreadedPublisher({ ...publisher, kafka: config.kafka })
+      : new TransactionalPublisher({ ...publisher, kafka: deps.kafka });
   }
 
   /** Runs until `signal` aborts (or, with untilCaughtUp, until every stream is current). */

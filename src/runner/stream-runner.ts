@@ -2,7 +2,7 @@ import type { IHeaders, Kafka } from 'kafkajs';
 import type { Clock } from '../clock.ts';
 import type { CursorStore } from '../cursor/index.ts';
 import type { Logger } from '../log.ts';
-import type { PublishMessage, TransactionalPublisher } from '../producer/index.ts';
+import type { Publisher, PublishMessage } from '../producer/index.ts';
 import { fetchEndOffsets, readTopic } from '../producer/index.ts';
 import type { SchemaCatalog } from '../schemas/index.ts';
 import {
@@ -21,7 +21,7 @@ export const STREAM_HEADER = 'mkto_stream';
 
 export interface StreamRunnerDeps {
   kafka: Kafka;
-  publisher: TransactionalPublisher;
+  publisher: Publisher;
   catalog: SchemaCatalog;
   cursors: CursorStore;
   dlqTopic: string;

@@ -2,21 +2,32 @@ import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
-import { TransactionalPublisher } from '../../src/producer/publisher.ts';
+import { type Publisher, TransactionalPublisher } from '../../src/producer/publisher.ts';
+import { ThreadedPublisher } from '../../src/producer/publisher-thread.ts';
 import { consumeUntil, createTopics, testKafka, uniqueName } from '../stack/helpers.ts';
 
 const logger = createLogger({ level: 'silent' });
 
-describe('TransactionalPublisher (real Kafka)', () => {
+// The same contract, run in this thread and on a worker thread of its own (the service's default).
+describe.each([
+  ['TransactionalPublisher', false],
+  ['ThreadedPublisher', true],
+])('%s (real Kafka)', (_name, threaded) => {
   let kafka: Kafka;
   let admin: Admin;
   let data: string;
   let other: string;
   let checkpoints: string;
-  const publishers: TransactionalPublisher[] = [];
+  const publishers: Publisher[] = [];
 
   const publisher = (transactionalId = uniqueName('txn')) => {
-    const p = new TransactionalPublisher({ kafka, transactionalId, checkpointTopic: checkpoints, logger });
+    const options = { transactionalId, checkpointTopic: checkpoints, logger };
+    const p = threaded
+      ? new ThreadedPublisher({
+          ...options,
+          kafka: { clientId: 'publisher-test', brokers: process.env.KAFKA_BROKERS!.split(',') },
+        })
+      : new TransactionalPublisher({ ...options, kafka });
     publishers.push(p);
     return p;
   };

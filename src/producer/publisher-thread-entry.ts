@@ -1,0 +1,69 @@
+// The worker thread behind ThreadedPublisher: one Kafka client and one TransactionalPublisher,
+// driven by requests from the main thread, one at a time in arrival order.
+import { parentPort, workerData } from 'node:worker_threads';
+import { Kafka } from 'kafkajs';
+import { createLogger, routeProcessWarnings } from '../log.ts';
+import { kafkaLogCreator } from './kafka-logger.ts';
+import { type PublishMessage, type PublishResult, TransactionalPublisher } from './publisher.ts';
+import {
+  type PublisherThreadData,
+  type PublisherThreadRequest,
+  type PublisherThreadResponse,
+  toWireError,
+} from './publisher-thread.ts';
+
+const port = parentPort;
+if (!port) throw new Error('publisher-thread-entry runs as a worker thread only');
+
+const data = workerData as PublisherThreadData;
+const logger = createLogger({ level: data.log.level }).child(data.log.bindings);
+routeProcessWarnings(logger);
+const kafka = new Kafka({
+  clientId: data.kafka.clientId,
+  brokers: data.kafka.brokers,
+  logCreator: kafkaLogCreator(logger),
+});
+const publisher = new TransactionalPublisher({
+  kafka,
+  transactionalId: data.transactionalId,
+  checkpointTopic: data.checkpointTopic,
+  logger,
+  transactionTimeoutMs: data.transactionTimeoutMs,
+});
+
+/** Buffers arrive as plain Uint8Arrays; kafkajs wants Buffers (views, no copy). */
+const asBuffer = (v: Uint8Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+
+function revive(messages: PublishMessage[]): PublishMessage[] {
+  for (const m of messages) {
+    if (m.value !== null) m.value = asBuffer(m.value);
+    if (m.headers) {
+      for (const [k, v] of Object.entries(m.headers)) if (v instanceof Uint8Array) m.headers[k] = asBuffer(v);
+    }
+  }
+  return messages;
+}
+
+async function handle(request: PublisherThreadRequest): Promise<PublishResult | undefined> {
+  switch (request.op) {
+    case 'connect':
+      return void (await publisher.connect());
+    case 'disconnect':
+      return void (await publisher.disconnect());
+    case 'publish':
+      return publisher.publish({ ...request.batch, messages: revive(request.batch.messages) });
+  }
+}
+
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (request: PublisherThreadRequest) => {
+  queue = queue.then(async () => {
+    let response: PublisherThreadResponse;
+    try {
+      response = { id: request.id, ok: true, result: await handle(request) };
+    } catch (err) {
+      response = { id: request.id, ok: false, error: toWireError(err) };
+    }
+    port.postMessage(response);
+  });
+});

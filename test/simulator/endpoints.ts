@@ -4,8 +4,9 @@ import { assetFailure, assetSuccess, businessFailure, failure, leadDbSuccess, ty
 import { isoPlus0000, isoZ, parseMarketoDate, quirkRollSeed } from './hash.ts';
 import { DEFAULT_LEAD_FIELDS, describe2Result, describeResult, LEAD_FIELDS, leadFieldIndex } from './lead-fields.ts';
 import type { Limits } from './limits.ts';
+import { PageWriter } from './page-writer.ts';
 import { decodePagingToken, encodePagingToken, type PagingToken } from './paging-token.ts';
-import { activityJson, type RawActivity, type ScanFilter, typeMask, type World } from './world.ts';
+import { type RawActivity, type ScanFilter, typeMask, type World, writeActivityJson } from './world.ts';
 
 /** Rates of Marketo's paging quirks on activities.json / leadchanges.json / deletedleads.json. */
 export interface Quirks {
@@ -36,29 +37,6 @@ export interface CallContext {
 const TYPES_JSON = JSON.stringify(typesResult());
 const DESCRIBE_JSON = JSON.stringify(describeResult());
 const DESCRIBE2_JSON = JSON.stringify(describe2Result());
-
-/** Appends UTF-8 text to a growing buffer. */
-class PageWriter {
-  #buf = Buffer.allocUnsafe(256 * 1024);
-  #len = 0;
-
-  constructor(head: string) {
-    this.write(head);
-  }
-
-  write(s: string): void {
-    if (this.#buf.length - this.#len < s.length * 3) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#len + s.length * 3));
-      this.#buf.copy(bigger, 0, 0, this.#len);
-      this.#buf = bigger;
-    }
-    this.#len += this.#buf.write(s, this.#len, 'utf8');
-  }
-
-  finish(): Buffer {
-    return this.#buf.subarray(0, this.#len);
-  }
-}
 
 /**
  * `batchSize` (1–300) and the position carried by a position-based `nextPageToken` of `kind`
@@ -104,7 +82,7 @@ export function createEndpoints(
   const seed = settings.seed;
   const routes = new Map<string, (c: CallContext) => Reply>();
 
-  const page = (c: CallContext, filter: ScanFilter, render: (a: RawActivity) => string): Reply => {
+  const page = (c: CallContext, filter: ScanFilter, render: (a: RawActivity, out: PageWriter) => void): Reply => {
     const raw = c.params.get('nextPageToken');
     if (!raw) return failure(c.requestId, '701', "'nextPageToken' cannot be blank");
     const tok = decodePagingToken(seed, raw);
@@ -127,8 +105,8 @@ export function createEndpoints(
     const out = new PageWriter(`{"requestId":"${c.requestId}"`);
     let n = 0;
     const r = world.scan(tok, filter, c.now, c.now, empty ? 0 : limit, settings.scanCap, (a) => {
-      out.write(n++ === 0 ? ',"result":[' : ',');
-      out.write(render(a));
+      out.ascii(n++ === 0 ? ',"result":[' : ',');
+      render(a, out);
     });
     const next: PagingToken = { ...r.pos, q: tok.q + 1, issuedAt: c.now };
     out.write(
@@ -165,7 +143,7 @@ export function createEndpoints(
       return businessFailure(c.requestId, '1003', 'Invalid activityTypeIds: at most 10 integer ids');
     const leadSet = leadSetOf(c);
     if (leadSet === 'bad') return businessFailure(c.requestId, '1003', 'Invalid leadIds: at most 30 integer ids');
-    return page(c, { typeMask: typeMask(ids), leadSet }, (a) => activityJson(a, isoZ(a.date)));
+    return page(c, { typeMask: typeMask(ids), leadSet }, (a, out) => writeActivityJson(out, a, isoZ(a.date)));
   });
 
   const CHANGES = typeMask([12, 13]);
@@ -180,21 +158,19 @@ export function createEndpoints(
     }
     const leadSet = leadSetOf(c);
     if (leadSet === 'bad') return businessFailure(c.requestId, '1003', 'Invalid leadIds: at most 30 integer ids');
-    return page(
-      c,
-      { typeMask: CHANGES, leadSet, fieldMask },
-      (a) =>
+    return page(c, { typeMask: CHANGES, leadSet, fieldMask }, (a, out) =>
+      out.write(
         `{"id":${a.id},"marketoGUID":"${a.guid}","leadId":${a.leadId},"activityDate":"${isoPlus0000(a.date)}","activityTypeId":${a.typeId},"fields":[${a.fieldsJson}],"attributes":[${a.attrJson}]}`,
+      ),
     );
   });
 
   const DELETES = typeMask([37]);
   routes.set('/rest/v1/activities/deletedleads.json', (c) =>
-    page(
-      c,
-      { typeMask: DELETES },
-      (a) =>
+    page(c, { typeMask: DELETES }, (a, out) =>
+      out.write(
         `{"id":${a.id},"marketoGUID":"${a.guid}","leadId":${a.leadId},"activityDate":"${isoPlus0000(a.date)}","activityTypeId":37${a.primJson},"attributes":[]}`,
+      ),
     ),
   );
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { zonedDate } from './chicago.ts';
 import { decodePagingToken, encodePagingToken } from './paging-token.ts';
-import { typeMask, World, type WorldOptions } from './world.ts';
+import { isoZ } from './hash.ts';
+import { PageWriter } from './page-writer.ts';
+import { activityJson, typeMask, World, type WorldOptions, writeActivityJson } from './world.ts';
 
 const opts: WorldOptions = {
   seed: 9,
@@ -16,6 +18,23 @@ const opts: WorldOptions = {
 };
 
 describe('world', () => {
+  it('writes the same bytes from its pre-encoded pieces as activityJson renders', () => {
+    const w = new World(opts);
+    const out = new PageWriter('');
+    let expected = '';
+    for (let i = 0; i < 2_000; i += 3) {
+      const a = w.randomActivity(i);
+      expect(a.encoded).toBeDefined();
+      writeActivityJson(out, a, isoZ(a.date));
+      expected += activityJson(a, isoZ(a.date));
+    }
+    const event = w.eventActivity(0); // built on the fly: no pre-encoded pieces
+    writeActivityJson(out, event, isoZ(event.date));
+    expected += activityJson(event, isoZ(event.date));
+    expect(out.finish().toString('utf8')).toBe(expected);
+    expect(out.finish().length).toBe(Buffer.byteLength(expected));
+  });
+
   it('activity i is a pure function of (seed, i); dates are non-decreasing and inside [start, end]', () => {
     const a = new World(opts);
     const b = new World(opts);

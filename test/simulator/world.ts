@@ -3,6 +3,7 @@ import { buildAssets, type CampaignAsset, type EmailAsset, type ProgramAsset } f
 import { guid, hash3 } from './hash.ts';
 import { LEAD_FIELDS } from './lead-fields.ts';
 import { EV_CHANGE, EV_DELETE, EV_MERGE, EV_NEW, EVENT_TYPE_IDS, LeadPopulation } from './leads.ts';
+import type { PageWriter } from './page-writer.ts';
 
 /** Parameters of a world. Everything in it is a pure function of these. */
 export interface WorldOptions {
@@ -37,6 +38,8 @@ export interface RawActivity {
   primJson: string;
   attrJson: string;
   fieldsJson: string;
+  /** primJson and attrJson pre-encoded as UTF-8, when they come from the world's pools. */
+  encoded?: { prim: Buffer; attr: Buffer };
 }
 
 /** A position in the merged activity timeline (random stream i, lead events k, injected (mDate, mSeq)). */
@@ -112,6 +115,9 @@ export class World {
   /** Per type index: COMBOS pre-rendered attribute lists (insides of `attributes`), drawn by hash. */
   readonly #attrCombos: string[][];
   readonly #primPools: string[][];
+  /** #attrCombos and #primPools pre-encoded as UTF-8, so pages copy bytes instead of encoding text. */
+  readonly #attrCombosEncoded: Buffer[][];
+  readonly #primPoolsEncoded: Buffer[][];
   readonly #campaignIds: number[];
   readonly #typeIndexById = new Map<number, number>();
   readonly #injected: Injected[] = [];
@@ -190,6 +196,8 @@ export class World {
       for (let c = 0; c < COMBOS; c++) combos.push(this.#renderAttrs(ti, c));
       return combos;
     });
+    this.#attrCombosEncoded = this.#attrCombos.map((combos) => combos.map((c) => Buffer.from(c)));
+    this.#primPoolsEncoded = this.#primPools.map((pool) => pool.map((p) => Buffer.from(p)));
   }
 
   #renderAttrs(ti: number, c: number): string {
@@ -328,9 +336,21 @@ export class World {
     let campaignId = 0;
     const h4 = hash3(seed, i, 4 + salt);
     if (t.withCampaign && (h4 & 0xff) < 230) campaignId = this.#campaignIds[(h4 >>> 8) % this.#campaignIds.length]!;
-    const primJson = this.#primPools[ti]![hash3(seed, i, 5 + salt) & (POOL - 1)]!;
-    const attrJson = this.#attrCombos[ti]![hash3(seed, i, 6 + salt) & (COMBOS - 1)]!;
-    return { id, guid: g, leadId, date, visibleAt, typeId: t.id, campaignId, primJson, attrJson, fieldsJson: '' };
+    const p = hash3(seed, i, 5 + salt) & (POOL - 1);
+    const c = hash3(seed, i, 6 + salt) & (COMBOS - 1);
+    return {
+      id,
+      guid: g,
+      leadId,
+      date,
+      visibleAt,
+      typeId: t.id,
+      campaignId,
+      primJson: this.#primPools[ti]![p]!,
+      attrJson: this.#attrCombos[ti]![c]!,
+      fieldsJson: '',
+      encoded: { prim: this.#primPoolsEncoded[ti]![p]!, attr: this.#attrCombosEncoded[ti]![c]! },
+    };
   }
 
   /** A lead that exists at `date` (created, preferably not deleted), chosen by hash. */
@@ -568,6 +588,18 @@ export class World {
 
 /** Event kind constants re-exported for endpoint code. */
 export { EV_CHANGE, EV_DELETE, EV_MERGE, EV_NEW };
+
+/** Writes {@link activityJson}'s bytes into a page, copying pre-encoded pieces where it has them. */
+export function writeActivityJson(out: PageWriter, a: RawActivity, date: string): void {
+  if (!a.encoded) return out.write(activityJson(a, date));
+  out.ascii(
+    `{"id":${a.id},"marketoGUID":"${a.guid}","leadId":${a.leadId},"activityDate":"${date}","activityTypeId":${a.typeId}${a.campaignId ? `,"campaignId":${a.campaignId}` : ''}`,
+  );
+  out.bytes(a.encoded.prim);
+  out.ascii(',"attributes":[');
+  out.bytes(a.encoded.attr);
+  out.ascii(']}');
+}
 
 /** Serialises a raw activity as an activities.json record. */
 export function activityJson(a: RawActivity, date: string): string {

@@ -1,0 +1,44 @@
+/**
+ * Builds a response body straight into one growing buffer. Pre-encoded pieces are copied as bytes
+ * and short ASCII-only text is written as latin1, so a page is never a rope of strings that has to
+ * be flattened and UTF-8 encoded as a whole.
+ */
+export class PageWriter {
+  #buf = Buffer.allocUnsafe(256 * 1024);
+  #len = 0;
+
+  constructor(head: string) {
+    this.write(head);
+  }
+
+  /** Appends any text, UTF-8 encoded. */
+  write(s: string): void {
+    this.#reserve(s.length * 3);
+    this.#len += this.#buf.write(s, this.#len, 'utf8');
+  }
+
+  /** Appends text the caller knows is ASCII only (digits, hex ids, dates, JSON punctuation). */
+  ascii(s: string): void {
+    this.#reserve(s.length);
+    this.#len += this.#buf.write(s, this.#len, 'latin1');
+  }
+
+  /** Appends bytes already encoded as UTF-8. */
+  bytes(b: Uint8Array): void {
+    this.#reserve(b.length);
+    this.#buf.set(b, this.#len);
+    this.#len += b.length;
+  }
+
+  /** The body written so far (a view, not a copy). */
+  finish(): Buffer {
+    return this.#buf.subarray(0, this.#len);
+  }
+
+  #reserve(n: number): void {
+    if (this.#buf.length - this.#len >= n) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#len + n));
+    this.#buf.copy(bigger, 0, 0, this.#len);
+    this.#buf = bigger;
+  }
+}

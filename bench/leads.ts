@@ -5,12 +5,14 @@
  * pulled activity or in a lead change, i.e. one the pipeline had to fetch.
  */
 import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
 import { parseConfig } from '../src/config/index.ts';
 import { createLogger } from '../src/log.ts';
 import { runService } from '../src/service.ts';
 import { LEAD_FIELDS, startSimulator, TRACKED_TYPE_IDS } from '../test/simulator/index.ts';
 import { FakeClock } from '../test/support/fake-clock.ts';
 import { endpointsFromEnv, type ServiceEndpoints, startLocalStack } from '../test/support/services.ts';
+import { deleteTopicsWithPrefix } from './support.ts';
 
 /** Result of benchLeads. */
 export interface LeadsBenchResult {
@@ -43,8 +45,8 @@ export async function benchLeads(
     limits: { dailyQuota: 10_000_000 },
     quirks: { shortPageRate: 0, emptyPageRate: 0 },
   });
+  const run = `bench-leads-${Date.now().toString(36)}`;
   try {
-    const run = `bench-leads-${Date.now().toString(36)}`;
     const startDate = '2025-01-01T00:00:00Z';
     const config = parseConfig({
       kafka: { brokers: services.kafkaBrokers.split(','), topicPrefix: run, partitions: 6 },
@@ -86,6 +88,10 @@ export async function benchLeads(
     };
   } finally {
     await sim.close();
+    await deleteTopicsWithPrefix(
+      new Kafka({ brokers: services.kafkaBrokers.split(','), logLevel: logLevel.NOTHING }),
+      run,
+    );
   }
 }
 

@@ -18,7 +18,7 @@ import {
   transactionalProducerConfig,
 } from '../src/producer/index.ts';
 import type { ServiceEndpoints } from '../test/support/services.ts';
-import { rssMbOf, type SimulatorProcess, spawnSimulator } from './support.ts';
+import { deleteTopicsWithPrefix, rssMbOf, type SimulatorProcess, spawnSimulator } from './support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Ten tracked types: one activity group, one call per page. */
@@ -104,6 +104,7 @@ async function bareProducer(
   kafka: Kafka,
   topic: string,
   limit: number,
+  prefix: string,
 ): Promise<{ messages: number; seconds: number }> {
   const batch: { key: Buffer | null; value: Buffer | null; headers: Record<string, string> }[] = [];
   await readTopic(kafka, topic, {
@@ -115,12 +116,12 @@ async function bareProducer(
     },
     timeoutMs: 300_000,
   });
-  const names = topicNames(`bare-${Date.now()}`);
+  const names = topicNames(prefix);
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, defaultTopicSpecs(names, { partitions: 6 }));
   await admin.disconnect();
-  const producer = kafka.producer(transactionalProducerConfig(`bare-${Date.now()}`));
+  const producer = kafka.producer(transactionalProducerConfig(prefix));
   await producer.connect();
   const t0 = performance.now();
   for (let i = 0; i < batch.length; i += PAGE) {
@@ -155,19 +156,19 @@ export async function benchPipeline(
   const target = opts.activities ?? 1_000_000;
   const kafka = new Kafka({ brokers: services.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
   const sim = await spawnSimulator({ seed: 42, leads: 50_000, activities: Math.ceil(target * 2.1) });
+  const run = `bench-${Date.now().toString(36)}`;
   try {
-    const run = `bench-${Date.now().toString(36)}`;
     // A quarter of the world (its last quarter), then the whole of it.
     const quarter = await runService(services, sim, `${run}-q`, '2025-10-01T00:00:00Z');
     const quarterActivities = await countCommitted(kafka, topicNames(`${run}-q`).activities);
     // The bare producer runs right before and right after the full backfill, and their mean is
     // the reference: a machine whose speed drifts over minutes then biases neither side.
-    const bareBefore = await bareProducer(kafka, topicNames(`${run}-q`).activities, BARE_MESSAGES);
+    const bareBefore = await bareProducer(kafka, topicNames(`${run}-q`).activities, BARE_MESSAGES, `${run}-bare1`);
     await resetCounts(sim);
     const full = await runService(services, sim, run, '2025-01-01T00:00:00Z');
     const calls = await marketoCalls(sim);
     const activities = await countCommitted(kafka, topicNames(run).activities);
-    const bareAfter = await bareProducer(kafka, topicNames(run).activities, BARE_MESSAGES);
+    const bareAfter = await bareProducer(kafka, topicNames(run).activities, BARE_MESSAGES, `${run}-bare2`);
     const activitiesPerSec = Math.round(activities / full.seconds);
     const bareProducerPerSec = Math.round(
       (bareBefore.messages + bareAfter.messages) / (bareBefore.seconds + bareAfter.seconds),
@@ -186,5 +187,6 @@ export async function benchPipeline(
     };
   } finally {
     sim.child.kill('SIGTERM');
+    await deleteTopicsWithPrefix(kafka, run);
   }
 }

@@ -78,6 +78,12 @@ export function fromWireError(wire: WireError): Error {
   return err;
 }
 
+/**
+ * The thread's young generation. kafkajs's garbage dies young; a smaller nursery than the main
+ * thread's (`--max-semi-space-size=8`) kept the same throughput and about 25 MB less RSS in the bench.
+ */
+const THREAD_YOUNG_GENERATION_MB = 16;
+
 // The entry runs as .ts from the sources and as .js from the build: same extension as this module.
 const ENTRY = new URL(`./publisher-thread-entry${extname(new URL(import.meta.url).pathname)}`, import.meta.url);
 
@@ -147,6 +153,7 @@ export class ThreadedPublisher implements Publisher {
     const worker = new Worker(ENTRY, {
       workerData: data,
       name: `publisher ${transactionalId}`,
+      resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB },
     });
     worker.on('message', (response: PublisherThreadResponse) => {
       const call = this.#pending.get(response.id);

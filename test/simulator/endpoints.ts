@@ -112,7 +112,7 @@ export function createEndpoints(
     out.write(
       `${n ? ']' : ''},"success":true,"nextPageToken":"${encodePagingToken(seed, next)}","moreResult":${!r.done}}`,
     );
-    return { body: out.finish(), counted: true };
+    return { body: out.finish(), counted: true, done: () => out.recycle() };
   };
 
   const leadSetOf = (c: CallContext): Set<number> | null | 'bad' => {

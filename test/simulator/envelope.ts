@@ -11,6 +11,8 @@ export interface Reply {
   headers?: Record<string, string>;
   /** Whether Marketo counts this call against rate window and quota. */
   counted: boolean;
+  /** Called once `body` has been handed to the socket and may be reused. */
+  done?: () => void;
 }
 
 /** `{"requestId":…,"success":false,"errors":[{"code":"601","message":…}]}`: never counted. */

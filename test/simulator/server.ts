@@ -93,6 +93,8 @@ export function createSimServer(deps: ServerDeps): Server {
     }
     headers['content-length'] = body.length;
     res.writeHead(reply.status ?? 200, headers);
+    // The reply's buffer may be reused once the socket has it all (or the client went away).
+    if (reply.done) res.once('close', reply.done);
     res.end(body);
   };
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { zonedDate } from './chicago.ts';
-import { decodePagingToken, encodePagingToken } from './paging-token.ts';
 import { isoZ } from './hash.ts';
 import { PageWriter } from './page-writer.ts';
+import { decodePagingToken, encodePagingToken } from './paging-token.ts';
 import { activityJson, typeMask, World, type WorldOptions, writeActivityJson } from './world.ts';
 
 const opts: WorldOptions = {

@@ -591,7 +591,10 @@ export { EV_CHANGE, EV_DELETE, EV_MERGE, EV_NEW };
 
 /** Writes {@link activityJson}'s bytes into a page, copying pre-encoded pieces where it has them. */
 export function writeActivityJson(out: PageWriter, a: RawActivity, date: string): void {
-  if (!a.encoded) return out.write(activityJson(a, date));
+  if (!a.encoded) {
+    out.write(activityJson(a, date));
+    return;
+  }
   out.ascii(
     `{"id":${a.id},"marketoGUID":"${a.guid}","leadId":${a.leadId},"activityDate":"${date}","activityTypeId":${a.typeId}${a.campaignId ? `,"campaignId":${a.campaignId}` : ''}`,
   );

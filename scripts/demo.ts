@@ -7,7 +7,7 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
 import { parseConfig } from '../src/config/index.ts';
-import { createLogger } from '../src/log.ts';
+import { createLogger, routeProcessWarnings } from '../src/log.ts';
 import { readTopic, topicNames } from '../src/producer/index.ts';
 import { runService } from '../src/service.ts';
 import { startSimulator } from '../test/simulator/index.ts';
@@ -55,6 +55,7 @@ const config = parseConfig({
 });
 
 const logger = createLogger({ level: 'info' });
+routeProcessWarnings(logger);
 console.log(
   `Simulated Marketo at ${sim.url}; topics ${prefix}.*; backfilling from ${config.connections[0]!.startDate}…`,
 );

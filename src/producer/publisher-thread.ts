@@ -11,6 +11,8 @@ export interface ThreadedPublisherOptions {
   checkpointTopic: string;
   logger: Logger;
   transactionTimeoutMs?: number;
+  /** The thread's entry module (default: publisher-thread-entry); tests pass one that dies on cue. */
+  entry?: URL;
 }
 
 /** What the thread is started with (`workerData`). */
@@ -137,7 +139,13 @@ export class ThreadedPublisher implements Publisher {
     const id = ++this.#nextId;
     return new Promise<PublishResult | undefined>((resolve, reject) => {
       this.#pending.set(id, { worker, resolve, reject });
-      worker.postMessage({ id, ...request } satisfies PublisherThreadRequest);
+      try {
+        worker.postMessage({ id, ...request } satisfies PublisherThreadRequest);
+      } catch (err) {
+        // A value structured clone cannot copy: nothing reached the thread.
+        this.#pending.delete(id);
+        reject(err);
+      }
     });
   }
 
@@ -150,7 +158,7 @@ export class ThreadedPublisher implements Publisher {
       transactionTimeoutMs,
       log: { level: this.#logger.level, bindings: this.#options.logger.bindings() },
     };
-    const worker = new Worker(ENTRY, {
+    const worker = new Worker(this.#options.entry ?? ENTRY, {
       workerData: data,
       name: `publisher ${transactionalId}`,
       resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB },

@@ -163,3 +163,47 @@ describe.each([
     );
   });
 });
+
+describe('ThreadedPublisher when its thread dies (real Kafka)', () => {
+  it('fails the page in flight as retriable, then publishes from a new thread; nothing is lost or doubled', async () => {
+    const kafka = testKafka('publisher-thread-death');
+    const admin = kafka.admin();
+    await admin.connect();
+    const data = uniqueName('death-data');
+    const checkpoints = uniqueName('death-checkpoints');
+    await createTopics(admin, [data], 3);
+    await createTopics(admin, [checkpoints], 1);
+    await admin.disconnect();
+    const p = new ThreadedPublisher({
+      kafka: { clientId: 'publisher-thread-death', brokers: process.env.KAFKA_BROKERS!.split(',') },
+      transactionalId: uniqueName('death'),
+      checkpointTopic: checkpoints,
+      logger,
+      entry: new URL('./support/dying-publisher-entry.ts', import.meta.url),
+    });
+    const page = (n: number) => ({
+      messages: [0, 1, 2].map((i) => ({ topic: data, key: `k${i}`, value: Buffer.from(`page${n}-${i}`) })),
+      checkpoint: { key: 'cp', value: { n } },
+    });
+    try {
+      await p.connect();
+      await p.publish(page(1));
+      await expect(p.publish(page(2))).rejects.toMatchObject({ retriable: true, message: /exited \(code 3\)/ });
+      await p.publish(page(3)); // a new thread: its first publish
+      const seen = await consumeUntil(
+        kafka,
+        [data, checkpoints],
+        (s) => s.filter((m) => m.key !== 'cp').length >= 6 && s.filter((m) => m.key === 'cp').length >= 2,
+      );
+      expect(
+        seen
+          .filter((m) => m.key !== 'cp')
+          .map((m) => m.value!.toString())
+          .sort(),
+      ).toEqual(['page1-0', 'page1-1', 'page1-2', 'page3-0', 'page3-1', 'page3-2']);
+      expect(seen.filter((m) => m.key === 'cp').map((m) => JSON.parse(m.value!.toString()).n)).toEqual([1, 3]);
+    } finally {
+      await p.disconnect();
+    }
+  });
+});

@@ -50,7 +50,7 @@ export interface Reservation {
   readonly endpoint: string;
   /** The quota day (YYYY-MM-DD) the unit was taken from. */
   readonly date: string;
-  /** The clock instant (epoch ms) at which the pacing window admitted the call. */
+  /** The instant (epoch ms) the pacing window admitted the call at: the caller's clock, or the window's newest call if later. */
   readonly grantedAt: number;
   /** Frees the in-flight slot; gives the daily unit back when `counted` is false. */
   release(outcome: ReleaseOutcome): Promise<void>;
@@ -141,7 +141,7 @@ export class Quota {
       const resetAt = nextMidnight(now, this.#timeZone);
       const keys = quotaKeys(this.#instance, date);
       const token = `${this.#holderId}:${++this.#seq}`;
-      const [state, used, waitMs] = (await this.#redis.eval(
+      const [state, used, waitMs, at] = (await this.#redis.eval(
         RESERVE,
         3,
         keys.day,
@@ -158,12 +158,12 @@ export class Quota {
         DAY_TTL_SECONDS,
         endpoint,
         WINDOW_MS + this.#slotTtlMs,
-      )) as [number, number, number];
+      )) as [number, number, number, number];
       if (state === 1) {
         if (waitingSince !== undefined) {
           this.#logger.debug({ endpoint, waitedMs: now - waitingSince }, 'quota slot acquired after waiting');
         }
-        return this.#reservation(endpoint, date, token, now);
+        return this.#reservation(endpoint, date, token, at);
       }
       if (state === 0) {
         const retryAfterMs = resetAt - now;
@@ -179,9 +179,9 @@ export class Quota {
       }
       waitingSince ??= now;
       // A full in-flight set frees up on release (not only on expiry), so poll; a full window frees
-      // exactly when its oldest call turns 20 s old. The wait counts from the script's `now`, so time
-      // spent on the reply is not waited twice.
-      const wakeAt = now + (state === -1 ? Math.min(Math.max(waitMs, 1), this.#pollMs) : Math.max(waitMs, 1));
+      // exactly when its oldest call turns 20 s old. The wait counts from the time the script judged
+      // for, so time spent on the reply is not waited twice.
+      const wakeAt = at + (state === -1 ? Math.min(Math.max(waitMs, 1), this.#pollMs) : Math.max(waitMs, 1));
       await this.#clock.sleep(Math.max(wakeAt - this.#clock.now(), 0), signal);
     }
   }

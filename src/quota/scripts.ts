@@ -6,26 +6,31 @@
  * KEYS: day, rate, inflight.
  * ARGV: now, windowMs, ratePerWindow, maxInFlight, token, slotExpiresAt, budget, resetAt,
  *       dayTtlSeconds, endpoint, idleTtlMs.
- * Returns {1, used, 0} on success, {0, used, 0} when the day's budget is spent,
- * {-1, used, waitMs} when every in-flight slot is taken, {-2, used, waitMs} when the window is full.
+ * Returns {1, used, 0, at} on success, {0, used, 0, at} when the day's budget is spent,
+ * {-1, used, waitMs, at} when every in-flight slot is taken, {-2, used, waitMs, at} when the window
+ * is full. `at` is the time the decision was made for: the caller's `now`, or the newest call in the
+ * window when that is later (a caller whose clock reading is stale, or whose clock lags another
+ * process's, is judged at the window's time, so it can never slip an extra call into a past window).
  */
 export const RESERVE = `
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local budget = tonumber(ARGV[7])
+local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+if newest[2] and tonumber(newest[2]) > now then now = tonumber(newest[2]) end
 local used = tonumber(redis.call('HGET', KEYS[1], 'used') or '0')
 if redis.call('HEXISTS', KEYS[1], 'exhausted') == 1 or used >= budget then
-  return {0, used, 0}
+  return {0, used, 0, now}
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[4]) then
   local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-  return {-1, used, tonumber(first[2]) - now}
+  return {-1, used, tonumber(first[2]) - now, now}
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then
   local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-  return {-2, used, tonumber(first[2]) + window - now}
+  return {-2, used, tonumber(first[2]) + window - now, now}
 end
 used = redis.call('HINCRBY', KEYS[1], 'used', 1)
 redis.call('HINCRBY', KEYS[1], 'ep:' .. ARGV[10], 1)
@@ -35,7 +40,7 @@ redis.call('ZADD', KEYS[3], ARGV[6], ARGV[5])
 redis.call('PEXPIRE', KEYS[3], ARGV[11])
 redis.call('ZADD', KEYS[2], now, ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ARGV[11])
-return {1, used, 0}
+return {1, used, 0, now}
 `;
 
 /**

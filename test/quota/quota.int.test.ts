@@ -154,6 +154,25 @@ describe('Quota (real Redis)', () => {
     expect(times.at(-1)! - start).toBeLessThan(80_000);
   });
 
+  it("judges a caller with a stale clock at the window's newest call, so it cannot slip into a past window", async () => {
+    const name = instance();
+    const behind = new FakeClock('2026-01-15T12:00:00Z', { autoAdvance: false });
+    const ahead = new FakeClock('2026-01-15T12:00:20Z', { autoAdvance: false });
+    const slow = quota({ instance: name, clock: behind, ratePer20s: 5 });
+    const fast = quota({ instance: name, clock: ahead, ratePer20s: 5 });
+    const granted: number[] = [];
+    const take = async (q: Quota) => {
+      const r = await q.reserve('v1/activities');
+      granted.push(r.grantedAt);
+      await r.release({ counted: true });
+    };
+    for (let i = 0; i < 5; i++) await take(slow); // five calls at 12:00:00
+    await take(fast); // 12:00:20: the five have left the window
+    await take(slow); // a reading from 12:00:00, taken after the one above
+    expect(granted.at(-1)).toBe(ahead.now());
+    for (const t of granted) expect(granted.filter((u) => u >= t && u < t + 20_000).length).toBeLessThanOrEqual(5);
+  });
+
   it('never has more than maxInFlight calls in flight, across processes', async () => {
     const name = instance();
     const clock = new FakeClock();

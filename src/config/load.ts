@@ -8,7 +8,12 @@ const list = (v: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 const num = (v: string) => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
-const bool = (v: string) => ({ true: true, false: false, '1': true, '0': false })[v.trim().toLowerCase()] ?? v;
+const bool = (v: string) => {
+  const t = v.trim().toLowerCase();
+  if (t === 'true' || t === '1') return true;
+  if (t === 'false' || t === '0') return false;
+  return v; // left for the schema to reject, naming the field
+};
 const typeList = (v: string) => list(v).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 
 /** Environment variable → config path, with how to read its text. */

@@ -2,8 +2,8 @@ import type { Kafka } from 'kafkajs';
 import type { MarketoLead } from '../marketo/index.ts';
 import { readTopicSlice } from '../producer/index.ts';
 import { STREAM_HEADER } from '../runner/stream-runner.ts';
-import { CE_SOURCE, CE_TIME, cloudEventSource, EventTypes } from '../schemas/index.ts';
-import { fetchLeads, LEADS_PER_CALL, type LeadStreamOptions, leadRecord } from './leads.ts';
+import { CE_SOURCE, CE_TIME, cloudEventSource } from '../schemas/index.ts';
+import { fetchedLeadStreamParts, fetchLeads, LEADS_PER_CALL, type LeadStreamOptions } from './leads.ts';
 import type { StreamContext, StreamCursor, StreamDefinition } from './stream.ts';
 
 /** Cursor of the activity-driven leads stream: how far the activities topic has been consumed. */
@@ -123,12 +123,7 @@ export function leadsByActivityStream(o: LeadsByActivityOptions): StreamDefiniti
   };
 
   return {
-    name,
-    topic: o.topic,
-    eventType: EventTypes.lead,
-    // A changed lead must be published again: no de-duplication by id.
-    lookbackMs: 0,
-    schema: () => o.plan.schema,
+    ...fetchedLeadStreamParts(o, name),
     initialCursor: (now) => ({ seq: 0, phase: 'backfill', offsets: {}, updatedAt: new Date(now).toISOString() }),
     // A pass holds nothing but offsets: a resumed pass is simply the next one.
     inPass: () => false,
@@ -144,7 +139,5 @@ export function leadsByActivityStream(o: LeadsByActivityOptions): StreamDefiniti
         done,
       };
     },
-    toRecord: (raw, pulledAt) => leadRecord(o, raw, pulledAt),
-    afterCommit: (records) => o.fetchLog.committed(records, o.clock.now()),
   };
 }

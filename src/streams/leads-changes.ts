@@ -1,8 +1,13 @@
 import type { MarketoLead } from '../marketo/index.ts';
 import { getLeadChangesPage, parseMarketoDate } from '../marketo/index.ts';
-import { EventTypes } from '../schemas/index.ts';
 import { type DatedCursor, datedPage, datedPassStart, newestDate } from './dated-paging.ts';
-import { fetchLeads, LEADS_PER_CALL, type LeadStreamOptions, leadRecord, requestedLeadFields } from './leads.ts';
+import {
+  fetchedLeadStreamParts,
+  fetchLeads,
+  LEADS_PER_CALL,
+  type LeadStreamOptions,
+  requestedLeadFields,
+} from './leads.ts';
 import type { StreamDefinition } from './stream.ts';
 
 /** Cursor of the lead-changes stream. */
@@ -33,12 +38,7 @@ export function leadChangesStream(o: LeadStreamOptions): StreamDefinition<Market
   const name = LEAD_CHANGES_STREAM;
   const fields = requestedLeadFields(o.plan);
   return {
-    name,
-    topic: o.topic,
-    eventType: EventTypes.lead,
-    // A changed lead must be published again: no de-duplication by id.
-    lookbackMs: 0,
-    schema: () => o.plan.schema,
+    ...fetchedLeadStreamParts(o, name),
     initialCursor: (now) => ({
       seq: 0,
       phase: 'backfill',
@@ -88,7 +88,5 @@ export function leadChangesStream(o: LeadStreamOptions): StreamDefinition<Market
         done,
       };
     },
-    toRecord: (raw, pulledAt) => leadRecord(o, raw, pulledAt),
-    afterCommit: (records) => o.fetchLog.committed(records, o.clock.now()),
   };
 }

@@ -1,8 +1,8 @@
 import type { Clock } from '../clock.ts';
 import type { MarketoClient, MarketoLead, MarketoResponse } from '../marketo/index.ts';
 import { getLeadsByIds, LIMITS, parseMarketoDate } from '../marketo/index.ts';
-import { type LeadSchemaPlan, recordKey, toLeadRecord } from '../schemas/index.ts';
-import type { OutgoingRecord, StreamContext } from './stream.ts';
+import { EventTypes, type LeadSchemaPlan, recordKey, toLeadRecord } from '../schemas/index.ts';
+import type { OutgoingRecord, StreamContext, StreamCursor, StreamDefinition } from './stream.ts';
 
 /** Lead ids per leads.json call (Marketo's maximum). */
 export const LEADS_PER_CALL = LIMITS.leadIds;
@@ -103,4 +103,27 @@ export function leadRecord(o: LeadStreamOptions, raw: MarketoLead, pulledAt: num
     }
   }
   return { key: recordKey(o.instance, raw.id), value, id: `${raw.id}@${new Date(time).toISOString()}`, time };
+}
+
+/**
+ * What every stream that fetches leads by id and publishes them shares: the leads topic and schema,
+ * no de-duplication by id (a changed lead must be published again), the lead record, and the
+ * fetch log updated once a page is committed.
+ */
+export function fetchedLeadStreamParts(
+  o: LeadStreamOptions,
+  name: string,
+): Pick<
+  StreamDefinition<MarketoLead, StreamCursor>,
+  'name' | 'topic' | 'eventType' | 'lookbackMs' | 'schema' | 'toRecord' | 'afterCommit'
+> {
+  return {
+    name,
+    topic: o.topic,
+    eventType: EventTypes.lead,
+    lookbackMs: 0,
+    schema: () => o.plan.schema,
+    toRecord: (raw, pulledAt) => leadRecord(o, raw, pulledAt),
+    afterCommit: (records) => o.fetchLog.committed(records, o.clock.now()),
+  };
 }

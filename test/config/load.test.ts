@@ -28,6 +28,15 @@ function failure(e: NodeJS.ProcessEnv): MarketoStreamError {
 }
 
 describe('loadConfig', () => {
+  it('reads KAFKA_PUBLISHER_THREAD as a boolean (default true) and names it when it is not one', () => {
+    expect(loadConfig(env, undefined).kafka.publisherThread).toBe(true);
+    expect(loadConfig({ ...env, KAFKA_PUBLISHER_THREAD: 'false' }, undefined).kafka.publisherThread).toBe(false);
+    expect(loadConfig({ ...env, KAFKA_PUBLISHER_THREAD: ' 1 ' }, undefined).kafka.publisherThread).toBe(true);
+    const err = failure({ ...env, KAFKA_PUBLISHER_THREAD: 'constructor' });
+    expect(err.code).toBe(ErrorCodes.CONFIG_INVALID);
+    expect(err.message).toContain('KAFKA_PUBLISHER_THREAD');
+  });
+
   it('builds a frozen configuration with the documented defaults', () => {
     const config = loadConfig(env, undefined);
     const c = config.connections[0]!;

@@ -28,10 +28,41 @@ export class PageWriter {
     this.#len += this.#buf.write(s, this.#len, 'utf8');
   }
 
-  /** Appends text the caller knows is ASCII only (digits, hex ids, dates, JSON punctuation). */
+  /**
+   * Appends text the caller knows is ASCII only (digits, hex ids, dates, JSON punctuation). Short
+   * pieces are stored char by char: cheaper than a native write's call for a few bytes.
+   */
   ascii(s: string): void {
-    this.#reserve(s.length);
-    this.#len += this.#buf.write(s, this.#len, 'latin1');
+    const n = s.length;
+    this.#reserve(n);
+    if (n > 48) {
+      this.#len += this.#buf.write(s, this.#len, 'latin1');
+      return;
+    }
+    const buf = this.#buf;
+    let at = this.#len;
+    for (let i = 0; i < n; i++) buf[at++] = s.charCodeAt(i);
+    this.#len = at;
+  }
+
+  /** Appends a non-negative integer below 2^53 in decimal, without making a string of it. */
+  int(v: number): void {
+    this.#reserve(16);
+    const buf = this.#buf;
+    if (v < 10) {
+      buf[this.#len++] = 48 + v;
+      return;
+    }
+    let digits = 1;
+    for (let p = 10; p <= v; p *= 10) digits++;
+    let at = this.#len + digits;
+    this.#len = at;
+    while (v >= 10) {
+      const q = Math.floor(v / 10);
+      buf[--at] = 48 + (v - q * 10);
+      v = q;
+    }
+    buf[--at] = 48 + v;
   }
 
   /** Appends bytes already encoded as UTF-8. */

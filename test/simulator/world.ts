@@ -595,9 +595,21 @@ export function writeActivityJson(out: PageWriter, a: RawActivity, date: string)
     out.write(activityJson(a, date));
     return;
   }
-  out.ascii(
-    `{"id":${a.id},"marketoGUID":"${a.guid}","leadId":${a.leadId},"activityDate":"${date}","activityTypeId":${a.typeId}${a.campaignId ? `,"campaignId":${a.campaignId}` : ''}`,
-  );
+  // Piece by piece: a template string here would be a rope to flatten for every record.
+  out.ascii('{"id":');
+  out.int(a.id);
+  out.ascii(',"marketoGUID":"');
+  out.ascii(a.guid);
+  out.ascii('","leadId":');
+  out.int(a.leadId);
+  out.ascii(',"activityDate":"');
+  out.ascii(date);
+  out.ascii('","activityTypeId":');
+  out.int(a.typeId);
+  if (a.campaignId) {
+    out.ascii(',"campaignId":');
+    out.int(a.campaignId);
+  }
   out.bytes(a.encoded.prim);
   out.ascii(',"attributes":[');
   out.bytes(a.encoded.attr);

@@ -89,3 +89,25 @@ export function nextMidnight(nowMs: number, timeZone: string): number {
   }
   return hi;
 }
+
+/** The local date of an instant and the instant that date ends (its next local midnight). */
+export interface LocalDay {
+  date: string;
+  resetAt: number;
+}
+
+/** Per time zone: the last day computed and the first instant it was computed for. */
+const lastDays = new Map<string, LocalDay & { from: number }>();
+
+/**
+ * {@link localDate} and {@link nextMidnight} of `nowMs` together, remembered per zone: every
+ * instant in [from, resetAt) has the same local date, so calls within one day (every Marketo call
+ * asks) cost a comparison instead of a handful of Intl formatting calls.
+ */
+export function localDay(nowMs: number, timeZone: string): LocalDay {
+  const last = lastDays.get(timeZone);
+  if (last && nowMs >= last.from && nowMs < last.resetAt) return { date: last.date, resetAt: last.resetAt };
+  const day = { date: localDate(nowMs, timeZone), resetAt: nextMidnight(nowMs, timeZone) };
+  lastDays.set(timeZone, { ...day, from: nowMs });
+  return day;
+}

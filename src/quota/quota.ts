@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
 import { ErrorCodes, MarketoStreamError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { localDate, nextMidnight } from './day.ts';
+import { localDate, localDay } from './day.ts';
 import { quotaKeys } from './keys.ts';
 import { RELEASE, RESERVE } from './scripts.ts';
 
@@ -137,8 +137,7 @@ export class Quota {
     for (;;) {
       signal?.throwIfAborted();
       const now = this.#clock.now();
-      const date = localDate(now, this.#timeZone);
-      const resetAt = nextMidnight(now, this.#timeZone);
+      const { date, resetAt } = localDay(now, this.#timeZone);
       const keys = quotaKeys(this.#instance, date);
       const token = `${this.#holderId}:${++this.#seq}`;
       const [state, used, waitMs, at] = (await this.#redis.eval(
@@ -189,8 +188,7 @@ export class Quota {
   /** Marks today's budget as spent (Marketo said 607): every process pauses until the reset. */
   async exhaust(): Promise<void> {
     const now = this.#clock.now();
-    const date = localDate(now, this.#timeZone);
-    const resetAt = nextMidnight(now, this.#timeZone);
+    const { date, resetAt } = localDay(now, this.#timeZone);
     const { day } = quotaKeys(this.#instance, date);
     await this.#redis
       .multi()
@@ -207,8 +205,7 @@ export class Quota {
   /** Today's figures, for operators and health checks. */
   async status(): Promise<QuotaStatus> {
     const now = this.#clock.now();
-    const date = localDate(now, this.#timeZone);
-    const resetAt = nextMidnight(now, this.#timeZone);
+    const { date, resetAt } = localDay(now, this.#timeZone);
     const keys = quotaKeys(this.#instance, date);
     const [day, windowCalls, inFlight] = await Promise.all([
       this.#redis.hgetall(keys.day),

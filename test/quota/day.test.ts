@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { localDate, nextMidnight } from '../../src/quota/day.ts';
+import { localDate, localDay, nextMidnight } from '../../src/quota/day.ts';
 
 const CHICAGO = 'America/Chicago';
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -66,5 +66,25 @@ describe('nextMidnight', () => {
     const t = nextMidnight(Date.parse('2026-09-05T12:00:00Z'), 'America/Santiago');
     expect(localDate(t, 'America/Santiago')).toBe('2026-09-06');
     expect(localDate(t - 1, 'America/Santiago')).toBe('2026-09-05');
+  });
+});
+
+describe('localDay', () => {
+  it('agrees with localDate and nextMidnight for instants walked forward, backward and across DST days', () => {
+    // Every 37 minutes through the spring and autumn change days, then back in time, then a jump.
+    const instants: number[] = [];
+    for (let t = Date.parse('2026-03-07T00:00:00Z'); t < Date.parse('2026-03-10T00:00:00Z'); t += 37 * 60_000)
+      instants.push(t);
+    for (let t = Date.parse('2026-11-03T00:00:00Z'); t > Date.parse('2026-10-31T00:00:00Z'); t -= 37 * 60_000)
+      instants.push(t);
+    instants.push(Date.parse('2026-01-16T05:59:59.999Z'), Date.parse('2026-01-16T06:00:00Z'), 0);
+    for (const t of instants) {
+      for (const zone of [CHICAGO, 'UTC']) {
+        expect(localDay(t, zone), `${iso(t)} ${zone}`).toEqual({
+          date: localDate(t, zone),
+          resetAt: nextMidnight(t, zone),
+        });
+      }
+    }
   });
 });

@@ -4,7 +4,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Kafka } from 'kafkajs';
 import { createLogger, routeProcessWarnings } from '../log.ts';
 import { kafkaLogCreator } from './kafka-logger.ts';
-import { type PublishMessage, type PublishResult, TransactionalPublisher } from './publisher.ts';
+import { unpackMessages } from './packed-messages.ts';
+import { type PublishResult, TransactionalPublisher } from './publisher.ts';
 import {
   type PublisherThreadData,
   type PublisherThreadRequest,
@@ -31,19 +32,6 @@ const publisher = new TransactionalPublisher({
   transactionTimeoutMs: data.transactionTimeoutMs,
 });
 
-/** Buffers arrive as plain Uint8Arrays; kafkajs wants Buffers (views, no copy). */
-const asBuffer = (v: Uint8Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-
-function revive(messages: PublishMessage[]): PublishMessage[] {
-  for (const m of messages) {
-    if (m.value !== null) m.value = asBuffer(m.value);
-    if (m.headers) {
-      for (const [k, v] of Object.entries(m.headers)) if (v instanceof Uint8Array) m.headers[k] = asBuffer(v);
-    }
-  }
-  return messages;
-}
-
 async function handle(request: PublisherThreadRequest): Promise<PublishResult | undefined> {
   switch (request.op) {
     case 'connect':
@@ -51,7 +39,7 @@ async function handle(request: PublisherThreadRequest): Promise<PublishResult | 
     case 'disconnect':
       return void (await publisher.disconnect());
     case 'publish':
-      return publisher.publish({ ...request.batch, messages: revive(request.batch.messages) });
+      return publisher.publish({ messages: unpackMessages(request.messages), checkpoint: request.checkpoint });
   }
 }
 

@@ -2,6 +2,7 @@ import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, ErrorCodes, MarketoStreamError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { type PackedMessages, packMessages } from './packed-messages.ts';
 import type { PublishBatch, Publisher, PublishResult } from './publisher.ts';
 
 /** Options of {@link ThreadedPublisher}: what the thread needs to build its own Kafka client and publisher. */
@@ -24,10 +25,10 @@ export interface PublisherThreadData {
   log: { level: string; bindings: Record<string, unknown> };
 }
 
-/** A call into the thread. */
+/** A call into the thread; a page's messages travel packed (see {@link packMessages}). */
 export type PublisherThreadRequest =
   | { id: number; op: 'connect' | 'disconnect' }
-  | { id: number; op: 'publish'; batch: PublishBatch };
+  | { id: number; op: 'publish'; messages: PackedMessages; checkpoint: PublishBatch['checkpoint'] };
 
 /** An error as it crosses the thread boundary: what retry loops and fencing checks look at. */
 export interface WireError {
@@ -140,9 +141,13 @@ export class ThreadedPublisher implements Publisher {
     return new Promise<PublishResult | undefined>((resolve, reject) => {
       this.#pending.set(id, { worker, resolve, reject });
       try {
-        worker.postMessage({ id, ...request } satisfies PublisherThreadRequest);
+        if (request.op === 'publish') {
+          const messages = packMessages(request.batch.messages);
+          const call: PublisherThreadRequest = { id, op: 'publish', messages, checkpoint: request.batch.checkpoint };
+          worker.postMessage(call, [messages.buffer]); // moved, not copied
+        } else worker.postMessage({ id, op: request.op } satisfies PublisherThreadRequest);
       } catch (err) {
-        // A value structured clone cannot copy: nothing reached the thread.
+        // A page that could not be packed or posted: nothing reached the thread.
         this.#pending.delete(id);
         reject(err);
       }

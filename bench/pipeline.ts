@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type IHeaders, Kafka, logLevel } from 'kafkajs';
 import {
@@ -18,7 +19,14 @@ import {
   transactionalProducerConfig,
 } from '../src/producer/index.ts';
 import type { ServiceEndpoints } from '../test/support/services.ts';
-import { deleteTopicsWithPrefix, rssMbOf, type SimulatorProcess, spawnSimulator } from './support.ts';
+import {
+  cpuMsOf,
+  deleteTopicsWithPrefix,
+  machineCpuMs,
+  rssMbOf,
+  type SimulatorProcess,
+  spawnSimulator,
+} from './support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Ten tracked types: one activity group, one call per page. */
@@ -47,6 +55,15 @@ export interface PipelineBenchResult {
   /** Peak RSS of the same service on a world a quarter the size: equal figures mean memory stays flat. */
   peakRssQuarterMb: number;
   quarterActivities: number;
+  /**
+   * Where the CPU of the full backfill went, in ms per 300-activity page: the service, the
+   * simulator, everything else (the broker, Redis, the registry, …) and the machine as a whole.
+   */
+  cpuMsPerPage: { service: number; simulator: number; other: number; machine: number };
+  /** Share of all cores busy during the full backfill (%). */
+  machineBusyPct: number;
+  /** The rate the machine's cores allow at that CPU per page, however well the work overlaps. */
+  cpuBoundActivitiesPerSec: number;
 }
 
 async function runService(
@@ -54,7 +71,7 @@ async function runService(
   sim: SimulatorProcess,
   prefix: string,
   startDate: string,
-): Promise<{ seconds: number; peakRssMb: number }> {
+): Promise<{ seconds: number; peakRssMb: number; cpuMs: number }> {
   const env = {
     ...SERVICE_ENV,
     PATH: process.env.PATH,
@@ -81,9 +98,11 @@ async function runService(
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   let peak = 0;
+  let cpuMs = 0;
   const sampler = setInterval(() => {
     try {
       peak = Math.max(peak, rssMbOf(child.pid!, 'VmHWM'));
+      cpuMs = cpuMsOf(child.pid!); // the last sample before exit: at most 100 ms short
     } catch {
       // exited between two samples
     }
@@ -91,7 +110,7 @@ async function runService(
   const [code] = (await once(child, 'exit')) as [number];
   clearInterval(sampler);
   if (code !== 0) throw new Error(`the service exited with ${code}`);
-  return { seconds: (performance.now() - t0) / 1000, peakRssMb: peak };
+  return { seconds: (performance.now() - t0) / 1000, peakRssMb: peak, cpuMs };
 }
 
 async function marketoCalls(sim: SimulatorProcess): Promise<number> {
@@ -167,9 +186,17 @@ export async function benchPipeline(
     // the reference: a machine whose speed drifts over minutes then biases neither side.
     const bareBefore = await bareProducer(kafka, topicNames(`${run}-q`).activities, BARE_MESSAGES, `${run}-bare1`);
     await resetCounts(sim);
+    const machineBefore = machineCpuMs();
+    const simulatorBefore = cpuMsOf(sim.child.pid!);
     const full = await runService(services, sim, run, '2025-01-01T00:00:00Z');
+    const machineAfter = machineCpuMs();
+    const simulatorMs = cpuMsOf(sim.child.pid!) - simulatorBefore;
     const calls = await marketoCalls(sim);
     const activities = await countCommitted(kafka, topicNames(run).activities);
+    const pages = activities / PAGE;
+    const machineBusyMs = machineAfter.busy - machineBefore.busy;
+    const machineIdleMs = machineAfter.idle - machineBefore.idle;
+    const perPage = (ms: number) => Math.round((ms / pages) * 10) / 10;
     const bareAfter = await bareProducer(kafka, topicNames(run).activities, BARE_MESSAGES, `${run}-bare2`);
     const activitiesPerSec = Math.round(activities / full.seconds);
     const bareProducerPerSec = Math.round(
@@ -186,6 +213,14 @@ export async function benchPipeline(
       peakRssMb: full.peakRssMb,
       peakRssQuarterMb: quarter.peakRssMb,
       quarterActivities,
+      cpuMsPerPage: {
+        service: perPage(full.cpuMs),
+        simulator: perPage(simulatorMs),
+        other: perPage(machineBusyMs - full.cpuMs - simulatorMs),
+        machine: perPage(machineBusyMs),
+      },
+      machineBusyPct: Math.round((machineBusyMs / (machineBusyMs + machineIdleMs)) * 100),
+      cpuBoundActivitiesPerSec: Math.round((availableParallelism() * PAGE * 1000) / (machineBusyMs / pages)),
     };
   } finally {
     sim.child.kill('SIGTERM');

@@ -37,6 +37,12 @@ const rows: [string, string | number, string][] = [
   ['end-to-end activities/s (committed)', pipeline.activitiesPerSec, ''],
   ['bare kafkajs producer msgs/s', pipeline.bareProducerPerSec, ''],
   ['ratio', pipeline.ratio, 'target >= 0.8'],
+  [
+    'CPU ms per page: service/simulator/other',
+    `${pipeline.cpuMsPerPage.service}/${pipeline.cpuMsPerPage.simulator}/${pipeline.cpuMsPerPage.other}`,
+    `machine ${pipeline.machineBusyPct}% busy`,
+  ],
+  ['activities/s the cores allow at that CPU', pipeline.cpuBoundActivitiesPerSec, 'perfect overlap'],
   ['Marketo calls per 10k activities', pipeline.callsPer10k, 'target <= 36 (floor 34)'],
   ['peak RSS, full backfill (MB)', pipeline.peakRssMb, 'target < 300'],
   [`peak RSS, quarter (${pipeline.quarterActivities}) (MB)`, pipeline.peakRssQuarterMb, 'flat = about equal'],

@@ -48,6 +48,23 @@ export function rssMbOf(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number
   return m ? Math.round(Number(m[1]) / 102.4) / 10 : 0;
 }
 
+/** Clock ticks per second of /proc's CPU figures (USER_HZ: 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) a live process has used so far, in ms, from /proc. */
+export function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+/** CPU time the whole machine has spent busy and idle so far (all cores), in ms, from /proc/stat. */
+export function machineCpuMs(): { busy: number; idle: number } {
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = ticks[3]! + ticks[4]!; // idle + iowait
+  const all = ticks.slice(0, 8).reduce((a, b) => a + b, 0); // user … steal (guest time is inside user)
+  return { busy: ((all - idle) * 1000) / TICKS_PER_SECOND, idle: (idle * 1000) / TICKS_PER_SECOND };
+}
+
 /**
  * Deletes the topics whose names start with `prefix` (a bench run's), so repeated runs do not leave
  * the broker compacting gigabytes of old bench data while the next run measures.

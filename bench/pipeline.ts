@@ -4,7 +4,8 @@
  * right after it, the same kind of messages are produced straight to Kafka by a bare kafkajs producer
  * with the same settings (idempotent, transactional, one transaction per 300-record page plus a
  * checkpoint record), which is the limit the pipeline can reach. Both rates come from the same run,
- * so their ratio holds on a noisy machine.
+ * so their ratio holds on a noisy machine. The backfill's CPU is accounted per page from /proc
+ * (service, simulator, the rest), with the rate the machine's cores allow at that CPU.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';

@@ -27,17 +27,15 @@ function indexIn(list: string[], index: Map<string, number>, name: string): numb
   return i;
 }
 
-/** Header values of one message as [name, value] pairs; an array value becomes repeated headers, as kafkajs sends it. */
-function headerPairs(headers: IHeaders | undefined): [string, Buffer | string][] {
-  const pairs: [string, Buffer | string][] = [];
-  if (!headers) return pairs;
+/** Calls `fn` for each header value of a message; an array value as repeated headers, as kafkajs sends it. */
+function forEachHeader(headers: IHeaders | undefined, fn: (name: string, value: Buffer | string) => void): void {
+  if (!headers) return;
   for (const name of Object.keys(headers)) {
     const v = headers[name];
     if (v === undefined) continue;
-    if (Array.isArray(v)) for (const one of v) pairs.push([name, one]);
-    else pairs.push([name, v]);
+    if (Array.isArray(v)) for (const one of v) fn(name, one);
+    else fn(name, v);
   }
-  return pairs;
 }
 
 const byteLength = (v: Buffer | string) => (typeof v === 'string' ? Buffer.byteLength(v) : v.length);
@@ -52,14 +50,15 @@ export function packMessages(messages: readonly PublishMessage[]): PackedMessage
   const headerNames: string[] = [];
   const topicIndex = new Map<string, number>();
   const nameIndex = new Map<string, number>();
-  const pairsOf: [string, Buffer | string][][] = [];
+  const headerCounts = new Uint16Array(messages.length);
   let size = 0;
-  for (const m of messages) {
-    const pairs = headerPairs(m.headers);
-    pairsOf.push(pairs);
+  messages.forEach((m, i) => {
     size += 2 + 4 + Buffer.byteLength(m.key) + 4 + (m.value?.length ?? 0) + 2;
-    for (const [, v] of pairs) size += 2 + 4 + byteLength(v);
-  }
+    forEachHeader(m.headers, (_, v) => {
+      headerCounts[i]!++;
+      size += 2 + 4 + byteLength(v);
+    });
+  });
   const buffer = new ArrayBuffer(size);
   const out = Buffer.from(buffer);
   let at = 0;
@@ -76,14 +75,13 @@ export function packMessages(messages: readonly PublishMessage[]): PackedMessage
       out.writeInt32LE(NULL_LENGTH, at);
       at += 4;
     } else bytes(m.value);
-    const pairs = pairsOf[i]!;
-    out.writeUInt16LE(pairs.length, at);
+    out.writeUInt16LE(headerCounts[i]!, at);
     at += 2;
-    for (const [name, v] of pairs) {
+    forEachHeader(m.headers, (name, v) => {
       out.writeUInt16LE(indexIn(headerNames, nameIndex, name), at);
       at += 2;
       bytes(v);
-    }
+    });
   });
   return { buffer, count: messages.length, topics, headerNames };
 }

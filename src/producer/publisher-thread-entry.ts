@@ -4,7 +4,6 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Kafka } from 'kafkajs';
 import { createLogger, routeProcessWarnings } from '../log.ts';
 import { kafkaLogCreator } from './kafka-logger.ts';
-import { unpackMessages } from './packed-messages.ts';
 import { type PublishResult, TransactionalPublisher } from './publisher.ts';
 import {
   type PublisherThreadData,
@@ -39,7 +38,7 @@ async function handle(request: PublisherThreadRequest): Promise<PublishResult | 
     case 'disconnect':
       return void (await publisher.disconnect());
     case 'publish':
-      return publisher.publish({ messages: unpackMessages(request.messages), checkpoint: request.checkpoint });
+      return publisher.publish({ messages: request.messages, checkpoint: request.checkpoint });
   }
 }
 

@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, ErrorCodes, MarketoStreamError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { type PackedMessages, packMessages } from './packed-messages.ts';
+import type { PackedMessages } from './packed-messages.ts';
 import type { PublishBatch, Publisher, PublishResult } from './publisher.ts';
 
 /** Options of {@link ThreadedPublisher}: what the thread needs to build its own Kafka client and publisher. */
@@ -25,7 +25,7 @@ export interface PublisherThreadData {
   log: { level: string; bindings: Record<string, unknown> };
 }
 
-/** A call into the thread; a page's messages travel packed (see {@link packMessages}). */
+/** A call into the thread; a page's messages travel packed, their buffer transferred (moved, not copied). */
 export type PublisherThreadRequest =
   | { id: number; op: 'connect' | 'disconnect' }
   | { id: number; op: 'publish'; messages: PackedMessages; checkpoint: PublishBatch['checkpoint'] };
@@ -142,12 +142,12 @@ export class ThreadedPublisher implements Publisher {
       this.#pending.set(id, { worker, resolve, reject });
       try {
         if (request.op === 'publish') {
-          const messages = packMessages(request.batch.messages);
-          const call: PublisherThreadRequest = { id, op: 'publish', messages, checkpoint: request.batch.checkpoint };
-          worker.postMessage(call, [messages.buffer]); // moved, not copied
+          const { messages, checkpoint } = request.batch;
+          const call: PublisherThreadRequest = { id, op: 'publish', messages, checkpoint };
+          worker.postMessage(call, [messages.buffer]);
         } else worker.postMessage({ id, op: request.op } satisfies PublisherThreadRequest);
       } catch (err) {
-        // A page that could not be packed or posted: nothing reached the thread.
+        // A page that could not be posted: nothing reached the thread.
         this.#pending.delete(id);
         reject(err);
       }

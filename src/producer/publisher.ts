@@ -1,22 +1,7 @@
-import {
-  type IHeaders,
-  type Kafka,
-  Partitioners,
-  type Producer,
-  type ProducerConfig,
-  type RecordMetadata,
-} from 'kafkajs';
+import { type Kafka, Partitioners, type Producer, type ProducerConfig, type RecordMetadata } from 'kafkajs';
 import { ErrorCodes, MarketoStreamError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-
-/** One record to publish. */
-export interface PublishMessage {
-  topic: string;
-  key: string;
-  /** Null publishes a tombstone (a deletion on a compacted topic). */
-  value: Buffer | null;
-  headers?: IHeaders;
-}
+import { type PackedMessages, unpackMessages } from './packed-messages.ts';
 
 /** Where a transaction's records landed: the first offset it wrote in one topic-partition. */
 export interface WrittenPartition {
@@ -27,7 +12,8 @@ export interface WrittenPartition {
 
 /** A page of records and the checkpoint that says they are published, committed together. */
 export interface PublishBatch {
-  messages: PublishMessage[];
+  /** The page's records, packed by a MessagePacker; publishing takes the buffer over (a thread may detach it). */
+  messages: PackedMessages;
   checkpoint: {
     key: string;
     /** The checkpoint, written as JSON. */
@@ -145,13 +131,14 @@ export class TransactionalPublisher implements Publisher {
     if (this.#needsReset) await this.#reset();
     const txn = await this.#guard(() => this.#producer.transaction());
     try {
+      const topicMessages = unpackMessages(batch.messages);
       const counts: Record<string, number> = {};
-      for (const m of batch.messages) counts[m.topic] = (counts[m.topic] ?? 0) + 1;
+      for (const t of topicMessages) counts[t.topic] = t.messages.length;
       const checkpointMessage = {
         topic: this.#checkpointTopic,
         messages: [{ key: batch.checkpoint.key, value: JSON.stringify(batch.checkpoint.value) }],
       };
-      const metadata = await txn.sendBatch({ topicMessages: [...groupByTopic(batch.messages), checkpointMessage] });
+      const metadata = await txn.sendBatch({ topicMessages: [...topicMessages, checkpointMessage] });
       const written = toWritten(metadata.filter((m) => m.topicName !== this.#checkpointTopic));
       const checkpoint = toWritten(metadata.filter((m) => m.topicName === this.#checkpointTopic))[0];
       if (!checkpoint) throw new Error(`no produce response for checkpoint topic ${this.#checkpointTopic}`);
@@ -234,19 +221,6 @@ export function isFenced(err: unknown): boolean {
     return Array.isArray(errors) && errors.some(walk);
   };
   return walk(err);
-}
-
-function groupByTopic(messages: PublishMessage[]) {
-  const byTopic = new Map<string, { key: string; value: Buffer | null; headers?: IHeaders }[]>();
-  for (const { topic, key, value, headers } of messages) {
-    let list = byTopic.get(topic);
-    if (!list) {
-      list = [];
-      byTopic.set(topic, list);
-    }
-    list.push(headers === undefined ? { key, value } : { key, value, headers });
-  }
-  return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
 }
 
 function toWritten(metadata: RecordMetadata[]): WrittenPartition[] {

@@ -2,8 +2,8 @@ import type { IHeaders, Kafka } from 'kafkajs';
 import type { Clock } from '../clock.ts';
 import type { CursorStore } from '../cursor/index.ts';
 import type { Logger } from '../log.ts';
-import type { Publisher, PublishMessage } from '../producer/index.ts';
-import { fetchEndOffsets, readTopic } from '../producer/index.ts';
+import type { PackedMessages, Publisher } from '../producer/index.ts';
+import { fetchEndOffsets, MessagePacker, readTopic } from '../producer/index.ts';
 import type { SchemaCatalog } from '../schemas/index.ts';
 import {
   CE_ID,
@@ -36,7 +36,7 @@ interface PreparedPage<Raw, C> {
   records: readonly Raw[];
   fetched: number;
   published: number;
-  messages: PublishMessage[];
+  messages: PackedMessages;
   cursor: C;
 }
 
@@ -71,6 +71,8 @@ export class StreamRunner<Raw, C extends StreamCursor> {
   #source: string;
   /** CloudEvents headers of this stream's records (plus the stream's name). */
   #headers: (id: string, time: number) => IHeaders;
+  /** Bytes to start the next page's buffer with: a little more than the last page took. */
+  #pageCapacity = 64 * 1024;
 
   constructor(def: StreamDefinition<Raw, C>, deps: StreamRunnerDeps) {
     this.def = def;
@@ -157,10 +159,15 @@ export class StreamRunner<Raw, C extends StreamCursor> {
     return stats;
   }
 
-  /** Turns a fetched page into the messages and checkpoint of one transaction. */
+  /**
+   * Turns a fetched page into the messages and checkpoint of one transaction. Records are encoded
+   * straight into the page's packed buffer; one that cannot be becomes a dead letter instead.
+   */
   #prepare(page: FetchedPage<Raw, C>, previous: C, stats: PassStats): PreparedPage<Raw, C> {
+    const { catalog } = this.#deps;
+    const schemaId = this.#schemaId;
     const pulledAt = this.#deps.clock.now();
-    const messages: PublishMessage[] = [];
+    const packer = new MessagePacker(this.#pageCapacity);
     let published = 0;
     for (const raw of page.records) {
       let id = '';
@@ -171,17 +178,21 @@ export class StreamRunner<Raw, C extends StreamCursor> {
           stats.duplicates++;
           continue;
         }
-        const value = rec.value === null ? null : this.#deps.catalog.encodeSync(this.#schemaId, rec.value);
-        messages.push({ topic: this.def.topic, key: rec.key, value, headers: this.#headers(rec.id, rec.time) });
+        const { value } = rec;
+        const encoded =
+          value === null ? null : (out: Buffer, at: number) => catalog.encodeInto(schemaId, value, out, at);
+        packer.add(this.def.topic, rec.key, encoded, this.#headers(rec.id, rec.time));
         // Remembered now, so the next page (prepared before this one commits) sees it; if this
         // page fails, the worker rebuilds the runner from Kafka and this memory is dropped.
         if (this.def.lookbackMs > 0) this.#seen.add(rec.id, rec.time);
         published++;
       } catch (err) {
         stats.deadLettered++;
-        messages.push(this.#deadLetter(raw, id, err));
+        this.#addDeadLetter(packer, raw, id, err);
       }
     }
+    const messages = packer.finish();
+    this.#pageCapacity = Math.ceil(messages.byteLength * 1.25);
     let lookbackFrom: Record<string, number> | undefined;
     if (this.def.lookbackMs > 0) {
       this.#seen.evict();
@@ -226,24 +237,20 @@ export class StreamRunner<Raw, C extends StreamCursor> {
     );
   }
 
-  #deadLetter(raw: Raw, id: string, err: unknown): PublishMessage {
+  #addDeadLetter(packer: MessagePacker, raw: Raw, id: string, err: unknown): void {
     const reason = err instanceof Error ? err.message : String(err);
     this.#log.warn({ id, reason }, 'record sent to the dead-letter topic');
     const key = `${this.#deps.instance}:${id || 'unknown'}`;
-    return {
-      topic: this.#deps.dlqTopic,
-      key,
-      value: Buffer.from(JSON.stringify({ reason, stream: this.def.name, topic: this.def.topic, raw })),
-      headers: {
-        ...cloudEventHeaders({
-          id: id || key,
-          source: this.#deps.instance,
-          type: 'io.marketostream.deadletter',
-          time: this.#deps.clock.now(),
-        }),
-        'content-type': 'application/json',
-        [STREAM_HEADER]: this.def.name,
-      },
-    };
+    const value = Buffer.from(JSON.stringify({ reason, stream: this.def.name, topic: this.def.topic, raw }));
+    packer.add(this.#deps.dlqTopic, key, value, {
+      ...cloudEventHeaders({
+        id: id || key,
+        source: this.#deps.instance,
+        type: 'io.marketostream.deadletter',
+        time: this.#deps.clock.now(),
+      }),
+      'content-type': 'application/json',
+      [STREAM_HEADER]: this.def.name,
+    });
   }
 }

@@ -64,21 +64,26 @@ export function cloudEventHeaders(attrs: CloudEventAttributes): IHeaders {
 
 /**
  * The same headers as {@link cloudEventHeaders} for many records of one source and type, with
- * `extra` headers added to each: the constant part is built once (this runs for every record).
+ * `extra` headers added to each. This runs for every record: the constant values are encoded once,
+ * and every call returns the same Buffer objects for them (a packed page stores each once); id and
+ * time are strings.
  */
 export function cloudEventHeaderFactory(
   attrs: { source: string; type: string },
   extra: Record<string, string> = {},
 ): (id: string, time: number) => IHeaders {
-  const source = cloudEventSource(attrs.source);
-  const { type } = attrs;
+  const specversion = Buffer.from(CE_SPECVERSION_VALUE);
+  const source = Buffer.from(cloudEventSource(attrs.source));
+  const type = Buffer.from(attrs.type);
+  const contentType = Buffer.from(AVRO_CONTENT_TYPE);
+  const constantExtra = Object.fromEntries(Object.entries(extra).map(([name, value]) => [name, Buffer.from(value)]));
   return (id, time) => ({
-    [CE_SPECVERSION]: CE_SPECVERSION_VALUE,
+    [CE_SPECVERSION]: specversion,
     [CE_ID]: id,
     [CE_SOURCE]: source,
     [CE_TYPE]: type,
     [CE_TIME]: new Date(time).toISOString(),
-    [CONTENT_TYPE]: AVRO_CONTENT_TYPE,
-    ...extra,
+    [CONTENT_TYPE]: contentType,
+    ...constantExtra,
   });
 }

@@ -29,7 +29,7 @@ export interface SchemaCatalogOptions {
  * compatibility, and encodes/decodes records in the Confluent wire format.
  *
  * Encoding is the hot path: the avsc Type of a schema id is resolved once, after which
- * {@link SchemaCatalog.encodeSync} writes header and body into a reused buffer with one copy out.
+ * {@link SchemaCatalog.encodeInto} writes header and body straight into the caller's buffer.
  */
 export class SchemaCatalog {
   readonly #registry: SchemaRegistry;
@@ -178,6 +178,24 @@ export class SchemaCatalog {
    * this catalog (throws ENCODING_FAILED otherwise). The returned Buffer is the caller's own.
    */
   encodeSync(schemaId: number, value: unknown): Buffer {
+    for (;;) {
+      const end = this.encodeInto(schemaId, value, this.#scratch, 0);
+      if (end >= 0) {
+        const out = Buffer.allocUnsafe(end);
+        this.#scratch.copy(out, 0, 0, end);
+        return out;
+      }
+      this.#scratch = Buffer.allocUnsafe(Math.max(this.#scratch.length * 2, this.#scratch.length - end + 1024));
+    }
+  }
+
+  /**
+   * Writes `value` in the Confluent wire format into `out` from `at`, for a schema id already
+   * registered or loaded by this catalog: the hot path, with no buffer of its own. Returns the end
+   * of what it wrote, or minus the bytes it lacked when `out` is too short (avsc's contract; what it
+   * wrote is then garbage). Throws ENCODING_FAILED naming the invalid paths.
+   */
+  encodeInto(schemaId: number, value: unknown, out: Buffer, at: number): number {
     const type = this.#types.get(schemaId);
     if (!type) {
       throw new MarketoStreamError(
@@ -185,23 +203,18 @@ export class SchemaCatalog {
         `schema id ${schemaId} is not loaded: register or load it first`,
       );
     }
-    for (;;) {
-      let end: number;
-      try {
-        end = type.encode(value, this.#scratch, WIRE_HEADER_LENGTH);
-      } catch (err) {
-        throw encodingError(type, schemaId, value, err);
-      }
-      if (end >= 0) {
-        const out = Buffer.allocUnsafe(end);
-        this.#scratch.copy(out, WIRE_HEADER_LENGTH, WIRE_HEADER_LENGTH, end);
-        out.writeUInt8(MAGIC_BYTE, 0);
-        out.writeInt32BE(schemaId, 1);
-        return out;
-      }
-      // avsc returns minus the bytes it lacked: grow and write again.
-      this.#scratch = Buffer.allocUnsafe(Math.max(this.#scratch.length * 2, this.#scratch.length - end + 1024));
+    const body = at + WIRE_HEADER_LENGTH;
+    if (body >= out.length) return out.length - body - 1;
+    let end: number;
+    try {
+      end = type.encode(value, out, body);
+    } catch (err) {
+      throw encodingError(type, schemaId, value, err);
     }
+    if (end < 0) return end;
+    out.writeUInt8(MAGIC_BYTE, at);
+    out.writeInt32BE(schemaId, at + 1);
+    return end;
   }
 
   /** Decodes a Confluent-framed Avro value with its writer schema (fetched from the registry when needed). */

@@ -2,6 +2,7 @@ import { type Admin, type Kafka, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { readCheckpoints } from '../../src/producer/checkpoints.ts';
+import { packMessages } from '../../src/producer/packed-messages.ts';
 import { TransactionalPublisher } from '../../src/producer/publisher.ts';
 import { createTopics, testKafka, uniqueName } from '../stack/helpers.ts';
 
@@ -41,7 +42,10 @@ describe('readCheckpoints (real Kafka)', () => {
     });
     await publisher.connect();
     const page = (key: string, value: object) =>
-      publisher.publish({ messages: [{ topic: data, key: 'k', value: Buffer.from('v') }], checkpoint: { key, value } });
+      publisher.publish({
+        messages: packMessages([{ topic: data, key: 'k', value: Buffer.from('v') }]),
+        checkpoint: { key, value },
+      });
     try {
       await page('conn-a:activities:g1', { cursor: '1' });
       await page('conn-a:leads', { cursor: 'L1' });
@@ -51,7 +55,7 @@ describe('readCheckpoints (real Kafka)', () => {
       // A failed publish: its checkpoint must not be read.
       await expect(
         publisher.publish({
-          messages: [{ topic: data, key: 'k', value: Buffer.alloc(2 * 1024 * 1024) }],
+          messages: packMessages([{ topic: data, key: 'k', value: Buffer.alloc(2 * 1024 * 1024) }]),
           checkpoint: { key: 'conn-a:activities:g1', value: { cursor: 'aborted' } },
         }),
       ).rejects.toThrow();
@@ -89,7 +93,7 @@ describe('readCheckpoints (real Kafka)', () => {
       logger,
     });
     await committed.connect();
-    await committed.publish({ messages: [], checkpoint: { key: 'conn-a:s', value: { cursor: 'done' } } });
+    await committed.publish({ messages: packMessages([]), checkpoint: { key: 'conn-a:s', value: { cursor: 'done' } } });
     await committed.disconnect();
 
     const open = kafka.producer({ idempotent: true, maxInFlightRequests: 1, transactionalId: uniqueName('cp-open') });

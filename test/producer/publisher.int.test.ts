@@ -2,6 +2,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
+import { packMessages } from '../../src/producer/packed-messages.ts';
 import { type Publisher, TransactionalPublisher } from '../../src/producer/publisher.ts';
 import { ThreadedPublisher } from '../../src/producer/publisher-thread.ts';
 import { consumeUntil, createTopics, testKafka, uniqueName } from '../stack/helpers.ts';
@@ -65,7 +66,7 @@ describe.each([
       })),
     ];
     const result = await p.publish({
-      messages,
+      messages: packMessages(messages),
       checkpoint: { key: 'conn:page-1', value: { cursor: 'c1', sequence: 1 } },
     });
 
@@ -89,17 +90,17 @@ describe.each([
     const tooLarge = Buffer.alloc(2 * 1024 * 1024, 1); // above the broker's message.max.bytes
     await expect(
       p.publish({
-        messages: [
+        messages: packMessages([
           { topic: data, key: 'ok', value: Buffer.from(marker) },
           { topic: other, key: 'big', value: tooLarge },
-        ],
+        ]),
         checkpoint: { key: `${marker}:cp`, value: { cursor: 'never' } },
       }),
     ).rejects.toThrow();
 
     const sentinel = uniqueName('sentinel');
     await p.publish({
-      messages: [{ topic: data, key: 'ok', value: Buffer.from(sentinel) }],
+      messages: packMessages([{ topic: data, key: 'ok', value: Buffer.from(sentinel) }]),
       checkpoint: { key: `${sentinel}:cp`, value: { cursor: 'after' } },
     });
 
@@ -121,7 +122,7 @@ describe.each([
     const older = publisher(id);
     await older.connect();
     await older.publish({
-      messages: [{ topic: data, key: 'a', value: Buffer.from('1') }],
+      messages: packMessages([{ topic: data, key: 'a', value: Buffer.from('1') }]),
       checkpoint: { key: `${id}:cp`, value: { n: 1 } },
     });
 
@@ -129,18 +130,18 @@ describe.each([
     await newer.connect();
     const err = await older
       .publish({
-        messages: [{ topic: data, key: 'a', value: Buffer.from('zombie') }],
+        messages: packMessages([{ topic: data, key: 'a', value: Buffer.from('zombie') }]),
         checkpoint: { key: `${id}:cp`, value: { n: 99 } },
       })
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCodes.FENCED });
     // Once fenced, always fenced: no further call reaches Kafka.
     await expect(
-      older.publish({ messages: [], checkpoint: { key: `${id}:cp`, value: { n: 100 } } }),
+      older.publish({ messages: packMessages([]), checkpoint: { key: `${id}:cp`, value: { n: 100 } } }),
     ).rejects.toMatchObject({ code: ErrorCodes.FENCED });
 
     await newer.publish({
-      messages: [{ topic: data, key: 'a', value: Buffer.from('2') }],
+      messages: packMessages([{ topic: data, key: 'a', value: Buffer.from('2') }]),
       checkpoint: { key: `${id}:cp`, value: { n: 2 } },
     });
     const seen = await consumeUntil(kafka, [checkpoints], (s) => s.filter((m) => m.key === `${id}:cp`).length >= 2);
@@ -153,7 +154,7 @@ describe.each([
     const key = uniqueName('burst');
     for (let i = 0; i < 30; i++) {
       await p.publish({
-        messages: [{ topic: data, key: `b:${i}`, value: Buffer.from(`${i}`) }],
+        messages: packMessages([{ topic: data, key: `b:${i}`, value: Buffer.from(`${i}`) }]),
         checkpoint: { key, value: { i } },
       });
     }
@@ -182,7 +183,9 @@ describe('ThreadedPublisher when its thread dies (real Kafka)', () => {
       entry: new URL('./support/dying-publisher-entry.ts', import.meta.url),
     });
     const page = (n: number) => ({
-      messages: [0, 1, 2].map((i) => ({ topic: data, key: `k${i}`, value: Buffer.from(`page${n}-${i}`) })),
+      messages: packMessages(
+        [0, 1, 2].map((i) => ({ topic: data, key: `k${i}`, value: Buffer.from(`page${n}-${i}`) })),
+      ),
       checkpoint: { key: 'cp', value: { n } },
     });
     try {

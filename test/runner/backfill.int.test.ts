@@ -43,6 +43,15 @@ describe('activities backfill', () => {
       expect(value.leadId).toBe(source.leadId);
       expect(value.activityTypeId).toBe(source.activityTypeId);
       expect(record.key).toBe(`${connection.instance}:${source.leadId}`);
+      expect(record.headers).toEqual({
+        ce_specversion: '1.0',
+        ce_id: source.marketoGUID,
+        ce_source: `/marketo/${connection.instance}`,
+        ce_type: 'io.marketostream.activity',
+        ce_time: new Date(source.activityDate).toISOString(),
+        'content-type': 'application/avro',
+        mkto_stream: expect.stringMatching(/^activities\.\d+(-\d+)*$/),
+      });
     }
 
     const counts = sim.counts().total;

@@ -1,3 +1,4 @@
+import type { IHeaders } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import {
   CE_ID,
@@ -42,15 +43,27 @@ describe('cloudEventHeaders', () => {
 });
 
 describe('cloudEventHeaderFactory', () => {
+  const make = cloudEventHeaderFactory(
+    { source: '123-ABC-456', type: EventTypes.activity },
+    { mkto_stream: 'activities.6' },
+  );
+  const time = Date.UTC(2026, 0, 2, 3, 4, 5);
+  const asStrings = (h: IHeaders) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, String(v)]));
+
   it('builds the same headers as cloudEventHeaders, plus the extra ones', () => {
-    const make = cloudEventHeaderFactory(
-      { source: '123-ABC-456', type: EventTypes.activity },
-      { mkto_stream: 'activities.6' },
-    );
-    const time = Date.UTC(2026, 0, 2, 3, 4, 5);
-    expect(make('guid-1', time)).toEqual({
+    expect(asStrings(make('guid-1', time))).toEqual({
       ...cloudEventHeaders({ id: 'guid-1', source: '123-ABC-456', type: EventTypes.activity, time }),
       mkto_stream: 'activities.6',
     });
+  });
+
+  it('returns the same Buffer objects for the constant values on every call', () => {
+    const a = make('guid-1', time);
+    const b = make('guid-2', time + 1);
+    for (const name of ['ce_specversion', 'ce_source', 'ce_type', 'content-type', 'mkto_stream']) {
+      expect(Buffer.isBuffer(a[name]), name).toBe(true);
+      expect(b[name], name).toBe(a[name]);
+    }
+    expect([a.ce_id, b.ce_id]).toEqual(['guid-1', 'guid-2']);
   });
 });

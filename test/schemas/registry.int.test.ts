@@ -76,6 +76,19 @@ describe('SchemaCatalog (real registry)', () => {
     expect(await catalog.decode(catalog.encodeSync(id, record))).toEqual(record);
   });
 
+  it("encodes into a caller's buffer at an offset, or says how many bytes it lacked", async () => {
+    const id = await catalog.register(uniqueName('schemas-into'), activitySchema);
+    const expected = catalog.encodeSync(id, record);
+    const out = Buffer.alloc(expected.length + 10, 0xee);
+    expect(catalog.encodeInto(id, record, out, 7)).toBe(7 + expected.length);
+    expect(out.subarray(7, 7 + expected.length).equals(expected)).toBe(true);
+    expect(out.subarray(0, 7).equals(Buffer.alloc(7, 0xee))).toBe(true);
+
+    const short = Buffer.alloc(expected.length - 1);
+    expect(catalog.encodeInto(id, record, short, 0)).toBeLessThan(0);
+    expect(catalog.encodeInto(id, record, Buffer.alloc(3), 0)).toBeLessThan(0); // no room for the header
+  });
+
   it('reports an invalid value as ENCODING_FAILED with its path', async () => {
     const id = await catalog.register(uniqueName('schemas-invalid'), activitySchema);
     expect(() => catalog.encodeSync(id, { ...record, leadId: 'nope' })).toThrow(

@@ -1,9 +1,10 @@
 import type { IHeaders, Message, TopicMessages } from 'kafkajs';
 
 /**
- * A page of messages packed into one ArrayBuffer, to cross to the producer thread as a single
- * transferable block: structured clone would copy every key, header and value one by one, and the
- * thread would then rebuild thousands of strings and objects on the path every page waits on.
+ * A page of messages packed into one ArrayBuffer by a {@link MessagePacker} (values may be encoded
+ * straight into it), to cross to the producer thread as a single transferable block: structured
+ * clone would copy every key, header and value one by one, and the thread would then rebuild
+ * thousands of strings and objects on the path every page waits on.
  * Topic and header names are listed once; keys, values and header values are bytes. A Buffer header
  * value repeated on the page (the same Buffer object, e.g. a constant CloudEvents attribute) is
  * stored once.

@@ -251,14 +251,16 @@ export class Quota {
         const code = outcome.marketoCode;
         await this.#redis.eval(
           RELEASE,
-          2,
+          3,
           keys.day,
           keys.inflight,
+          keys.rate,
           token,
           outcome.counted ? '1' : '0',
           endpoint,
           code && RECORDED_CODES.has(code) ? `err:${code}` : '',
           DAY_TTL_SECONDS,
+          this.#clock.now(),
         );
       },
     };

@@ -44,13 +44,16 @@ return {1, used, 0, now}
 `;
 
 /**
- * KEYS: day, inflight.
- * ARGV: token, counted ('1'|'0'), endpoint, errorField ('' or 'err:606'…), dayTtlSeconds.
- * Frees the slot; gives the unit back when Marketo did not count the call. The day hash is only
- * touched while it exists, so a release after the key expired cannot resurrect it without a TTL.
+ * KEYS: day, inflight, rate.
+ * ARGV: token, counted ('1'|'0'), endpoint, errorField ('' or 'err:606'…), dayTtlSeconds, now.
+ * Frees the slot; gives the unit back when Marketo did not count the call. The call's place in the
+ * 20 s window moves to `now`: Marketo counts a call when it arrives, which may be any time before
+ * the answer, so the window only lets it go 20 s after the answer (never earlier than it was). The
+ * day hash is only touched while it exists, so a release after the key expired cannot resurrect it.
  */
 export const RELEASE = `
 redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[3], 'XX', 'GT', ARGV[6], ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if ARGV[2] == '0' then
   if tonumber(redis.call('HGET', KEYS[1], 'used') or '0') > 0 then

@@ -173,6 +173,27 @@ describe('Quota (real Redis)', () => {
     for (const t of granted) expect(granted.filter((u) => u >= t && u < t + 20_000).length).toBeLessThanOrEqual(5);
   });
 
+  it('keeps a slow call in the window until 20 s after its answer, when Marketo may have counted it', async () => {
+    const name = instance();
+    const clock = new FakeClock('2026-01-15T12:00:00Z', { autoAdvance: false });
+    const q = quota({ instance: name, clock, ratePer20s: 2 });
+    const start = clock.now();
+    const slow = await q.reserve('v1/activities');
+    const quick = await q.reserve('v1/activities');
+    await quick.release({ counted: true });
+    clock.advance(5_000); // the slow call's answer comes 5 s later: Marketo may have counted it then
+    await slow.release({ counted: true });
+    clock.set(start + 20_001);
+    const third = await q.reserve('v1/activities'); // the quick call has left the window
+    expect(third.grantedAt).toBe(start + 20_001);
+    await third.release({ counted: true });
+    const waiting = q.reserve('v1/activities');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(clock.sleeps.length).toBeGreaterThan(0); // the slow call still fills the window
+    clock.set(start + 25_000);
+    expect((await waiting).grantedAt).toBeGreaterThanOrEqual(start + 25_000);
+  });
+
   it('never has more than maxInFlight calls in flight, across processes', async () => {
     const name = instance();
     const clock = new FakeClock();

@@ -8,9 +8,10 @@
  *       dayTtlSeconds, endpoint, idleTtlMs.
  * Returns {1, used, 0, at} on success, {0, used, 0, at} when the day's budget is spent,
  * {-1, used, waitMs, at} when every in-flight slot is taken, {-2, used, waitMs, at} when the window
- * is full. `at` is the time the decision was made for: the caller's `now`, or the newest call in the
- * window when that is later (a caller whose clock reading is stale, or whose clock lags another
- * process's, is judged at the window's time, so it can never slip an extra call into a past window).
+ * is full. `at` is the time the decision was made for: the caller's `now`, or the window's newest
+ * entry (a call's time, or its answer's: see RELEASE) when that is later. A caller whose clock
+ * reading is stale, or whose clock lags another process's, is judged at the window's time, so it can
+ * never slip an extra call into a past window.
  */
 export const RESERVE = `
 local now = tonumber(ARGV[1])

@@ -6,10 +6,10 @@
  */
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { LEAD_FIELDS, startSimulator, TRACKED_TYPE_IDS } from '../simulator/index.ts';
 import { parseConfig } from '../src/config/index.ts';
 import { createLogger } from '../src/log.ts';
 import { runService } from '../src/service.ts';
-import { LEAD_FIELDS, startSimulator, TRACKED_TYPE_IDS } from '../test/simulator/index.ts';
 import { FakeClock } from '../test/support/fake-clock.ts';
 import { endpointsFromEnv, type ServiceEndpoints, startLocalStack } from '../test/support/services.ts';
 import { deleteTopicsWithPrefix } from './support.ts';

@@ -12,13 +12,8 @@ import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type IHeaders, Kafka, logLevel } from 'kafkajs';
-import {
-  defaultTopicSpecs,
-  ensureTopics,
-  readTopic,
-  topicNames,
-  transactionalProducerConfig,
-} from '../src/producer/index.ts';
+import { defaultTopicSpecs, ensureTopics, readTopic, topicNames } from '../src/kafka/index.ts';
+import { transactionalProducerConfig } from '../src/producer/index.ts';
 import type { ServiceEndpoints } from '../test/support/services.ts';
 import {
   cpuMsOf,

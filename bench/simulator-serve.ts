@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
-import { TRACKED_TYPE_IDS } from '../test/simulator/index.ts';
+import { TRACKED_TYPE_IDS } from '../simulator/index.ts';
 import { rssMbOf, spawnSimulator } from './support.ts';
 
 /** Result of benchSimulator. */

@@ -25,7 +25,7 @@ export async function spawnSimulator(args: {
   const child = spawn(
     process.execPath,
     [
-      fileURLToPath(new URL('../test/simulator/cli.ts', import.meta.url)),
+      fileURLToPath(new URL('../simulator/cli.ts', import.meta.url)),
       `--seed=${args.seed}`,
       `--leads=${args.leads}`,
       `--activities=${args.activities}`,

@@ -6,11 +6,11 @@
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
+import { startSimulator } from '../simulator/index.ts';
 import { parseConfig } from '../src/config/index.ts';
+import { readTopic, topicNames } from '../src/kafka/index.ts';
 import { createLogger, routeProcessWarnings } from '../src/log.ts';
-import { readTopic, topicNames } from '../src/producer/index.ts';
 import { runService } from '../src/service.ts';
-import { startSimulator } from '../test/simulator/index.ts';
 import { endpointsFromEnv, startLocalStack } from '../test/support/services.ts';
 
 const services = endpointsFromEnv() ?? startLocalStack();

@@ -4,8 +4,8 @@ import { Kafka } from 'kafkajs';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/index.ts';
+import { defaultTopicSpecs, ensureTopics, kafkaLogCreator, topicNames } from './kafka/index.ts';
 import type { Logger } from './log.ts';
-import { defaultTopicSpecs, ensureTopics, kafkaLogCreator, topicNames } from './producer/index.ts';
 import { ConnectionWorker, type RunStats } from './runner/connection-worker.ts';
 import { SchemaCatalog } from './schemas/index.ts';
 

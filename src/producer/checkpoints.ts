@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
+import { readTopic } from '../kafka/topic-reader.ts';
 import type { Logger } from '../log.ts';
-import { readTopic } from './topic-reader.ts';
 
 export interface ReadCheckpointsOptions {
   /** Give up (reject) when the end is not reached within this time. Default 30 s. */

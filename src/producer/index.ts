@@ -1,5 +1,4 @@
 export * from './checkpoints.ts';
-export * from './kafka-logger.ts';
 export {
   MessagePacker,
   type PackedMessages,
@@ -9,5 +8,3 @@ export {
 } from './packed-messages.ts';
 export * from './publisher.ts';
 export { ThreadedPublisher, type ThreadedPublisherOptions } from './publisher-thread.ts';
-export * from './topic-reader.ts';
-export * from './topics.ts';

@@ -2,8 +2,8 @@
 // driven by requests from the main thread, one at a time in arrival order.
 import { parentPort, workerData } from 'node:worker_threads';
 import { Kafka } from 'kafkajs';
+import { kafkaLogCreator } from '../kafka/kafka-logger.ts';
 import { createLogger, routeProcessWarnings } from '../log.ts';
-import { kafkaLogCreator } from './kafka-logger.ts';
 import { type PublishResult, TransactionalPublisher } from './publisher.ts';
 import {
   type PublisherThreadData,

@@ -5,16 +5,11 @@ import type { Clock } from '../clock.ts';
 import type { Config, ConnectionConfig } from '../config/index.ts';
 import { CursorStore } from '../cursor/index.ts';
 import { ErrorCodes, hasCode } from '../errors.ts';
+import type { TopicNames } from '../kafka/index.ts';
 import { ConnectionLease } from '../lease/index.ts';
 import type { Logger } from '../log.ts';
 import { describeLeads2, getActivityTypes, MarketoClient, type MarketoLeadField } from '../marketo/index.ts';
-import {
-  type Publisher,
-  readCheckpoints,
-  ThreadedPublisher,
-  type TopicNames,
-  TransactionalPublisher,
-} from '../producer/index.ts';
+import { type Publisher, readCheckpoints, ThreadedPublisher, TransactionalPublisher } from '../producer/index.ts';
 import { Quota } from '../quota/index.ts';
 import { leadSchema, type SchemaCatalog } from '../schemas/index.ts';
 import { activitiesStream } from '../streams/activities.ts';

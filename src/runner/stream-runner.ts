@@ -1,9 +1,10 @@
 import type { IHeaders, Kafka } from 'kafkajs';
 import type { Clock } from '../clock.ts';
 import type { CursorStore } from '../cursor/index.ts';
+import { fetchEndOffsets, readTopic } from '../kafka/index.ts';
 import type { Logger } from '../log.ts';
 import type { PackedMessages, Publisher } from '../producer/index.ts';
-import { fetchEndOffsets, MessagePacker, readTopic } from '../producer/index.ts';
+import { MessagePacker } from '../producer/index.ts';
 import type { SchemaCatalog } from '../schemas/index.ts';
 import {
   CE_ID,
@@ -12,12 +13,10 @@ import {
   cloudEventHeaderFactory,
   cloudEventHeaders,
   cloudEventSource,
+  STREAM_HEADER,
 } from '../schemas/index.ts';
 import type { FetchedPage, StreamCursor, StreamDefinition } from '../streams/stream.ts';
 import { SeenWindow } from './seen-window.ts';
-
-/** Header naming the stream a record came from (lets a restart rebuild one stream's look-back window). */
-export const STREAM_HEADER = 'mkto_stream';
 
 export interface StreamRunnerDeps {
   kafka: Kafka;

@@ -14,6 +14,8 @@ export const CE_TIME = 'ce_time';
 export const CE_SUBJECT = 'ce_subject';
 /** Media type of the value (binary mode maps `datacontenttype` to `content-type`). */
 export const CONTENT_TYPE = 'content-type';
+/** Header naming the stream a record came from (lets a restart rebuild one stream's look-back window). */
+export const STREAM_HEADER = 'mkto_stream';
 
 /** CloudEvents spec version written in every record. */
 export const CE_SPECVERSION_VALUE = '1.0';

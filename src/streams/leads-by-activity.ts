@@ -1,8 +1,7 @@
 import type { Kafka } from 'kafkajs';
+import { readTopicSlice } from '../kafka/index.ts';
 import type { MarketoLead } from '../marketo/index.ts';
-import { readTopicSlice } from '../producer/index.ts';
-import { STREAM_HEADER } from '../runner/stream-runner.ts';
-import { CE_SOURCE, CE_TIME, cloudEventSource } from '../schemas/index.ts';
+import { CE_SOURCE, CE_TIME, cloudEventSource, STREAM_HEADER } from '../schemas/index.ts';
 import { fetchedLeadStreamParts, fetchLeads, LEADS_PER_CALL, type LeadStreamOptions } from './leads.ts';
 import type { StreamContext, StreamCursor, StreamDefinition } from './stream.ts';
 

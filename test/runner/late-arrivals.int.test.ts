@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TRACKED_TYPE_IDS } from '../simulator/index.ts';
+import { TRACKED_TYPE_IDS } from '../../simulator/index.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import {
   consumeAll,

@@ -1,10 +1,10 @@
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
+import { LEAD_FIELDS, MARKETO_DATA_TYPES } from '../../simulator/index.ts';
 import type { Config } from '../../src/config/index.ts';
 import { ErrorCodes, hasCode } from '../../src/errors.ts';
 import { leadAvroType, valueKindOf, valueSubject } from '../../src/schemas/index.ts';
 import { runService } from '../../src/service.ts';
-import { LEAD_FIELDS, MARKETO_DATA_TYPES } from '../simulator/index.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import {
   consumeAll,

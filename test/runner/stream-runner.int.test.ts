@@ -2,13 +2,8 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CursorStore } from '../../src/cursor/index.ts';
-import {
-  defaultTopicSpecs,
-  ensureTopics,
-  readCheckpoints,
-  TransactionalPublisher,
-  topicNames,
-} from '../../src/producer/index.ts';
+import { defaultTopicSpecs, ensureTopics, topicNames } from '../../src/kafka/index.ts';
+import { readCheckpoints, TransactionalPublisher } from '../../src/producer/index.ts';
 import { StreamRunner } from '../../src/runner/stream-runner.ts';
 import { SchemaCatalog } from '../../src/schemas/index.ts';
 import type { FetchedPage, StreamCursor, StreamDefinition } from '../../src/streams/stream.ts';

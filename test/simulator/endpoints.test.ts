@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { simClient } from './helpers.ts';
+import { simClient } from '../../simulator/helpers.ts';
 import {
   MARKETO_DATA_TYPES,
   type Simulator,
   type SimulatorOptions,
   startSimulator,
   TRACKED_TYPE_IDS,
-} from './index.ts';
+} from '../../simulator/index.ts';
 
 let sim: Simulator | undefined;
 afterEach(async () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { simClient } from './helpers.ts';
-import { type Simulator, type SimulatorOptions, startSimulator } from './index.ts';
+import { simClient } from '../../simulator/helpers.ts';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../simulator/index.ts';
 
 let sim: Simulator | undefined;
 afterEach(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PageWriter } from './page-writer.ts';
+import { PageWriter } from '../../simulator/page-writer.ts';
 
 describe('PageWriter', () => {
   it('writes integers in decimal exactly as String() does', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { zonedDate } from './chicago.ts';
-import { isoZ } from './hash.ts';
-import { PageWriter } from './page-writer.ts';
-import { decodePagingToken, encodePagingToken } from './paging-token.ts';
-import { activityJson, typeMask, World, type WorldOptions, writeActivityJson } from './world.ts';
+import { zonedDate } from '../../simulator/chicago.ts';
+import { isoZ } from '../../simulator/hash.ts';
+import { PageWriter } from '../../simulator/page-writer.ts';
+import { decodePagingToken, encodePagingToken } from '../../simulator/paging-token.ts';
+import { activityJson, typeMask, World, type WorldOptions, writeActivityJson } from '../../simulator/world.ts';
 
 const opts: WorldOptions = {
   seed: 9,

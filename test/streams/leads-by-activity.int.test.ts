@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultTopicSpecs, ensureTopics, fetchEndOffsets, topicNames } from '../../src/kafka/index.ts';
 import type { MarketoClient } from '../../src/marketo/index.ts';
-import { defaultTopicSpecs, ensureTopics, fetchEndOffsets, topicNames } from '../../src/producer/index.ts';
-import { STREAM_HEADER } from '../../src/runner/stream-runner.ts';
-import { cloudEventHeaders, leadSchema } from '../../src/schemas/index.ts';
+import { cloudEventHeaders, leadSchema, STREAM_HEADER } from '../../src/schemas/index.ts';
 import { LeadFetchLog } from '../../src/streams/leads.ts';
 import { type LeadsByActivityCursor, leadsByActivityStream } from '../../src/streams/leads-by-activity.ts';
 import type { StreamContext } from '../../src/streams/stream.ts';

@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, expect } from 'vitest';
+import { type Simulator, type SimulatorOptions, startSimulator, TRACKED_TYPE_IDS } from '../../simulator/index.ts';
 import type { Clock } from '../../src/clock.ts';
 import { type Config, type ConfigInput, parseConfig } from '../../src/config/index.ts';
+import { readTopic, type TopicNames, topicNames } from '../../src/kafka/index.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
-import { readTopic, type TopicNames, topicNames } from '../../src/producer/index.ts';
 import { CE_ID } from '../../src/schemas/index.ts';
 import { runService, type ServiceResult } from '../../src/service.ts';
-import { type Simulator, type SimulatorOptions, startSimulator, TRACKED_TYPE_IDS } from '../simulator/index.ts';
 
 /** A name no other test run uses (topics, connections, instances). */
 export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;

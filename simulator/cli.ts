@@ -1,5 +1,5 @@
 /**
- * Runs the simulator on its own: `node test/simulator/cli.ts --port P --seed S --leads N
+ * Runs the simulator on its own: `node simulator/cli.ts --port P --seed S --leads N
  * --activities M --start ISO --end ISO --now ISO [--client-id X --client-secret Y]
  * [--limits off] [--quirks off] [--frozen]`. Prints one JSON line {url, identityUrl, restUrl,
  * bulkUrl, clientId, clientSecret, instance} and stays up until SIGTERM/SIGINT.

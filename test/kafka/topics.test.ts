@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultTopicSpecs, topicNames } from '../../src/producer/topics.ts';
+import { defaultTopicSpecs, topicNames } from '../../src/kafka/topics.ts';
 
 describe('topicNames', () => {
   it('prefixes every topic, marketo by default', () => {

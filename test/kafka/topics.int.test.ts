@@ -1,6 +1,6 @@
 import { type Admin, ConfigResourceTypes, type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultTopicSpecs, ensureTopics, topicNames } from '../../src/producer/topics.ts';
+import { defaultTopicSpecs, ensureTopics, topicNames } from '../../src/kafka/topics.ts';
 import { testKafka, uniqueName } from '../stack/helpers.ts';
 
 describe('ensureTopics (real Kafka)', () => {

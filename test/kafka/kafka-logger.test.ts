@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { kafkaLogCreator } from '../../src/kafka/kafka-logger.ts';
 import { createLogger } from '../../src/log.ts';
-import { kafkaLogCreator } from '../../src/producer/kafka-logger.ts';
 
 describe('kafkaLogCreator', () => {
   it('routes kafkajs entries into pino at the matching level', () => {

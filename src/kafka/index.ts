@@ -1,0 +1,3 @@
+export * from './kafka-logger.ts';
+export * from './topic-reader.ts';
+export * from './topics.ts';

@@ -82,8 +82,8 @@ export function fromWireError(wire: WireError): Error {
 }
 
 /**
- * The thread's young generation. kafkajs's garbage dies young; a smaller nursery than the main
- * thread's (`--max-semi-space-size=8`) kept the same throughput and about 25 MB less RSS in the bench.
+ * The thread's young generation. kafkajs's garbage dies young, so a nursery smaller than the
+ * main thread's (`--max-semi-space-size=8`) keeps the throughput and saves memory (bench/README.md).
  */
 const THREAD_YOUNG_GENERATION_MB = 16;
 

@@ -58,24 +58,19 @@ export class SchemaCatalog {
       res = await this.#fetch(url, { headers: { accept: 'application/vnd.schemaregistry.v1+json' } });
     } catch (err) {
       throw new MarketoStreamError(
-        ErrorCodes.NETWORK,
+        ErrorCodes.REGISTRY_UNAVAILABLE,
         `schema registry unreachable at ${url}: ${(err as Error).message}`,
-        {
-          retriable: true,
-          cause: err,
-        },
+        { retriable: true, cause: err },
       );
     }
     const body = await res.text();
     if (res.status === 404) return undefined;
     if (!res.ok) {
+      const failed = res.status >= 500;
       throw new MarketoStreamError(
-        ErrorCodes.SCHEMA_REJECTED,
+        failed ? ErrorCodes.REGISTRY_UNAVAILABLE : ErrorCodes.SCHEMA_REJECTED,
         `schema registry answered HTTP ${res.status} for ${url}: ${body}`,
-        {
-          retriable: res.status >= 500,
-          status: res.status,
-        },
+        { retriable: failed, status: res.status },
       );
     }
     const schema = (JSON.parse(body) as { schema?: string }).schema;

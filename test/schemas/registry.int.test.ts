@@ -42,6 +42,19 @@ describe('SchemaCatalog (real registry)', () => {
     expect(config).toMatchObject({ compatibilityLevel: 'BACKWARD' });
   });
 
+  it('reports an unreachable registry as REGISTRY_UNAVAILABLE, retriable', async () => {
+    // Port 1 on the loopback: nothing listens there, the connection is refused at once.
+    const unreachable = 'http://127.0.0.1:1/apis/ccompat/v7';
+    const offline = new SchemaCatalog({
+      registry: new SchemaRegistry({ host: unreachable }),
+      registryUrl: unreachable,
+    });
+    await expect(offline.latest(uniqueName('schemas-offline'))).rejects.toMatchObject({
+      code: ErrorCodes.REGISTRY_UNAVAILABLE,
+      retriable: true,
+    });
+  });
+
   it('reads back the latest registered schema of a topic, and nothing for an unknown one', async () => {
     const topic = uniqueName('schemas-latest');
     expect(await catalog.latest(topic)).toBeUndefined();

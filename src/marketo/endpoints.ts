@@ -25,8 +25,6 @@ export const LIMITS = Object.freeze({
   batchSize: 300,
   /** Max activity type ids per activities.json call. */
   activityTypeIds: 10,
-  /** Max lead ids with activities.json. */
-  activityLeadIds: 30,
   /** Max ids per leads.json call. */
   leadIds: 300,
   /** Max `maxReturn` of asset endpoints. */
@@ -75,7 +73,7 @@ export async function getPagingToken(
 
 /**
  * One page of `activities.json`. A page may be empty while `moreResult` is true; keep paging with
- * the returned `nextPageToken` until `moreResult` is false. At most 10 type ids and 30 lead ids.
+ * the returned `nextPageToken` until `moreResult` is false. At most 10 type ids.
  */
 export function getActivitiesPage(
   client: MarketoGetter,
@@ -83,13 +81,11 @@ export function getActivitiesPage(
     nextPageToken: string;
     activityTypeIds: readonly number[];
     batchSize?: number;
-    leadIds?: readonly number[];
     signal?: AbortSignal;
   },
   signal?: AbortSignal,
 ): Promise<MarketoResponse<MarketoActivity>> {
   checkCount(params.activityTypeIds, LIMITS.activityTypeIds, 'activityTypeIds');
-  if (params.leadIds) checkCount(params.leadIds, LIMITS.activityLeadIds, 'leadIds');
   const batchSize = params.batchSize ?? LIMITS.batchSize;
   check(batchSize >= 1 && batchSize <= LIMITS.batchSize, 'batchSize', `must be 1 to ${LIMITS.batchSize}`);
   return client.get<MarketoActivity>(
@@ -98,7 +94,6 @@ export function getActivitiesPage(
       nextPageToken: params.nextPageToken,
       activityTypeIds: params.activityTypeIds.join(','),
       batchSize,
-      leadIds: params.leadIds?.join(','),
     },
     params.signal ?? signal,
   );

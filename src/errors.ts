@@ -6,6 +6,12 @@
 export const ErrorCodes = {
   /** Configuration is missing or invalid; `field` names the culprit. Fatal. */
   CONFIG_INVALID: 'MKTO_CONFIG_INVALID',
+  /** A configured activity type (`activityTypes`) does not exist on the instance. Fatal. */
+  CONFIG_UNKNOWN_ACTIVITY_TYPE: 'MKTO_CONFIG_UNKNOWN_ACTIVITY_TYPE',
+  /** A configured lead field (`leadFields`) is not in the instance's lead description. Fatal. */
+  CONFIG_UNKNOWN_LEAD_FIELD: 'MKTO_CONFIG_UNKNOWN_LEAD_FIELD',
+  /** A cursor cannot be stored (e.g. its `seq` is not a non-negative integer); a bug, not a configuration error. Fatal. */
+  CURSOR_INVALID: 'MKTO_CURSOR_INVALID',
   /** Identity endpoint refused the client credentials (HTTP 401). Fatal. */
   AUTH_FAILED: 'MKTO_AUTH_FAILED',
   /** Marketo 601/602: the access token is invalid or expired; refresh it and retry once. */
@@ -30,6 +36,14 @@ export const ErrorCodes = {
   ENCODING_FAILED: 'MKTO_ENCODING_FAILED',
   /** The schema registry refused a schema (e.g. an incompatible change). Fatal. */
   SCHEMA_REJECTED: 'MKTO_SCHEMA_REJECTED',
+  /** The schema registry could not be reached or failed (5xx). Retriable. */
+  REGISTRY_UNAVAILABLE: 'MKTO_REGISTRY_UNAVAILABLE',
+  /** A topic was not read to its end in time. */
+  KAFKA_READ_TIMEOUT: 'MKTO_KAFKA_READ_TIMEOUT',
+  /** Kafka answered a transaction without what it must contain (e.g. no produce response for the checkpoint). */
+  KAFKA_UNEXPECTED_RESPONSE: 'MKTO_KAFKA_UNEXPECTED_RESPONSE',
+  /** The publisher's worker thread died or broke its protocol; `retriable` when a new thread can take over. */
+  PUBLISHER_THREAD_FAILED: 'MKTO_PUBLISHER_THREAD_FAILED',
   /** Another worker took over this connection (lease lost or producer fenced). Stop working on it. */
   FENCED: 'MKTO_FENCED',
 } as const;
@@ -43,7 +57,7 @@ export interface MarketoStreamErrorOptions {
   requestId?: string;
   /** HTTP status, when one was received. */
   status?: number;
-  /** The configuration field at fault (CONFIG_INVALID). */
+  /** The configuration field (CONFIG_*) or cursor field (CURSOR_INVALID) at fault. */
   field?: string;
   /** How long to wait before retrying, when the cause says so (e.g. until the quota resets). */
   retryAfterMs?: number;

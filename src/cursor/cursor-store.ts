@@ -3,8 +3,8 @@ import { ErrorCodes, MarketoStreamError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
 /**
- * A committed cursor as mirrored to Redis. `seq` orders cursors of one stream (a later commit has a
- * greater seq); the runner decides every other field. Values must be JSON-serialisable.
+ * A committed cursor as read back from Redis. `seq` orders cursors of one stream (a later commit
+ * has a greater seq); the runner decides every other field. Values must be JSON-serialisable.
  */
 export interface StoredCursor {
   seq: number;
@@ -13,14 +13,20 @@ export interface StoredCursor {
   [k: string]: unknown;
 }
 
-/** Any cursor the store accepts: an object with `seq` and `updatedAt` (interfaces need no index signature). */
-export type CursorLike = { seq: number; updatedAt: string };
+/**
+ * Any cursor the store accepts: an object with `seq` and `updatedAt` (interfaces need no index
+ * signature). `json` is the store's own hash field, so a cursor cannot have one.
+ */
+export type CursorLike = { seq: number; updatedAt: string; json?: never };
 
 /** Options of {@link CursorStore}. */
 export interface CursorStoreOptions {
   redis: Redis;
   logger: Logger;
 }
+
+/** The hash field holding the whole cursor: what `get` reads. */
+const JSON_FIELD = 'json';
 
 // Writes only when the new seq is greater than the stored one, replacing the whole hash so no field
 // of an older cursor lingers. KEYS: cursor. ARGV: seq, then field/value pairs.
@@ -32,54 +38,22 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 return 1
 `;
 
-/** Fields shown as ISO instants when the cursor holds them as epoch ms. */
-const DATE_FIELDS = ['activityDate', 'position', 'since', 'windowStart', 'windowEnd'];
-/** Fields copied as plain strings for operators (the `json` field stays the source of truth). */
-const TEXT_FIELDS = ['nextPageToken', 'phase', 'stream'];
-
 function cursorKey(connection: string, stream: string): string {
   return `mkto:{${connection}}:cursor:${stream}`;
 }
 
-function isoOf(value: unknown): string | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return new Date(value).toISOString();
-  if (typeof value === 'string') return value;
-  if (value instanceof Date) return value.toISOString();
-  return undefined;
-}
-
-/** A window as an ISO-8601 interval (`start/end`) when it has start and end, else its JSON. */
-function windowText(value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'object') {
-    const w = value as { start?: unknown; end?: unknown };
-    const start = isoOf(w.start);
-    const end = isoOf(w.end);
-    if (start && end) return `${start}/${end}`;
-    return JSON.stringify(value);
+/**
+ * The hash fields mirroring `cursor`: one per top-level field it holds, so no field of any cursor
+ * type can be left out (strings as they are, since cursors keep dates as ISO strings; numbers,
+ * arrays and objects as JSON; absent fields omitted), plus the whole cursor as `json`.
+ */
+function cursorHashFields(cursor: CursorLike): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [name, value] of Object.entries(cursor)) {
+    if (value === undefined) continue;
+    fields[name] = typeof value === 'string' ? value : JSON.stringify(value);
   }
-  return String(value);
-}
-
-function escapeGlob(s: string): string {
-  return s.replace(/[*?[\]\\]/g, '\\$&');
-}
-
-/** Human-readable hash fields for operators, plus the full cursor as `json`. */
-function toFields(c: CursorLike): string[] {
-  const cursor = c as StoredCursor;
-  const fields: string[] = ['seq', String(cursor.seq), 'updatedAt', cursor.updatedAt];
-  for (const name of DATE_FIELDS) {
-    const iso = isoOf(cursor[name]);
-    if (iso !== undefined) fields.push(name, iso);
-  }
-  for (const name of TEXT_FIELDS) {
-    const v = cursor[name];
-    if (v !== undefined && v !== null) fields.push(name, String(v));
-  }
-  const window = windowText(cursor.window);
-  if (window !== undefined) fields.push('window', window);
-  fields.push('json', JSON.stringify(cursor));
+  fields[JSON_FIELD] = JSON.stringify(cursor);
   return fields;
 }
 
@@ -100,7 +74,7 @@ export class CursorStore {
 
   /** The stored cursor of `stream`, or undefined when none was ever committed. */
   async get<C extends CursorLike = StoredCursor>(connection: string, stream: string): Promise<C | undefined> {
-    const json = await this.#redis.hget(cursorKey(connection, stream), 'json');
+    const json = await this.#redis.hget(cursorKey(connection, stream), JSON_FIELD);
     return json === null ? undefined : (JSON.parse(json) as C);
   }
 
@@ -111,11 +85,9 @@ export class CursorStore {
   async set(connection: string, stream: string, cursor: CursorLike): Promise<boolean> {
     if (!Number.isSafeInteger(cursor.seq) || cursor.seq < 0) {
       throw new MarketoStreamError(
-        ErrorCodes.CONFIG_INVALID,
+        ErrorCodes.CURSOR_INVALID,
         `cursor seq must be a non-negative integer, got ${cursor.seq}`,
-        {
-          field: 'seq',
-        },
+        { field: 'seq' },
       );
     }
     const written = (await this.#redis.eval(
@@ -123,7 +95,7 @@ export class CursorStore {
       1,
       cursorKey(connection, stream),
       cursor.seq,
-      ...toFields(cursor),
+      ...Object.entries(cursorHashFields(cursor)).flat(),
     )) as number;
     if (written !== 1) {
       this.#logger.debug(
@@ -132,23 +104,5 @@ export class CursorStore {
       );
     }
     return written === 1;
-  }
-
-  /** Every stored cursor of `connection`, keyed by stream name. */
-  async list<C extends CursorLike = StoredCursor>(connection: string): Promise<Record<string, C>> {
-    const prefix = cursorKey(connection, '');
-    const keys: string[] = [];
-    let scanCursor = '0';
-    do {
-      const [next, batch] = await this.#redis.scan(scanCursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', 200);
-      scanCursor = next;
-      keys.push(...batch);
-    } while (scanCursor !== '0');
-    const out: Record<string, C> = {};
-    for (const key of [...new Set(keys)].sort()) {
-      const json = await this.#redis.hget(key, 'json');
-      if (json !== null) out[key.slice(prefix.length)] = JSON.parse(json) as C;
-    }
-    return out;
   }
 }

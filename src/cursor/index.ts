@@ -1,2 +1,2 @@
 /** The Redis mirror of committed cursors. */
-export { type CursorLike, CursorStore, type CursorStoreOptions, type StoredCursor } from './cursor-store.ts';
+export { CursorStore } from './cursor-store.ts';

@@ -1,3 +1,4 @@
-export * from './kafka-logger.ts';
-export * from './topic-reader.ts';
-export * from './topics.ts';
+/** Kafka plumbing shared by the producer and the streams: topic administration, reading, logging. */
+export { kafkaLogCreator } from './kafka-logger.ts';
+export { fetchEndOffsets, readTopic, readTopicSlice } from './topic-reader.ts';
+export { defaultTopicSpecs, ensureTopics, type TopicNames, topicNames } from './topics.ts';

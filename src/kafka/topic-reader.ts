@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { ErrorCodes, MarketoStreamError } from '../errors.ts';
 
 export interface ReadTopicOptions {
   /** Partition → first offset to read; partitions not named are not read. Default: every partition from its start. */
@@ -97,7 +98,13 @@ async function readRange(
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`${topic} not read to its end within ${timeoutMs} ms`)),
+          () =>
+            reject(
+              new MarketoStreamError(
+                ErrorCodes.KAFKA_READ_TIMEOUT,
+                `${topic} not read to its end within ${timeoutMs} ms`,
+              ),
+            ),
           timeoutMs,
         );
         const finish = () => {

@@ -1,1 +1,2 @@
-export { ConnectionLease, type LeaseOptions, leaseKey } from './lease.ts';
+/** One worker per connection: the Redis lease a worker holds while it works on a connection. */
+export { ConnectionLease } from './lease.ts';

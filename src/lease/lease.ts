@@ -17,7 +17,7 @@ export interface LeaseOptions {
 }
 
 /** The Redis key of a connection's lease. */
-export const leaseKey = (connection: string) => `mkto:{${connection}}:lease`;
+const leaseKey = (connection: string) => `mkto:{${connection}}:lease`;
 
 /**
  * Which worker owns a connection, when several processes share the connections. Only the holder

@@ -25,8 +25,6 @@ export const LIMITS = Object.freeze({
   batchSize: 300,
   /** Max activity type ids per activities.json call. */
   activityTypeIds: 10,
-  /** Max lead ids with activities.json. */
-  activityLeadIds: 30,
   /** Max ids per leads.json call. */
   leadIds: 300,
   /** Max `maxReturn` of asset endpoints. */
@@ -75,32 +73,25 @@ export async function getPagingToken(
 
 /**
  * One page of `activities.json`. A page may be empty while `moreResult` is true; keep paging with
- * the returned `nextPageToken` until `moreResult` is false. At most 10 type ids and 30 lead ids.
+ * the returned `nextPageToken` until `moreResult` is false. At most 10 type ids.
  */
 export function getActivitiesPage(
   client: MarketoGetter,
   params: {
     nextPageToken: string;
     activityTypeIds: readonly number[];
-    batchSize?: number;
-    leadIds?: readonly number[];
     signal?: AbortSignal;
   },
-  signal?: AbortSignal,
 ): Promise<MarketoResponse<MarketoActivity>> {
   checkCount(params.activityTypeIds, LIMITS.activityTypeIds, 'activityTypeIds');
-  if (params.leadIds) checkCount(params.leadIds, LIMITS.activityLeadIds, 'leadIds');
-  const batchSize = params.batchSize ?? LIMITS.batchSize;
-  check(batchSize >= 1 && batchSize <= LIMITS.batchSize, 'batchSize', `must be 1 to ${LIMITS.batchSize}`);
   return client.get<MarketoActivity>(
     '/rest/v1/activities.json',
     {
       nextPageToken: params.nextPageToken,
       activityTypeIds: params.activityTypeIds.join(','),
-      batchSize,
-      leadIds: params.leadIds?.join(','),
+      batchSize: LIMITS.batchSize,
     },
-    params.signal ?? signal,
+    params.signal,
   );
 }
 
@@ -131,21 +122,19 @@ export async function describeLeads2(client: MarketoGetter, signal?: AbortSignal
 /** One page of `activities/deletedleads.json` (type 37 records; older than 14 days may be pruned). */
 export function getDeletedLeadsPage(
   client: MarketoGetter,
-  params: { nextPageToken: string; batchSize?: number; signal?: AbortSignal },
-  signal?: AbortSignal,
+  params: { nextPageToken: string; signal?: AbortSignal },
 ): Promise<MarketoResponse<MarketoDeletedLead>> {
   return client.get<MarketoDeletedLead>(
     '/rest/v1/activities/deletedleads.json',
-    { nextPageToken: params.nextPageToken, batchSize: params.batchSize ?? LIMITS.batchSize },
-    params.signal ?? signal,
+    { nextPageToken: params.nextPageToken, batchSize: LIMITS.batchSize },
+    params.signal,
   );
 }
 
 /** One page of `activities/leadchanges.json` (types 12 and 13) for the given fields. */
 export function getLeadChangesPage(
   client: MarketoGetter,
-  params: { nextPageToken: string; fields: readonly string[]; batchSize?: number; signal?: AbortSignal },
-  signal?: AbortSignal,
+  params: { nextPageToken: string; fields: readonly string[]; signal?: AbortSignal },
 ): Promise<MarketoResponse<MarketoLeadChange>> {
   check(params.fields.length > 0, 'fields', 'must not be empty');
   return client.get<MarketoLeadChange>(
@@ -153,9 +142,9 @@ export function getLeadChangesPage(
     {
       nextPageToken: params.nextPageToken,
       fields: params.fields.join(','),
-      batchSize: params.batchSize ?? LIMITS.batchSize,
+      batchSize: LIMITS.batchSize,
     },
-    params.signal ?? signal,
+    params.signal,
   );
 }
 
@@ -180,7 +169,6 @@ export async function getAssetPage<K extends AssetKind>(
     latestUpdatedAt: string | number;
     signal?: AbortSignal;
   },
-  signal?: AbortSignal,
 ): Promise<AssetPage<K extends 'programs' ? MarketoProgram : MarketoSmartCampaign>> {
   const maxReturn = params.maxReturn ?? LIMITS.maxReturn;
   check(maxReturn >= 1 && maxReturn <= LIMITS.maxReturn, 'maxReturn', `must be 1 to ${LIMITS.maxReturn}`);
@@ -191,7 +179,7 @@ export async function getAssetPage<K extends AssetKind>(
   const res = await client.get<K extends 'programs' ? MarketoProgram : MarketoSmartCampaign>(
     `/rest/asset/v1/${kind}.json`,
     { offset: params.offset, maxReturn, earliestUpdatedAt: earliest, latestUpdatedAt: latest },
-    params.signal ?? signal,
+    params.signal,
   );
   return { ...res, done: res.result.length < maxReturn };
 }

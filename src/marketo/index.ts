@@ -1,9 +1,8 @@
 /** The Marketo REST client, its endpoint helpers and wire types. */
-export { endpointName, MarketoClient, type MarketoClientOptions, type RequestOptions } from './client.ts';
+export { MarketoClient } from './client.ts';
 export { formatMarketoDate, parseMarketoDate } from './dates.ts';
 export {
   type AssetKind,
-  type AssetPage,
   describeLeads2,
   getActivitiesPage,
   getActivityTypes,
@@ -13,25 +12,5 @@ export {
   getLeadsByIds,
   getPagingToken,
   LIMITS,
-  type MarketoGetter,
 } from './endpoints.ts';
-export type { RetryPolicy } from './retry.ts';
-export type {
-  MarketoActivity,
-  MarketoActivityAttribute,
-  MarketoActivityType,
-  MarketoDeletedLead,
-  MarketoErrorEntry,
-  MarketoFolder,
-  MarketoLead,
-  MarketoLeadChange,
-  MarketoLeadDescription,
-  MarketoLeadField,
-  MarketoProgram,
-  MarketoResponse,
-  MarketoSmartCampaign,
-  MarketoUsage,
-  QuotaGate,
-  QuotaReservation,
-} from './types.ts';
-export type { Query } from './url.ts';
+export type { MarketoActivity, MarketoDeletedLead, MarketoLead, MarketoLeadField, MarketoResponse } from './types.ts';

@@ -27,12 +27,6 @@ export interface QuotaReservation {
   release(outcome: { counted: boolean; marketoCode?: string }): Promise<void>;
 }
 
-/** A Marketo error entry (`errors[]`/`warnings[]` of lead-database endpoints); `code` is a string. */
-export interface MarketoErrorEntry {
-  code: string;
-  message: string;
-}
-
 /** `activities/types.json` entry. Custom types add `apiName`. */
 export interface MarketoActivityType {
   id: number;
@@ -145,11 +139,4 @@ export interface MarketoSmartCampaign {
   folder?: MarketoFolder;
   computedUrl?: string;
   [k: string]: unknown;
-}
-
-/** `stats/usage.json` result entry: Marketo's own count of calls for a day. */
-export interface MarketoUsage {
-  date: string;
-  total: number;
-  users: { userId: string; count: number }[];
 }

@@ -1,10 +1,5 @@
-export * from './checkpoints.ts';
-export {
-  MessagePacker,
-  type PackedMessages,
-  type PublishMessage,
-  packMessages,
-  type ValueWriter,
-} from './packed-messages.ts';
-export * from './publisher.ts';
-export { ThreadedPublisher, type ThreadedPublisherOptions } from './publisher-thread.ts';
+/** Exactly-once publishing: a page and its checkpoint in one Kafka transaction, and reading checkpoints back. */
+export { readCheckpoints } from './checkpoints.ts';
+export { MessagePacker, type PackedMessages } from './packed-messages.ts';
+export { type Publisher, TransactionalPublisher, transactionalProducerConfig } from './publisher.ts';
+export { ThreadedPublisher } from './publisher-thread.ts';

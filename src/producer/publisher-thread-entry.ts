@@ -2,6 +2,7 @@
 // driven by requests from the main thread, one at a time in arrival order.
 import { parentPort, workerData } from 'node:worker_threads';
 import { Kafka } from 'kafkajs';
+import { ErrorCodes, MarketoStreamError } from '../errors.ts';
 import { kafkaLogCreator } from '../kafka/kafka-logger.ts';
 import { createLogger, routeProcessWarnings } from '../log.ts';
 import { type PublishResult, TransactionalPublisher } from './publisher.ts';
@@ -13,7 +14,12 @@ import {
 } from './publisher-thread.ts';
 
 const port = parentPort;
-if (!port) throw new Error('publisher-thread-entry runs as a worker thread only');
+if (!port) {
+  throw new MarketoStreamError(
+    ErrorCodes.PUBLISHER_THREAD_FAILED,
+    'publisher-thread-entry runs as a worker thread only',
+  );
+}
 
 const data = workerData as PublisherThreadData;
 const logger = createLogger({ level: data.log.level }).child(data.log.bindings);

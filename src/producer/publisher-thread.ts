@@ -119,7 +119,12 @@ export class ThreadedPublisher implements Publisher {
   async publish(batch: PublishBatch): Promise<PublishResult> {
     if (!this.#worker) await this.connect();
     const result = await this.#call({ op: 'publish', batch });
-    if (!result) throw new Error('publisher thread answered a publish without a result');
+    if (!result) {
+      throw new MarketoStreamError(
+        ErrorCodes.PUBLISHER_THREAD_FAILED,
+        'publisher thread answered a publish without a result',
+      );
+    }
     return result;
   }
 
@@ -185,10 +190,19 @@ export class ThreadedPublisher implements Publisher {
     };
     worker.on('error', (err: Error) => {
       this.#logger.error({ err }, 'publisher thread failed');
-      fail(Object.assign(new Error(`publisher thread failed: ${err.message}`, { cause: err }), { retriable: true }));
+      fail(
+        new MarketoStreamError(ErrorCodes.PUBLISHER_THREAD_FAILED, `publisher thread failed: ${err.message}`, {
+          retriable: true,
+          cause: err,
+        }),
+      );
     });
     worker.on('exit', (code) =>
-      fail(Object.assign(new Error(`publisher thread exited (code ${code})`), { retriable: true })),
+      fail(
+        new MarketoStreamError(ErrorCodes.PUBLISHER_THREAD_FAILED, `publisher thread exited (code ${code})`, {
+          retriable: true,
+        }),
+      ),
     );
     this.#worker = worker;
     return worker;

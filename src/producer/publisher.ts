@@ -141,7 +141,12 @@ export class TransactionalPublisher implements Publisher {
       const metadata = await txn.sendBatch({ topicMessages: [...topicMessages, checkpointMessage] });
       const written = toWritten(metadata.filter((m) => m.topicName !== this.#checkpointTopic));
       const checkpoint = toWritten(metadata.filter((m) => m.topicName === this.#checkpointTopic))[0];
-      if (!checkpoint) throw new Error(`no produce response for checkpoint topic ${this.#checkpointTopic}`);
+      if (!checkpoint) {
+        throw new MarketoStreamError(
+          ErrorCodes.KAFKA_UNEXPECTED_RESPONSE,
+          `no produce response for checkpoint topic ${this.#checkpointTopic}`,
+        );
+      }
       await txn.commit();
       return { partitions: written, counts, checkpoint };
     } catch (err) {

@@ -4,6 +4,7 @@
  * connection; every configured field is nullable with default null, so adding or removing a
  * field yields a BACKWARD-compatible version.
  */
+import { ErrorCodes, MarketoStreamError } from '../errors.ts';
 import { parseMarketoDate } from '../marketo/dates.ts';
 import type { MarketoLeadField } from '../marketo/types.ts';
 import { CONNECTOR_NAME, type SourceInfo, sourceSchema } from './activity.ts';
@@ -150,7 +151,13 @@ export function leadSchema(
   for (const restName of new Set(configured)) {
     if (restName === 'id') continue;
     const described = byName.get(restName);
-    if (!described) throw new Error(`lead field "${restName}" is not in leads/describe2.json`);
+    if (!described) {
+      throw new MarketoStreamError(
+        ErrorCodes.CONFIG_UNKNOWN_LEAD_FIELD,
+        `leadFields: lead field "${restName}" is not in leads/describe2.json`,
+        { field: 'leadFields' },
+      );
+    }
     let avroName = avroFieldName(restName);
     while (used.has(avroName)) avroName = `${avroName}_`;
     used.add(avroName);

@@ -11,9 +11,9 @@ export function valueSubject(topic: string): string {
 }
 
 /** First byte of the Confluent wire format. */
-export const MAGIC_BYTE = 0;
+const MAGIC_BYTE = 0;
 /** Magic byte + big-endian int32 schema id. */
-export const WIRE_HEADER_LENGTH = 5;
+const WIRE_HEADER_LENGTH = 5;
 
 export interface SchemaCatalogOptions {
   /** The registry client (its `host` is the Confluent-compatible API root). */
@@ -26,10 +26,10 @@ export interface SchemaCatalogOptions {
 
 /**
  * The schemas of marketo-stream: registers value schemas under `<topic>-value` with BACKWARD
- * compatibility, and encodes/decodes records in the Confluent wire format.
+ * compatibility, and encodes records in the Confluent wire format.
  *
- * Encoding is the hot path: the avsc Type of a schema id is resolved once, after which
- * {@link SchemaCatalog.encodeInto} writes header and body straight into the caller's buffer.
+ * Encoding is the hot path: the avsc Type of a schema id is resolved once, when it is registered,
+ * after which {@link SchemaCatalog.encodeInto} writes header and body straight into the caller's buffer.
  */
 export class SchemaCatalog {
   readonly #registry: SchemaRegistry;
@@ -38,7 +38,6 @@ export class SchemaCatalog {
   readonly #ids = new Map<string, Promise<number>>();
   readonly #pinned = new Map<string, Promise<void>>();
   readonly #types = new Map<number, avro.Type>();
-  #scratch = Buffer.allocUnsafe(64 * 1024);
 
   constructor(options: SchemaCatalogOptions) {
     this.#registry = options.registry;
@@ -58,24 +57,19 @@ export class SchemaCatalog {
       res = await this.#fetch(url, { headers: { accept: 'application/vnd.schemaregistry.v1+json' } });
     } catch (err) {
       throw new MarketoStreamError(
-        ErrorCodes.NETWORK,
+        ErrorCodes.REGISTRY_UNAVAILABLE,
         `schema registry unreachable at ${url}: ${(err as Error).message}`,
-        {
-          retriable: true,
-          cause: err,
-        },
+        { retriable: true, cause: err },
       );
     }
     const body = await res.text();
     if (res.status === 404) return undefined;
     if (!res.ok) {
+      const failed = res.status >= 500;
       throw new MarketoStreamError(
-        ErrorCodes.SCHEMA_REJECTED,
+        failed ? ErrorCodes.REGISTRY_UNAVAILABLE : ErrorCodes.SCHEMA_REJECTED,
         `schema registry answered HTTP ${res.status} for ${url}: ${body}`,
-        {
-          retriable: res.status >= 500,
-          status: res.status,
-        },
+        { retriable: failed, status: res.status },
       );
     }
     const schema = (JSON.parse(body) as { schema?: string }).schema;
@@ -157,50 +151,18 @@ export class SchemaCatalog {
     }
   }
 
-  /** Resolves (once) the avsc Type of a schema id this catalog did not register itself. */
-  async load(schemaId: number): Promise<void> {
-    if (this.#types.has(schemaId)) return;
-    const type = (await this.#registry.getSchema(schemaId)) as unknown as avro.Type;
-    this.#types.set(schemaId, type);
-  }
-
   /**
-   * Encodes `value` in the Confluent wire format (0, int32 BE schema id, Avro body), loading the
-   * schema first if needed. Throws MarketoStreamError(ENCODING_FAILED) naming the invalid paths.
-   */
-  async encode(schemaId: number, value: unknown): Promise<Buffer> {
-    if (!this.#types.has(schemaId)) await this.load(schemaId);
-    return this.encodeSync(schemaId, value);
-  }
-
-  /**
-   * Synchronous {@link SchemaCatalog.encode} for a schema id already registered or loaded by
-   * this catalog (throws ENCODING_FAILED otherwise). The returned Buffer is the caller's own.
-   */
-  encodeSync(schemaId: number, value: unknown): Buffer {
-    for (;;) {
-      const end = this.encodeInto(schemaId, value, this.#scratch, 0);
-      if (end >= 0) {
-        const out = Buffer.allocUnsafe(end);
-        this.#scratch.copy(out, 0, 0, end);
-        return out;
-      }
-      this.#scratch = Buffer.allocUnsafe(Math.max(this.#scratch.length * 2, this.#scratch.length - end + 1024));
-    }
-  }
-
-  /**
-   * Writes `value` in the Confluent wire format into `out` from `at`, for a schema id already
-   * registered or loaded by this catalog: the hot path, with no buffer of its own. Returns the end
-   * of what it wrote, or minus the bytes it lacked when `out` is too short (avsc's contract; what it
-   * wrote is then garbage). Throws ENCODING_FAILED naming the invalid paths.
+   * Writes `value` in the Confluent wire format into `out` from `at`, for a schema id registered
+   * by this catalog: the hot path, with no buffer of its own. Returns the end of what it wrote, or
+   * minus the bytes it lacked when `out` is too short (avsc's contract; what it wrote is then
+   * garbage). Throws ENCODING_FAILED naming the invalid paths.
    */
   encodeInto(schemaId: number, value: unknown, out: Buffer, at: number): number {
     const type = this.#types.get(schemaId);
     if (!type) {
       throw new MarketoStreamError(
         ErrorCodes.ENCODING_FAILED,
-        `schema id ${schemaId} is not loaded: register or load it first`,
+        `schema id ${schemaId} is not registered by this catalog: register it first`,
       );
     }
     const body = at + WIRE_HEADER_LENGTH;
@@ -215,11 +177,6 @@ export class SchemaCatalog {
     out.writeUInt8(MAGIC_BYTE, at);
     out.writeInt32BE(schemaId, at + 1);
     return end;
-  }
-
-  /** Decodes a Confluent-framed Avro value with its writer schema (fetched from the registry when needed). */
-  decode(buffer: Buffer): Promise<unknown> {
-    return this.#registry.decode(buffer);
   }
 }
 

@@ -25,8 +25,6 @@ export interface ActivitiesStreamOptions {
   lookbackMs: number;
   /** A month with more activities than this is labelled, and checkpointed, by day. */
   dailySplitThreshold: number;
-  /** Called with the leads of every committed page (leads stream input). */
-  onLeadsTouched?: (leadIds: number[]) => void;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -100,10 +98,6 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<M
       const typeName = o.typeNames.get(raw.activityTypeId) ?? `type ${raw.activityTypeId}`;
       const value = toActivityRecord(raw, { typeName, instance: o.instance, connection: o.connection, pulledAt });
       return { key: recordKey(o.instance, raw.leadId), value, id: raw.marketoGUID, time: value.activityDate };
-    },
-
-    afterCommit(records) {
-      if (o.onLeadsTouched && records.length > 0) o.onLeadsTouched([...new Set(records.map((r) => r.leadId))]);
     },
   };
 }

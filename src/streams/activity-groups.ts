@@ -1,3 +1,5 @@
+import { ErrorCodes, MarketoStreamError } from '../errors.ts';
+
 /** Marketo's limit of activity types per activities.json call. */
 export const MAX_TYPES_PER_CALL = 10;
 
@@ -25,7 +27,11 @@ export function resolveActivityTypes(
     else resolved.add(id);
   }
   if (unknown.length > 0) {
-    throw new Error(`activityTypes: unknown activity type(s) on this instance: ${unknown.join(', ')}`);
+    throw new MarketoStreamError(
+      ErrorCodes.CONFIG_UNKNOWN_ACTIVITY_TYPE,
+      `activityTypes: unknown activity type(s) on this instance: ${unknown.join(', ')}`,
+      { field: 'activityTypes' },
+    );
   }
   return [...resolved].sort((a, b) => a - b);
 }

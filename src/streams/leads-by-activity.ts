@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { readTopicSlice } from '../kafka/index.ts';
 import type { MarketoLead } from '../marketo/index.ts';
-import { CE_SOURCE, CE_TIME, cloudEventSource, STREAM_HEADER } from '../schemas/index.ts';
+import { CE_SOURCE, CE_TIME, cloudEventSource, decodeRecordKey, STREAM_HEADER } from '../schemas/index.ts';
 import { fetchedLeadStreamParts, fetchLeads, LEADS_PER_CALL, type LeadStreamOptions } from './leads.ts';
 import type { StreamContext, StreamCursor, StreamDefinition } from './stream.ts';
 
@@ -103,8 +103,7 @@ export function leadsByActivityStream(o: LeadsByActivityOptions): StreamDefiniti
       onMessage: (m, partition) => {
         const h = m.headers ?? {};
         if (String(h[CE_SOURCE] ?? '') !== source || !String(h[STREAM_HEADER] ?? '').startsWith('activities.')) return;
-        const key = m.key?.toString() ?? '';
-        const leadId = Number(key.slice(key.lastIndexOf(':') + 1));
+        const leadId = Number(decodeRecordKey(m.key?.toString() ?? '')?.id);
         if (!Number.isSafeInteger(leadId) || leadId <= 0) return;
         touched.push({ partition, offset: Number(m.offset), leadId, time: Date.parse(String(h[CE_TIME] ?? '')) || 0 });
       },

@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HOCKEYSTACK_ACTIVITY_TYPES, loadConfig } from '../../src/config/index.ts';
+import { HOCKEYSTACK_ACTIVITY_TYPES } from '../../src/config/defaults.ts';
+import { loadConfig } from '../../src/config/load.ts';
 import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
 
 const env = {

@@ -1,8 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CursorStore, type StoredCursor } from '../../src/cursor/index.ts';
+import { CursorStore, type StoredCursor } from '../../src/cursor/cursor-store.ts';
 import { createLogger } from '../../src/log.ts';
+import type { activitiesStream } from '../../src/streams/activities.ts';
+import { activityGroupName } from '../../src/streams/activity-groups.ts';
+import { CAMPAIGNS_STREAM, type campaignsStream } from '../../src/streams/campaigns.ts';
+import { LEADS_BY_ACTIVITY_STREAM, type leadsByActivityStream } from '../../src/streams/leads-by-activity.ts';
+import { LEAD_CHANGES_STREAM, type leadChangesStream } from '../../src/streams/leads-changes.ts';
+import { DELETED_LEADS_STREAM, type deletedLeadsStream } from '../../src/streams/leads-deleted.ts';
+import { MERGED_LEADS_STREAM, type mergedLeadsStream } from '../../src/streams/leads-merged.ts';
+import { PROGRAMS_STREAM, type programsStream } from '../../src/streams/programs.ts';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const other = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -24,6 +32,55 @@ afterAll(async () => {
   other.disconnect();
 });
 
+/** The cursor type a stream factory's streams commit. */
+type CursorOf<F extends (options: never) => { initialCursor(now: number): unknown }> = ReturnType<
+  ReturnType<F>['initialCursor']
+>;
+
+const updatedAt = '2026-01-15T12:00:00.000Z';
+const lookbackFrom = { '0': 120, '1': 7 };
+const dated = {
+  seq: 3,
+  phase: 'backfill',
+  updatedAt,
+  lookbackFrom,
+  sinceDate: '2025-01-01T00:00:00Z',
+  nextPageToken: 'GIYDAOBNGEYS2MBWKQYDAORQGA5DAMBOGAYDAKZQGAYDALBQ',
+  maxActivityDate: '2025-03-14T09:30:00Z',
+  passStartedAt: '2026-01-15T11:59:00.000Z',
+} as const;
+const asset = {
+  seq: 9,
+  phase: 'incremental',
+  updatedAt,
+  lookbackFrom,
+  updatedSince: '2025-12-31T00:00:00Z',
+  windowEnd: '2026-01-15T12:00:00Z',
+  offset: 400,
+} as const;
+
+// One cursor per stream with EVERY field of its type set: `Required<>` makes the compiler (tsc
+// includes test/) reject this list when a field is added to a cursor type and not covered here.
+const everyCursorType = {
+  [activityGroupName([6, 7, 10])]: {
+    ...dated,
+    window: '2025-03-14',
+    windowCount: 51_000,
+  } satisfies Required<CursorOf<typeof activitiesStream>>,
+  [LEAD_CHANGES_STREAM]: { ...dated, pending: [5, 8, 13] } satisfies Required<CursorOf<typeof leadChangesStream>>,
+  [DELETED_LEADS_STREAM]: dated satisfies Required<CursorOf<typeof deletedLeadsStream>>,
+  [MERGED_LEADS_STREAM]: dated satisfies Required<CursorOf<typeof mergedLeadsStream>>,
+  [LEADS_BY_ACTIVITY_STREAM]: {
+    seq: 4,
+    phase: 'incremental',
+    updatedAt,
+    lookbackFrom,
+    offsets: { '0': 1200, '2': 35 },
+  } satisfies Required<CursorOf<typeof leadsByActivityStream>>,
+  [PROGRAMS_STREAM]: asset satisfies Required<CursorOf<typeof programsStream>>,
+  [CAMPAIGNS_STREAM]: asset satisfies Required<CursorOf<typeof campaignsStream>>,
+};
+
 function cursor(seq: number, extra: Record<string, unknown> = {}): StoredCursor {
   return { seq, updatedAt: new Date(Date.UTC(2026, 0, 15, 12, 0, seq)).toISOString(), ...extra };
 }
@@ -38,24 +95,45 @@ describe('CursorStore (real Redis)', () => {
     const store = new CursorStore({ redis, logger });
     const conn = connection();
     const c = cursor(7, {
-      activityDate: Date.parse('2026-01-10T08:00:00Z'),
-      nextPageToken: 'ABCDEF==',
-      window: { start: Date.parse('2026-01-01T00:00:00Z'), end: Date.parse('2026-02-01T00:00:00Z') },
       phase: 'backfill',
-      seen: ['guid-1', 'guid-2'],
+      sinceDate: '2025-01-01T00:00:00Z',
+      nextPageToken: 'ABCDEF==',
+      window: '2025-03',
+      windowCount: 120,
+      pending: [1, 2],
+      lookbackFrom: { '0': 5 },
     });
     expect(await store.set(conn, 'activities', c)).toBe(true);
     expect(await store.get(conn, 'activities')).toEqual(c);
     const hash = await redis.hgetall(`mkto:{${conn}}:cursor:activities`);
-    expect(hash).toMatchObject({
+    expect(hash).toEqual({
       seq: '7',
       updatedAt: c.updatedAt,
-      activityDate: '2026-01-10T08:00:00.000Z',
-      nextPageToken: 'ABCDEF==',
-      window: '2026-01-01T00:00:00.000Z/2026-02-01T00:00:00.000Z',
       phase: 'backfill',
+      sinceDate: '2025-01-01T00:00:00Z',
+      nextPageToken: 'ABCDEF==',
+      window: '2025-03',
+      windowCount: '120',
+      pending: '[1,2]',
+      lookbackFrom: '{"0":5}',
+      json: JSON.stringify(c),
     });
-    expect(JSON.parse(hash.json!)).toEqual(c);
+  });
+
+  it('mirrors every field of every stream cursor type, and round-trips each', async () => {
+    const store = new CursorStore({ redis, logger });
+    const conn = connection();
+    for (const [stream, c] of Object.entries(everyCursorType)) {
+      expect(await store.set(conn, stream, c)).toBe(true);
+      expect(await store.get(conn, stream), stream).toEqual(c);
+      const hash = await redis.hgetall(`mkto:{${conn}}:cursor:${stream}`);
+      expect(Object.keys(hash).sort(), stream).toEqual([...Object.keys(c), 'json'].sort());
+      for (const [field, value] of Object.entries(c)) {
+        // Strings (names, tokens, ISO dates) are shown as they are, anything else as JSON.
+        expect(typeof value === 'string' ? hash[field] : JSON.parse(hash[field]!), `${stream}.${field}`).toEqual(value);
+      }
+      expect(JSON.parse(hash.json!), stream).toEqual(c);
+    }
   });
 
   it('never moves a cursor backwards: a late writer with a smaller or equal seq is ignored', async () => {
@@ -79,16 +157,6 @@ describe('CursorStore (real Redis)', () => {
     const seqs = Array.from({ length: 60 }, (_, i) => i + 1).sort(() => Math.random() - 0.5);
     await Promise.all(seqs.map((seq, i) => stores[i % 2]!.set(conn, 'programs', cursor(seq))));
     expect((await stores[0]!.get(conn, 'programs'))?.seq).toBe(60);
-  });
-
-  it('lists the cursors of one connection only', async () => {
-    const store = new CursorStore({ redis, logger });
-    const conn = connection();
-    const elsewhere = connection();
-    await store.set(conn, 'activities:1-2', cursor(1));
-    await store.set(conn, 'programs', cursor(2));
-    await store.set(elsewhere, 'programs', cursor(3));
-    expect(await store.list(conn)).toEqual({ 'activities:1-2': cursor(1), programs: cursor(2) });
   });
 
   it('rejects a cursor without a valid seq', async () => {

@@ -4,7 +4,7 @@ import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, hasCode, MarketoStreamError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
-import { MarketoClient, type MarketoClientOptions } from '../../src/marketo/index.ts';
+import { MarketoClient, type MarketoClientOptions } from '../../src/marketo/client.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
 const ORIGIN = 'http://127.0.0.1:9999';

@@ -191,7 +191,11 @@ describe('ThreadedPublisher when its thread dies (real Kafka)', () => {
     try {
       await p.connect();
       await p.publish(page(1));
-      await expect(p.publish(page(2))).rejects.toMatchObject({ retriable: true, message: /exited \(code 3\)/ });
+      await expect(p.publish(page(2))).rejects.toMatchObject({
+        code: ErrorCodes.PUBLISHER_THREAD_FAILED,
+        retriable: true,
+        message: /exited \(code 3\)/,
+      });
       await p.publish(page(3)); // a new thread: its first publish
       const seen = await consumeUntil(
         kafka,

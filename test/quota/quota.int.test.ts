@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ErrorCodes, hasCode, MarketoStreamError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
-import { Quota, type QuotaOptions, quotaKeys, type Reservation } from '../../src/quota/index.ts';
+import { quotaKeys } from '../../src/quota/keys.ts';
+import { Quota, type QuotaOptions, type Reservation } from '../../src/quota/quota.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
 const logger = createLogger({ level: 'silent' });

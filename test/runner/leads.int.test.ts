@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { LEAD_FIELDS, MARKETO_DATA_TYPES } from '../../simulator/index.ts';
 import type { Config } from '../../src/config/index.ts';
 import { ErrorCodes, hasCode } from '../../src/errors.ts';
-import { leadAvroType, valueKindOf, valueSubject } from '../../src/schemas/index.ts';
+import { leadAvroType, valueKindOf } from '../../src/schemas/lead.ts';
+import { valueSubject } from '../../src/schemas/registry.ts';
 import { runService } from '../../src/service.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import {

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { localDate } from '../../src/quota/index.ts';
+import { localDate } from '../../src/quota/day.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import {
   expectTrackedActivitiesExactlyOnce,

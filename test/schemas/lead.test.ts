@@ -1,5 +1,6 @@
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../../src/errors.ts';
 import type { MarketoLeadField } from '../../src/marketo/index.ts';
 import {
   avroFieldName,
@@ -52,6 +53,17 @@ describe('avroFieldName', () => {
 
 describe('leadSchema', () => {
   const names = described.map((f) => f.name);
+
+  it('refuses a configured field the instance does not describe, naming it and the config field', () => {
+    expect(() => leadSchema(described, [...names, 'noSuchField__c'])).toThrow(
+      expect.objectContaining({
+        code: ErrorCodes.CONFIG_UNKNOWN_LEAD_FIELD,
+        field: 'leadFields',
+        retriable: false,
+        message: expect.stringMatching(/noSuchField__c/),
+      }),
+    );
+  });
 
   it('is a valid Avro record: id first and required, every configured field nullable with default null', () => {
     const { schema, fields } = leadSchema(described, names);

@@ -1,12 +1,8 @@
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import {
-  assetDate,
-  campaignSchema,
-  programSchema,
-  toCampaignRecord,
-  toProgramRecord,
-} from '../../src/schemas/index.ts';
+import { assetDate } from '../../src/schemas/asset-fields.ts';
+import { campaignSchema, toCampaignRecord } from '../../src/schemas/campaign.ts';
+import { programSchema, toProgramRecord } from '../../src/schemas/program.ts';
 
 const ctx = { instance: '123-ABC-456', connection: 'c1', pulledAt: 1_000 };
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../../src/errors.ts';
 import {
   activityGroupName,
   parseActivityGroupName,
@@ -11,7 +12,13 @@ const available = Array.from({ length: 30 }, (_, i) => ({ id: i + 1, name: `Type
 describe('activity groups', () => {
   it('resolves names (any case) and ids, and names the unknown ones', () => {
     expect(resolveActivityTypes(['type 3', 1, 'Type 2', 3], available)).toEqual([1, 2, 3]);
-    expect(() => resolveActivityTypes(['Type 1', 'Visit Web Page', 99], available)).toThrow(/Visit Web Page, 99/);
+    expect(() => resolveActivityTypes(['Type 1', 'Visit Web Page', 99], available)).toThrow(
+      expect.objectContaining({
+        code: ErrorCodes.CONFIG_UNKNOWN_ACTIVITY_TYPE,
+        field: 'activityTypes',
+        message: expect.stringMatching(/Visit Web Page, 99/),
+      }),
+    );
   });
 
   it('groups at most ten types per call', () => {

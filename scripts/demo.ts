@@ -115,6 +115,7 @@ out('  service    node src/main.ts --until-caught-up, with that configuration as
 
 const kafka = new Kafka({ brokers: [...config.kafka.brokers], logCreator: kafkaLogCreator(logger) });
 const redis = new Redis(services.redisUrl, { maxRetriesPerRequest: 5 });
+redis.on('error', (err: Error) => logger.debug({ err }, 'demo redis client error'));
 const admin = kafka.admin();
 const problems: string[] = [];
 let exitCode = 0;
@@ -149,7 +150,7 @@ try {
   }
   const totals = runTotalsFromLog(readFileSync(LOG_FILE, 'utf8'));
   out(
-    `Caught up in ${seconds.toFixed(1)} s: ${num(totals?.pages ?? 0)} pages, ${num(totals?.published ?? 0)} records published, ${num(sim.counts().total.counted)} Marketo calls.`,
+    `${exit.code === 0 ? 'Caught up' : 'The service stopped'} after ${seconds.toFixed(1)} s: ${num(totals?.pages ?? 0)} pages, ${num(totals?.published ?? 0)} records published, ${num(sim.counts().total.counted)} Marketo calls.`,
   );
   out();
   out('What landed (read as a read_committed consumer; values decoded with the registry):');
@@ -177,10 +178,9 @@ const errorLines = readFileSync(LOG_FILE, 'utf8')
   .filter((line) => /"level":(5|6)\d/.test(line));
 if (errorLines.length > 0) {
   problems.push(
-    `${errorLines.length} error-level line(s) in ${relative(LOG_FILE)}, the first: ${errorLines[0]?.slice(0, 300)}`,
+    `${errorLines.length} error-level line(s) in ${relative(LOG_FILE)}, the first: ${describeLogLine(errorLines[0] ?? '')}`,
   );
 }
-
 out();
 if (problems.length > 0) {
   exitCode = 1;
@@ -215,3 +215,13 @@ for (const [command, what] of next) {
   else out(`  ${command}\n  ${''.padEnd(38)}  ${what}`);
 }
 process.exit(exitCode);
+
+/** A JSON log line as `msg: error message` (the raw line, cut short, when it is not JSON). */
+function describeLogLine(line: string): string {
+  try {
+    const entry = JSON.parse(line) as { msg?: string; err?: { message?: string }; error?: string };
+    return [entry.msg, entry.err?.message ?? entry.error].filter(Boolean).join(': ');
+  } catch {
+    return line.slice(0, 200);
+  }
+}

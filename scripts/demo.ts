@@ -65,7 +65,13 @@ if (fromEnv) {
   out('  stack      the services named by KAFKA_BROKERS, SCHEMA_REGISTRY_URL and REDIS_URL');
 } else {
   out('  stack      starting the local stack (scripts/stack.sh up; the first run downloads Kafka and Apicurio)…');
-  services = startLocalStack();
+  try {
+    services = startLocalStack();
+  } catch (err) {
+    // scripts/stack.sh has already shown the failing service's log tail on stderr.
+    out(`The local stack did not start: ${(err as Error).message.split('\n')[0]}`);
+    process.exit(1);
+  }
   out(
     `  stack      up; endpoints in ${relative(stackEndpointsFile())}, tool logs in ${relative(path.dirname(stackEndpointsFile()))}/run/`,
   );

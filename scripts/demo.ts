@@ -1,30 +1,94 @@
 /**
  * `npm run demo`: brings up the local stack (unless KAFKA_BROKERS, SCHEMA_REGISTRY_URL and
  * REDIS_URL name running services), starts the Marketo simulator with a seeded world, runs the
- * service until it has caught up, and prints what landed: records per topic and one decoded
- * record of each kind.
+ * service (src/main.ts, as a user does) until it has caught up while showing its progress, then
+ * prints what landed per topic (one decoded record each) and what to run next. The service's JSON
+ * log goes to demo.log (or DEMO_LOG), never to the terminal; the stack is left running. Exits 1 when a connection failed, a topic that should hold
+ * records is empty, or an error-level line reached the log.
  */
+import { openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { Kafka, logLevel } from 'kafkajs';
+import { Redis } from 'ioredis';
+import { Kafka } from 'kafkajs';
 import { startSimulator } from '../simulator/index.ts';
-import { parseConfig } from '../src/config/index.ts';
-import { readTopic, topicNames } from '../src/kafka/index.ts';
+import { kafkaLogCreator, topicNames } from '../src/kafka/index.ts';
 import { createLogger, routeProcessWarnings } from '../src/log.ts';
-import { runService } from '../src/service.ts';
-import { endpointsFromEnv, startLocalStack } from '../test/support/services.ts';
+import {
+  endpointsFromEnv,
+  type ServiceEndpoints,
+  stackEndpointsFile,
+  startLocalStack,
+} from '../test/support/services.ts';
+import { formatLanded, summarizeTopic } from './demo/landed.ts';
+import { num, watchProgress } from './demo/progress.ts';
+import { runServiceProcess, runTotalsFromLog, type ServiceExit } from './demo/service-process.ts';
 
-const services = endpointsFromEnv() ?? startLocalStack();
-const sim = await startSimulator({
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const LOG_FILE = path.resolve(process.env.DEMO_LOG ?? path.join(ROOT, 'demo.log'));
+const WORLD = {
   seed: 2026,
   leads: 2_000,
   activities: 40_000,
   start: '2026-06-01T00:00:00Z',
   end: '2026-11-01T00:00:00Z',
-  now: '2026-11-01T00:00:00Z',
-  instance: '123-ABC-456',
+};
+// The stack script's variables a user may have set; repeated in the "stop the stack" hint.
+const STACK_VARIABLES = ['STACK_DIR', 'KAFKA_PORT', 'KAFKA_CONTROLLER_PORT', 'REGISTRY_PORT', 'REDIS_PORT'];
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const relative = (p: string) => (p.startsWith(ROOT) ? path.relative(process.cwd(), p) || '.' : p);
+const width = process.stdout.columns ?? 160;
+
+// The demo's own log lines (its Kafka reads), written synchronously so none is lost at exit.
+// Truncated, then opened for appending: the service process writes to the same file.
+writeFileSync(LOG_FILE, '');
+const logFd = openSync(LOG_FILE, 'a');
+const logDestination = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    writeSync(logFd, chunk);
+    done();
+  },
 });
+const logger = createLogger({ level: 'info', destination: logDestination });
+routeProcessWarnings(logger);
+
+out('marketo-stream demo: a simulated Marketo instance streamed into Kafka, exactly once');
+out(`  log        ${relative(LOG_FILE)} (the service's JSON log lines; none on this terminal)`);
+
+const fromEnv = endpointsFromEnv();
+let services: ServiceEndpoints;
+if (fromEnv) {
+  services = fromEnv;
+  out('  stack      the services named by KAFKA_BROKERS, SCHEMA_REGISTRY_URL and REDIS_URL');
+} else {
+  out('  stack      starting the local stack (scripts/stack.sh up; the first run downloads Kafka and Apicurio)…');
+  try {
+    services = startLocalStack();
+  } catch (err) {
+    // scripts/stack.sh has already shown the failing service's log tail on stderr.
+    out(`The local stack did not start: ${(err as Error).message.split('\n')[0]}`);
+    process.exit(1);
+  }
+  out(
+    `  stack      up; endpoints in ${relative(stackEndpointsFile())}, tool logs in ${relative(path.dirname(stackEndpointsFile()))}/run/`,
+  );
+}
+out(`  kafka      ${services.kafkaBrokers}`);
+out(`  registry   ${services.schemaRegistryUrl}`);
+out(`  redis      ${services.redisUrl}`);
+
+const sim = await startSimulator({ ...WORLD, now: WORLD.end, instance: '123-ABC-456' });
+out(
+  `  simulator  ${sim.url} (instance ${sim.instance}; ${num(WORLD.leads)} leads, ${num(WORLD.activities)} random activities from ${WORLD.start.slice(0, 10)} to ${WORLD.end.slice(0, 10)}, seed ${WORLD.seed})`,
+);
 const prefix = `demo-${Date.now().toString(36)}`;
-const config = parseConfig({
+const topics = topicNames(prefix);
+out(`  topics     ${prefix}.* (3 partitions each); connection id ${prefix}`);
+// The configuration a user would put in CONFIG_FILE (see the README), for the simulated instance.
+const config = {
   kafka: { brokers: services.kafkaBrokers.split(','), topicPrefix: prefix, partitions: 3 },
   schemaRegistry: { url: services.schemaRegistryUrl },
   redis: { url: services.redisUrl },
@@ -36,7 +100,7 @@ const config = parseConfig({
       baseUrl: sim.url,
       clientId: sim.clientId,
       clientSecret: sim.clientSecret,
-      startDate: '2026-06-01T00:00:00Z',
+      startDate: WORLD.start,
       leadFields: [
         'email',
         'firstName',
@@ -52,51 +116,118 @@ const config = parseConfig({
       ratePer20s: 100,
     },
   ],
-});
+};
+out('  service    node src/main.ts --until-caught-up, with that configuration as its CONFIG_FILE');
 
-const logger = createLogger({ level: 'info' });
-routeProcessWarnings(logger);
-console.log(
-  `Simulated Marketo at ${sim.url}; topics ${prefix}.*; backfilling from ${config.connections[0]!.startDate}…`,
-);
-const started = performance.now();
-const result = await runService({ config, logger, signal: new AbortController().signal, untilCaughtUp: true });
-const seconds = (performance.now() - started) / 1000;
-await sim.close();
-const failed = Object.entries(result).filter(([, r]) => r.error);
-if (failed.length > 0) {
-  for (const [id, r] of failed) console.error(`connection ${id} failed: ${r.error?.message}`);
-  process.exit(1);
+const kafka = new Kafka({ brokers: [...config.kafka.brokers], logCreator: kafkaLogCreator(logger) });
+const redis = new Redis(services.redisUrl, { maxRetriesPerRequest: 5 });
+redis.on('error', (err: Error) => logger.debug({ err }, 'demo redis client error'));
+const admin = kafka.admin();
+const problems: string[] = [];
+let exitCode = 0;
+try {
+  await admin.connect();
+  out();
+  out(
+    `Backfilling ${WORLD.start.slice(0, 10)} → now (pages committed, records in Kafka, Marketo calls, dates reached):`,
+  );
+  const dataTopics = [topics.activities, topics.leads, topics.programs, topics.campaigns];
+  const progress = watchProgress({
+    redis,
+    admin,
+    logger,
+    connection: prefix,
+    dataTopics,
+    calls: () => sim.counts().total.counted,
+    out: process.stdout,
+  });
+  const started = performance.now();
+  let exit: ServiceExit;
+  try {
+    exit = await runServiceProcess(config, logFd);
+  } finally {
+    await progress.stop();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (exit.code !== 0) {
+    problems.push(
+      `the service exited with ${exit.signal ?? `code ${exit.code}`} (1: a connection failed, 2: bad configuration)`,
+    );
+  }
+  const totals = runTotalsFromLog(readFileSync(LOG_FILE, 'utf8'));
+  out(
+    `${exit.code === 0 ? 'Caught up' : 'The service stopped'} after ${seconds.toFixed(1)} s: ${num(totals?.pages ?? 0)} pages, ${num(totals?.published ?? 0)} records published, ${num(sim.counts().total.counted)} Marketo calls.`,
+  );
+  out();
+  out('What landed (read as a read_committed consumer; values decoded with the registry):');
+  const registry = new SchemaRegistry({ host: services.schemaRegistryUrl });
+  const expected = [...dataTopics, topics.checkpoints];
+  const summaries = [];
+  for (const topic of [...dataTopics, topics.dlq, topics.checkpoints]) {
+    const summary = await summarizeTopic(kafka, registry, topic, {
+      values: dataTopics.includes(topic) ? 'avro' : 'json',
+    });
+    if (summary.records === 0 && expected.includes(topic)) problems.push(`${topic} is empty`);
+    summaries.push(summary);
+  }
+  for (const line of formatLanded(summaries, width)) out(line);
+} catch (err) {
+  problems.push(`the demo stopped: ${(err as Error).message}`);
+} finally {
+  await sim.close();
+  await admin.disconnect().catch(() => {});
+  redis.disconnect();
 }
 
-const kafka = new Kafka({ brokers: services.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
-const registry = new SchemaRegistry({ host: services.schemaRegistryUrl });
-const topics = topicNames(prefix);
-console.log(`\nDone in ${seconds.toFixed(1)} s. What landed (read_committed):`);
-for (const topic of [
-  topics.activities,
-  topics.leads,
-  topics.programs,
-  topics.campaigns,
-  topics.dlq,
-  topics.checkpoints,
-]) {
-  let count = 0;
-  let sample: { key: string; value: Buffer | null; headers: Record<string, string> } | undefined;
-  await readTopic(kafka, topic, {
-    onMessage: (m) => {
-      count++;
-      if (!sample && m.value) {
-        const headers = Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)]));
-        sample = { key: m.key?.toString() ?? '', value: m.value, headers };
-      }
-    },
-  });
-  console.log(`  ${topic.padEnd(40)} ${String(count).padStart(8)} records`);
-  if (sample?.value && topic !== topics.checkpoints && topic !== topics.dlq) {
-    const value = await registry.decode(sample.value);
-    console.log(`    e.g. key ${sample.key}, headers ${JSON.stringify(sample.headers)}`);
-    console.log(`    ${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)).slice(0, 600)}`);
+const errorLines = readFileSync(LOG_FILE, 'utf8')
+  .split('\n')
+  .filter((line) => /"level":(5|6)\d/.test(line));
+if (errorLines.length > 0) {
+  problems.push(
+    `${errorLines.length} error-level line(s) in ${relative(LOG_FILE)}, the first: ${describeLogLine(errorLines[0] ?? '')}`,
+  );
+}
+out();
+if (problems.length > 0) {
+  exitCode = 1;
+  out('Something went wrong:');
+  for (const p of problems) out(`  - ${p}`);
+  out(`  The service's log is ${relative(LOG_FILE)}.`);
+} else {
+  out('No errors: every connection caught up, every topic holds records, no error-level log line.');
+}
+const stackEnv = STACK_VARIABLES.filter((v) => process.env[v])
+  .map((v) => `${v}=${process.env[v]} `)
+  .join('');
+out();
+out('What to run next:');
+const next: [string, string][] = [
+  ['npm test', `unit and integration tests (against ${fromEnv ? 'the services in your environment' : 'this stack'})`],
+  [
+    `less ${relative(LOG_FILE)}`,
+    `this run's JSON log (pino); grep '"level":40' ${relative(LOG_FILE)} shows its warnings`,
+  ],
+  [
+    `redis-cli -u ${services.redisUrl} --scan --pattern 'mkto:{${prefix}}:*'`,
+    "this connection's cursors and lease in Redis",
+  ],
+  fromEnv
+    ? ['', 'the demo did not start these services and leaves them as they were']
+    : [`${stackEnv}npm run stack:down`, 'stops the local stack (the demo leaves it running for the commands above)'],
+  ['CONFIG_FILE=my-config.json npm start', 'the service on your own Marketo (or MARKETO_* variables; see the README)'],
+];
+for (const [command, what] of next) {
+  if (command.length <= 38) out(`  ${command.padEnd(38)}  ${what}`);
+  else out(`  ${command}\n  ${''.padEnd(38)}  ${what}`);
+}
+process.exit(exitCode);
+
+/** A JSON log line as `msg: error message` (the raw line, cut short, when it is not JSON). */
+function describeLogLine(line: string): string {
+  try {
+    const entry = JSON.parse(line) as { msg?: string; err?: { message?: string }; error?: string };
+    return [entry.msg, entry.err?.message ?? entry.error].filter(Boolean).join(': ');
+  } catch {
+    return line.slice(0, 200);
   }
 }
-process.exit(0);

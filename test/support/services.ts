@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseEndpointsEnv } from './endpoints-file.ts';
 
 /** Endpoints of the real services the integration tests talk to. */
 export interface ServiceEndpoints {
@@ -19,21 +22,26 @@ export function endpointsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceE
   return undefined;
 }
 
-/** Starts (or reuses) the local stack of scripts/stack.sh and returns its endpoints. */
-export function startLocalStack(): ServiceEndpoints {
-  const out = execFileSync('bash', [`${ROOT}/scripts/stack.sh`, 'up'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const vars = Object.fromEntries(
-    out
-      .split('\n')
-      .map((line) => line.trim().split('='))
-      .filter((kv) => kv.length === 2),
-  );
-  const found = endpointsFromEnv(vars);
-  if (!found) throw new Error(`scripts/stack.sh up did not print the endpoints:\n${out}`);
-  return found;
+/** Where `scripts/stack.sh up` writes its endpoints, for a given environment (honours STACK_DIR). */
+export function stackEndpointsFile(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(env.STACK_DIR ?? path.join(ROOT, '.stack'), 'endpoints.env');
+}
+
+/**
+ * Starts (or reuses) the local stack of scripts/stack.sh and returns its endpoints, read from the
+ * file the script writes once every service answers (its stdout is not parsed: tools may write there).
+ * The script's port variables (KAFKA_PORT, REGISTRY_PORT, REDIS_PORT, …) and STACK_DIR pass through.
+ */
+export function startLocalStack(env: NodeJS.ProcessEnv = process.env): ServiceEndpoints {
+  execFileSync('bash', [path.join(ROOT, 'scripts/stack.sh'), 'up'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const file = stackEndpointsFile(env);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`scripts/stack.sh up succeeded but ${file} is unreadable: ${(err as Error).message}`);
+  }
+  return parseEndpointsEnv(text, file);
 }
 
 /** Whether a container engine answers (the docker CLI alone is not enough). */

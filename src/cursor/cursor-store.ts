@@ -25,7 +25,7 @@ export interface CursorStoreOptions {
   logger: Logger;
 }
 
-/** The hash field holding the whole cursor: what `get` reads. */
+/** The hash field holding the whole cursor: what `get` and `list` read. */
 const JSON_FIELD = 'json';
 
 // Writes only when the new seq is greater than the stored one, replacing the whole hash so no field
@@ -40,6 +40,10 @@ return 1
 
 function cursorKey(connection: string, stream: string): string {
   return `mkto:{${connection}}:cursor:${stream}`;
+}
+
+function escapeGlob(s: string): string {
+  return s.replace(/[*?[\]\\]/g, '\\$&');
 }
 
 /**
@@ -104,5 +108,23 @@ export class CursorStore {
       );
     }
     return written === 1;
+  }
+
+  /** Every stored cursor of `connection`, keyed by stream name (operators' tools and the demo read it). */
+  async list<C extends CursorLike = StoredCursor>(connection: string): Promise<Record<string, C>> {
+    const prefix = cursorKey(connection, '');
+    const keys: string[] = [];
+    let scanCursor = '0';
+    do {
+      const [next, batch] = await this.#redis.scan(scanCursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', 200);
+      scanCursor = next;
+      keys.push(...batch);
+    } while (scanCursor !== '0');
+    const out: Record<string, C> = {};
+    for (const key of [...new Set(keys)].sort()) {
+      const json = await this.#redis.hget(key, JSON_FIELD);
+      if (json !== null) out[key.slice(prefix.length)] = JSON.parse(json) as C;
+    }
+    return out;
   }
 }

@@ -1,2 +1,2 @@
 /** The Redis mirror of committed cursors. */
-export { CursorStore } from './cursor-store.ts';
+export { CursorStore, type StoredCursor } from './cursor-store.ts';

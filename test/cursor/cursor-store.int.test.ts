@@ -159,6 +159,18 @@ describe('CursorStore (real Redis)', () => {
     expect((await stores[0]!.get(conn, 'programs'))?.seq).toBe(60);
   });
 
+  it('lists every stored cursor of one connection, and none of another', async () => {
+    const store = new CursorStore({ redis, logger });
+    const [mine, theirs] = [connection(), connection()];
+    await store.set(mine, 'programs', { seq: 3, phase: 'incremental', updatedAt });
+    await store.set(mine, 'leads.changes', { seq: 7, phase: 'backfill', updatedAt });
+    await store.set(theirs, 'programs', { seq: 1, phase: 'backfill', updatedAt });
+    const listed = await store.list(mine);
+    expect(Object.keys(listed)).toEqual(['leads.changes', 'programs']);
+    expect(listed['programs']).toMatchObject({ seq: 3, phase: 'incremental' });
+    expect(listed['leads.changes']).toMatchObject({ seq: 7, phase: 'backfill' });
+  });
+
   it('rejects a cursor without a valid seq', async () => {
     const store = new CursorStore({ redis, logger });
     await expect(store.set(connection(), 'leads', cursor(-1))).rejects.toThrow(/seq/);

@@ -6,6 +6,7 @@ import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/index.ts';
 import { defaultTopicSpecs, ensureTopics, kafkaLogCreator, topicNames } from './kafka/index.ts';
 import type { Logger } from './log.ts';
+import { createConnectionDeps } from './runner/connection-deps.ts';
 import { ConnectionWorker, type RunStats } from './runner/connection-worker.ts';
 import { SchemaCatalog } from './schemas/index.ts';
 
@@ -57,7 +58,19 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
     const results: ServiceResult = {};
     await Promise.all(
       config.connections.map(async (connection) => {
+        const log = logger.child({ connection: connection.id, instance: connection.instance });
+        const deps = createConnectionDeps({
+          config,
+          connection,
+          topics,
+          kafka,
+          redis,
+          clock,
+          logger: log,
+          dispatcher: o.dispatcher,
+        });
         const worker = new ConnectionWorker({
+          ...deps,
           config,
           connection,
           topics,
@@ -65,8 +78,7 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
           redis,
           catalog,
           clock,
-          logger,
-          dispatcher: o.dispatcher,
+          logger: log,
         });
         try {
           results[connection.id] = { stats: await worker.run({ signal: o.signal, untilCaughtUp: o.untilCaughtUp }) };

@@ -32,6 +32,7 @@ export type {
   MarketoSmartCampaign,
   MarketoUsage,
   QuotaGate,
+  QuotaPause,
   QuotaReservation,
 } from './types.ts';
 export type { Query } from './url.ts';

@@ -59,27 +59,9 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
     await Promise.all(
       config.connections.map(async (connection) => {
         const log = logger.child({ connection: connection.id, instance: connection.instance });
-        const deps = createConnectionDeps({
-          config,
-          connection,
-          topics,
-          kafka,
-          redis,
-          clock,
-          logger: log,
-          dispatcher: o.dispatcher,
-        });
-        const worker = new ConnectionWorker({
-          ...deps,
-          config,
-          connection,
-          topics,
-          kafka,
-          redis,
-          catalog,
-          clock,
-          logger: log,
-        });
+        const common = { config, connection, topics, kafka, redis, clock, logger: log };
+        const deps = createConnectionDeps({ ...common, dispatcher: o.dispatcher });
+        const worker = new ConnectionWorker({ ...common, ...deps, catalog });
         try {
           results[connection.id] = { stats: await worker.run({ signal: o.signal, untilCaughtUp: o.untilCaughtUp }) };
         } catch (err) {

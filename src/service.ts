@@ -6,6 +6,7 @@ import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/index.ts';
 import { defaultTopicSpecs, ensureTopics, kafkaLogCreator, topicNames } from './kafka/index.ts';
 import type { Logger } from './log.ts';
+import { createConnectionDeps } from './runner/connection-deps.ts';
 import { ConnectionWorker, type RunStats } from './runner/connection-worker.ts';
 import { SchemaCatalog } from './schemas/index.ts';
 
@@ -57,17 +58,10 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
     const results: ServiceResult = {};
     await Promise.all(
       config.connections.map(async (connection) => {
-        const worker = new ConnectionWorker({
-          config,
-          connection,
-          topics,
-          kafka,
-          redis,
-          catalog,
-          clock,
-          logger,
-          dispatcher: o.dispatcher,
-        });
+        const log = logger.child({ connection: connection.id, instance: connection.instance });
+        const common = { config, connection, topics, kafka, redis, clock, logger: log };
+        const deps = createConnectionDeps({ ...common, dispatcher: o.dispatcher });
+        const worker = new ConnectionWorker({ ...common, ...deps, catalog });
         try {
           results[connection.id] = { stats: await worker.run({ signal: o.signal, untilCaughtUp: o.untilCaughtUp }) };
         } catch (err) {

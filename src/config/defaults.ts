@@ -1,5 +1,10 @@
-/** The 20 activity types HockeyStack tracks; the default for `activityTypes` (matched by name). */
-export const HOCKEYSTACK_ACTIVITY_TYPES: readonly string[] = Object.freeze([
+/**
+ * The activity types a connection tracks when it names none (`activityTypes`, matched by name).
+ * The list is the 20 types HockeyStack's Marketo integration tracks (the reference product this
+ * service was built after, see the design notes): email, form, sales-email, content and program
+ * membership activity, which together describe a lead's journey.
+ */
+export const DEFAULT_TRACKED_ACTIVITY_TYPES: readonly string[] = Object.freeze([
   'New Lead',
   'Fill Out Form',
   'Click Link',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_LEAD_FIELDS, HOCKEYSTACK_ACTIVITY_TYPES } from './defaults.ts';
+import { DEFAULT_LEAD_FIELDS, DEFAULT_TRACKED_ACTIVITY_TYPES } from './defaults.ts';
 
 const isoDate = z
   .string()
@@ -33,7 +33,7 @@ export const connectionSchema = z
     activityTypes: z
       .array(z.union([z.string().min(1), z.number().int().positive()]))
       .min(1)
-      .default([...HOCKEYSTACK_ACTIVITY_TYPES]),
+      .default([...DEFAULT_TRACKED_ACTIVITY_TYPES]),
     /** Lead fields to pull (REST names), validated against leads/describe2.json at start. */
     leadFields: z
       .array(z.string().min(1))

@@ -1,4 +1,6 @@
 import type { Admin } from 'kafkajs';
+import { type Clock, systemClock } from '../clock.ts';
+import { retry } from '../retry/index.ts';
 
 /** The topics of one deployment. */
 export interface TopicNames {
@@ -62,23 +64,38 @@ export function defaultTopicSpecs(
   ];
 }
 
+/** Options of {@link ensureTopics}. */
+export interface EnsureTopicsOptions {
+  /** The clock retries wait on (default the wall clock). */
+  clock?: Clock;
+  /** Attempts in all (default 5). */
+  maxAttempts?: number;
+}
+
 /**
  * Creates the topics of `specs` that do not exist yet (waiting for their leaders) and leaves
  * existing ones as they are (even when their settings differ). Safe to run concurrently from
- * several processes; a retriable failure is retried up to `attempts` times. Returns the names that were missing.
+ * several processes; a retriable failure is retried with backoff. Returns the names that were missing.
  */
-export async function ensureTopics(admin: Admin, specs: TopicSpec[], attempts = 5): Promise<string[]> {
+export async function ensureTopics(
+  admin: Admin,
+  specs: TopicSpec[],
+  options: EnsureTopicsOptions = {},
+): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.topic));
   if (missing.length === 0) return [];
-  try {
-    await createAll(admin, missing);
-  } catch (err) {
-    // Metadata may lag behind a creation under load (UNKNOWN_TOPIC_OR_PARTITION while waiting for leaders).
-    if ((err as { retriable?: unknown }).retriable !== true || attempts <= 1) throw err;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await ensureTopics(admin, specs, attempts - 1);
-  }
+  // Metadata may lag behind a creation under load (UNKNOWN_TOPIC_OR_PARTITION while waiting for
+  // leaders); a retry lists again, so topics another attempt or process created are not re-created.
+  await retry(
+    async (attempt) => {
+      if (attempt === 1) return createAll(admin, missing);
+      const now = new Set(await admin.listTopics());
+      const left = missing.filter((s) => !now.has(s.topic));
+      if (left.length > 0) await createAll(admin, left);
+    },
+    { clock: options.clock ?? systemClock, maxAttempts: options.maxAttempts ?? 5, baseDelayMs: 500, maxDelayMs: 5_000 },
+  );
   // kafkajs treats "already exists" (another process won the race) as success.
   return missing.map((s) => s.topic);
 }

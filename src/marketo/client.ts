@@ -2,10 +2,10 @@ import { Agent, type Dispatcher, interceptors, request } from 'undici';
 import type { Clock } from '../clock.ts';
 import { ErrorCodes, hasCode, MarketoStreamError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { nextMidnight } from '../quota/day.ts';
+import { retry } from '../retry/index.ts';
 import { type CallContext, malformedError, networkError, wasCounted } from './classify.ts';
 import { decodeEnvelope, decodeIdentity } from './envelope.ts';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelay } from './retry.ts';
+import { clientRetryDecision, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
 import { type FetchedToken, TokenCache } from './token-cache.ts';
 import type { MarketoResponse, QuotaGate } from './types.ts';
 import { buildWireRequest, encodeQuery, type Query, type WireRequest } from './url.ts';
@@ -25,8 +25,6 @@ export interface MarketoClientOptions {
   /** Per attempt, until the whole body is in (default 30 000 ms). */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
-  /** Zone of Marketo's quota reset, for the wait a 607 announces (default America/Chicago). */
-  quotaTimeZone?: string;
   /** Refresh the access token this long before it expires (default 60 000 ms). */
   tokenRefreshEarlyMs?: number;
   /** Source of jitter in [0, 1) (default Math.random; tests pin it). */
@@ -71,7 +69,6 @@ export class MarketoClient {
   readonly #logger: Logger;
   readonly #timeoutMs: number;
   readonly #retry: RetryPolicy;
-  readonly #timeZone: string;
   readonly #random: () => number;
   readonly #tokens: TokenCache;
   #lastToken: string | undefined;
@@ -92,7 +89,6 @@ export class MarketoClient {
     this.#logger = options.logger.child({ component: 'marketo-client' });
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.#timeZone = options.quotaTimeZone ?? 'America/Chicago';
     this.#random = options.random ?? Math.random;
     this.#tokens = new TokenCache({
       fetch: (signal) => this.#fetchToken(signal),
@@ -111,37 +107,15 @@ export class MarketoClient {
     const { signal } = options;
     const endpoint = endpointName(path);
     const ctx: CallContext = { call: `${method} ${path}`, sentPagingToken: options.query?.nextPageToken !== undefined };
-    let attempt = 0;
-    let refreshedToken = false;
-    let tunnel = false;
-    for (;;) {
-      signal?.throwIfAborted();
-      attempt += 1;
-      let token: string | undefined;
-      try {
-        token = await this.#tokens.get(signal);
-        const outcome = await this.#attempt<T>(method, path, options, endpoint, token, tunnel, ctx);
-        if (outcome === URI_TOO_LONG) {
-          // Marketo's own 414 (our 8 KB estimate was off): same call in the _method=GET form.
-          tunnel = true;
-          attempt -= 1;
-          continue;
-        }
-        return outcome;
-      } catch (caught) {
-        if (signal?.aborted) throw signal.reason;
-        const err = this.#scrub(caught);
-        if (hasCode(err, ErrorCodes.TOKEN_EXPIRED) && !refreshedToken) {
-          refreshedToken = true;
-          attempt -= 1;
-          if (token !== undefined) this.#tokens.invalidate(token);
-          this.#logger.info({ call: ctx.call, marketoCode: err.marketoCode }, 'access token rejected; refreshing once');
-          continue;
-        }
-        const delayMs = hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)
-          ? undefined
-          : retryDelay(err, attempt, this.#retry, this.#random);
-        if (delayMs === undefined) throw err;
+    // Both hold for the whole call, across attempts: one token refresh, and the long form once needed.
+    const state = { refreshedToken: false, tunnel: false };
+    return retry(() => this.#call<T>(method, path, options, endpoint, ctx, state), {
+      ...this.#retry,
+      clock: this.#clock,
+      signal,
+      random: this.#random,
+      classify: (err) => clientRetryDecision(err, this.#retry),
+      onRetry: (err, { attempt, delayMs }) => {
         const e = err as MarketoStreamError;
         this.#logger.warn(
           {
@@ -155,8 +129,40 @@ export class MarketoClient {
           },
           `Marketo call failed, retrying: ${e.message}`,
         );
-        await this.#clock.sleep(delayMs, signal);
+      },
+    });
+  }
+
+  /**
+   * One attempt of a call, with the re-sends that are not retries: the same call in the
+   * `_method=GET` form after Marketo's own 414, and once per call after a 601/602 with a fresh token.
+   */
+  async #call<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    options: RequestOptions,
+    endpoint: string,
+    ctx: CallContext,
+    state: { refreshedToken: boolean; tunnel: boolean },
+  ): Promise<MarketoResponse<T>> {
+    const { signal } = options;
+    for (;;) {
+      let token: string | undefined;
+      try {
+        token = await this.#tokens.get(signal);
+        const outcome = await this.#attempt<T>(method, path, options, endpoint, token, state.tunnel, ctx);
+        if (outcome !== URI_TOO_LONG) return outcome;
+        // Marketo's own 414 (our 8 KB estimate was off): same call in the _method=GET form.
+        state.tunnel = true;
+      } catch (caught) {
+        if (signal?.aborted) throw signal.reason;
+        const err = this.#scrub(caught);
+        if (!hasCode(err, ErrorCodes.TOKEN_EXPIRED) || state.refreshedToken) throw err;
+        state.refreshedToken = true;
+        if (token !== undefined) this.#tokens.invalidate(token);
+        this.#logger.info({ call: ctx.call, marketoCode: err.marketoCode }, 'access token rejected; refreshing once');
       }
+      signal?.throwIfAborted();
     }
   }
 
@@ -216,19 +222,19 @@ export class MarketoClient {
     }
   }
 
-  /** Marketo said 607: pause every process on the instance until the reset, and say how long. */
+  /** Marketo said 607: the quota marks the day spent (pausing every process on the instance) and says until when. */
   async #onQuotaReached(err: MarketoStreamError): Promise<MarketoStreamError> {
-    await this.#quota.exhaust().catch((exhaustErr: unknown) => {
+    const pause = await this.#quota.exhaust().catch((exhaustErr: unknown) => {
       this.#logger.error({ err: exhaustErr }, 'could not mark the daily quota as spent');
+      return undefined;
     });
-    const now = this.#clock.now();
-    const resetAt = nextMidnight(now, this.#timeZone);
-    return new MarketoStreamError(err.code, `${err.message}; paused until ${new Date(resetAt).toISOString()}`, {
+    if (!pause) return err;
+    return new MarketoStreamError(err.code, `${err.message}; paused until ${new Date(pause.resetAt).toISOString()}`, {
       retriable: true,
       marketoCode: err.marketoCode,
       requestId: err.requestId,
       status: err.status,
-      retryAfterMs: resetAt - now,
+      retryAfterMs: pause.retryAfterMs,
     });
   }
 

@@ -1,18 +1,15 @@
 import { ErrorCodes, MarketoStreamError } from '../errors.ts';
+import type { Backoff, RetryDecision } from '../retry/index.ts';
 
-/** How the client retries retriable failures. */
-export interface RetryPolicy {
+/** How the client retries a call that failed retriably (the policy itself is src/retry). */
+export interface RetryPolicy extends Backoff {
   /** Attempts in all, the first included (default 6). */
   maxAttempts: number;
-  /** Cap of the first backoff; doubles per attempt (default 500 ms). */
-  baseDelayMs: number;
-  /** Cap of any backoff; a retriable error that asks for a longer wait is surfaced instead (default 30 s). */
-  maxDelayMs: number;
   /** Least wait after a 606/615: Marketo's window is 20 s (default 20 000 ms). */
   rateLimitedDelayMs: number;
 }
 
-/** The defaults of {@link RetryPolicy}. */
+/** The defaults of {@link RetryPolicy}: backoff from 500 ms, capped at 30 s. */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
   maxAttempts: 6,
   baseDelayMs: 500,
@@ -20,30 +17,15 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
   rateLimitedDelayMs: 20_000,
 });
 
-/** Full-jitter exponential backoff: uniform in [0, min(maxDelay, base · 2^(attempt-1))]. */
-export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.floor(random() * cap);
-}
-
 /**
- * How long to wait before attempt `attempt + 1` after `err` failed attempt `attempt`, or undefined to
- * give up. Decided by `retriable` alone (plus the attempt budget); errors that name a wait longer
- * than `maxDelayMs` (a spent daily quota) are surfaced for the caller to schedule.
+ * Which failed calls the client retries itself: ours that are `retriable`, waiting at least
+ * `rateLimitedDelayMs` after a 606/615 and at least `retryAfterMs` when the error names one. A spent
+ * daily quota, and any wait longer than `maxDelayMs`, is surfaced for the caller to schedule.
  */
-export function retryDelay(
-  err: unknown,
-  attempt: number,
-  policy: RetryPolicy,
-  random: () => number = Math.random,
-): number | undefined {
-  if (!(err instanceof MarketoStreamError) || !err.retriable) return undefined;
-  if (attempt >= policy.maxAttempts) return undefined;
-  if (err.retryAfterMs !== undefined && err.retryAfterMs > policy.maxDelayMs) return undefined;
-  let delay = backoffDelay(attempt, policy, random);
-  if (err.retryAfterMs !== undefined) delay = Math.max(delay, err.retryAfterMs);
-  if (err.code === ErrorCodes.RATE_LIMITED || err.code === ErrorCodes.CONCURRENCY_LIMITED) {
-    delay = Math.max(delay, policy.rateLimitedDelayMs);
-  }
-  return delay;
+export function clientRetryDecision(err: unknown, policy: RetryPolicy): RetryDecision {
+  if (!(err instanceof MarketoStreamError) || !err.retriable) return { retry: false };
+  if (err.code === ErrorCodes.QUOTA_EXHAUSTED) return { retry: false };
+  if (err.retryAfterMs !== undefined && err.retryAfterMs > policy.maxDelayMs) return { retry: false };
+  const rateLimited = err.code === ErrorCodes.RATE_LIMITED || err.code === ErrorCodes.CONCURRENCY_LIMITED;
+  return { retry: true, atLeastMs: Math.max(err.retryAfterMs ?? 0, rateLimited ? policy.rateLimitedDelayMs : 0) };
 }

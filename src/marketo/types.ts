@@ -19,7 +19,16 @@ export interface MarketoResponse<T> {
 /** The part of the quota the client needs (`Quota` from src/quota fits). */
 export interface QuotaGate {
   reserve(endpoint: string, signal?: AbortSignal): Promise<QuotaReservation>;
-  exhaust(): Promise<void>;
+  /** Marks the day spent after Marketo's 607, and says when calls may resume. */
+  exhaust(): Promise<QuotaPause>;
+}
+
+/** Until when a spent quota pauses calls (see src/quota `Quota.exhaust`). */
+export interface QuotaPause {
+  /** The instant (epoch ms) the quota resets. */
+  resetAt: number;
+  /** How long from now until then. */
+  retryAfterMs: number;
 }
 
 /** One reserved call (see src/quota `Reservation`). */

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
 import { ErrorCodes, MarketoStreamError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { QuotaPause } from '../marketo/types.ts';
 import { localDate, localDay } from './day.ts';
 import { quotaKeys } from './keys.ts';
 import { RELEASE, RESERVE } from './scripts.ts';
@@ -185,8 +186,11 @@ export class Quota {
     }
   }
 
-  /** Marks today's budget as spent (Marketo said 607): every process pauses until the reset. */
-  async exhaust(): Promise<void> {
+  /**
+   * Marks today's budget as spent (Marketo said 607): every process pauses until the reset. Returns
+   * that reset and the wait until it, so the caller need not know how quota days are counted.
+   */
+  async exhaust(): Promise<QuotaPause> {
     const now = this.#clock.now();
     const { date, resetAt } = localDay(now, this.#timeZone);
     const { day } = quotaKeys(this.#instance, date);
@@ -200,6 +204,7 @@ export class Quota {
       { date, resetsAt: new Date(resetAt).toISOString() },
       'Marketo reported its daily quota reached (607)',
     );
+    return { resetAt, retryAfterMs: resetAt - now };
   }
 
   /** Today's figures, for operators and health checks. */

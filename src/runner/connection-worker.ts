@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
-import type { Dispatcher } from 'undici';
 import type { Clock } from '../clock.ts';
 import type { Config, ConnectionConfig } from '../config/index.ts';
 import { CursorStore } from '../cursor/index.ts';
@@ -8,24 +7,14 @@ import { ErrorCodes, hasCode } from '../errors.ts';
 import type { TopicNames } from '../kafka/index.ts';
 import { ConnectionLease } from '../lease/index.ts';
 import type { Logger } from '../log.ts';
-import { describeLeads2, getActivityTypes, MarketoClient, type MarketoLeadField } from '../marketo/index.ts';
-import { type Publisher, readCheckpoints, ThreadedPublisher, TransactionalPublisher } from '../producer/index.ts';
-import { Quota } from '../quota/index.ts';
-import { leadSchema, type SchemaCatalog } from '../schemas/index.ts';
-import { activitiesStream } from '../streams/activities.ts';
-import { parseActivityGroupName, planActivityGroups, resolveActivityTypes } from '../streams/activity-groups.ts';
-import { campaignsStream } from '../streams/campaigns.ts';
-import { LeadFetchLog, type LeadStreamOptions } from '../streams/leads.ts';
-import { leadsByActivityStream } from '../streams/leads-by-activity.ts';
-import { leadChangesStream } from '../streams/leads-changes.ts';
-import { deletedLeadsStream } from '../streams/leads-deleted.ts';
-import { checkLeadFields } from '../streams/leads-fields.ts';
-import { mergedLeadsStream } from '../streams/leads-merged.ts';
-import { programsStream } from '../streams/programs.ts';
-import type { StreamCursor, StreamDefinition } from '../streams/stream.ts';
+import { readCheckpoints } from '../producer/index.ts';
+import { type RetryDecision, retriableDecision, retry } from '../retry/index.ts';
+import type { SchemaCatalog } from '../schemas/index.ts';
+import { type StreamCursor, StreamSet } from '../streams/index.ts';
+import type { ConnectionDeps } from './connection-deps.ts';
 import { type PassStats, StreamRunner } from './stream-runner.ts';
 
-export interface ConnectionWorkerDeps {
+export interface ConnectionWorkerDeps extends ConnectionDeps {
   config: Readonly<Config>;
   connection: Readonly<ConnectionConfig>;
   topics: TopicNames;
@@ -33,9 +22,8 @@ export interface ConnectionWorkerDeps {
   redis: Redis;
   catalog: SchemaCatalog;
   clock: Clock;
+  /** Already bound to the connection. */
   logger: Logger;
-  /** HTTP dispatcher for Marketo calls (tests pass their own). */
-  dispatcher?: Dispatcher;
 }
 
 export interface RunOptions {
@@ -47,11 +35,19 @@ export interface RunOptions {
 /** Totals of a run, summed over streams and passes. */
 export type RunStats = PassStats;
 
-// biome-ignore lint/suspicious/noExplicitAny: streams differ in record and cursor types; the runner treats them alike.
-type AnyStreamDefinition = StreamDefinition<any, any>;
+/** Backoff of a failed pass: full jitter from 2 s, doubling, capped at a minute. */
+const PASS_BACKOFF = { baseDelayMs: 2_000, maxDelayMs: 60_000 };
 
-/** The Kafka transactional id of a connection: one producer per connection fences its zombies. */
-export const transactionalIdOf = (connectionId: string) => `marketo-stream-${connectionId}`;
+/**
+ * How a failed pass is retried: a spent budget waits until the reset the error names (a minute
+ * when it names none); other failures by their `retriable` flag.
+ */
+function passRetryDecision(err: unknown): RetryDecision {
+  if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) {
+    return { retry: true, waitMs: Math.max(err.retryAfterMs ?? 60_000, 1_000) };
+  }
+  return retriableDecision(err);
+}
 
 /**
  * Pulls one Marketo connection: backfill, then increments on an interval, every stream through
@@ -61,82 +57,45 @@ export const transactionalIdOf = (connectionId: string) => `marketo-stream-${con
 export class ConnectionWorker {
   #d: ConnectionWorkerDeps;
   #log: Logger;
-  #client: MarketoClient;
-  #publisher: Publisher;
   #runners: StreamRunner<unknown, StreamCursor>[] = [];
   /** The runners must be (re)built from the committed checkpoints before the next pass. */
   #stale = true;
-  /** leads/describe2.json fields, asked once per run (a rebuild after a failure reuses them). */
-  #leadFields: MarketoLeadField[] | undefined;
-  /** Which lead was fetched when, shared by the lead streams; outlives rebuilds. */
-  #fetchLog: LeadFetchLog;
 
   constructor(deps: ConnectionWorkerDeps) {
     this.#d = deps;
-    const { connection: c, config, redis, clock, logger } = deps;
-    this.#log = logger.child({ connection: c.id, instance: c.instance });
-    const quota = new Quota({
-      redis,
-      instance: c.instance,
-      dailyBudget: c.dailyQuota - c.quotaReserve,
-      ratePer20s: c.ratePer20s,
-      maxInFlight: c.maxInFlight,
-      timeZone: config.quotaTimeZone,
-      clock,
-      logger: this.#log,
-    });
-    this.#client = new MarketoClient({
-      baseUrl: c.baseUrl,
-      clientId: c.clientId,
-      clientSecret: c.clientSecret,
-      dispatcher: deps.dispatcher,
-      quota,
-      quotaTimeZone: config.quotaTimeZone,
-      timeoutMs: c.requestTimeoutMs,
-      clock,
-      logger: this.#log,
-    });
-    this.#fetchLog = new LeadFetchLog(
-      Math.max(config.lookbackMinutes * 60_000, 2 * config.incrementIntervalSeconds * 1000),
-    );
-    const publisher = {
-      transactionalId: transactionalIdOf(c.id),
-      checkpointTopic: deps.topics.checkpoints,
-      logger: this.#log,
-    };
-    this.#publisher = config.kafka.publisherThread
-      ? new ThreadedPublisher({ ...publisher, kafka: config.kafka })
-      : new TransactionalPublisher({ ...publisher, kafka: deps.kafka });
+    this.#log = deps.logger;
   }
 
   /** Runs until `signal` aborts (or, with untilCaughtUp, until every stream is current). */
   async run(options: RunOptions): Promise<RunStats> {
     const totals: RunStats = { pages: 0, fetched: 0, published: 0, duplicates: 0, deadLettered: 0 };
-    this.#leadFields = undefined; // refreshed each run
+    const { config, connection, clock, publisher } = this.#d;
+    // Asks the instance for its types and lead fields afresh each run.
+    const streams = new StreamSet(connection, { ...this.#d, settings: config });
     const lease = new ConnectionLease({
       redis: this.#d.redis,
-      connection: this.#d.connection.id,
+      connection: connection.id,
       logger: this.#log,
-      ttlMs: this.#d.config.leaseTtlSeconds * 1000,
+      ttlMs: config.leaseTtlSeconds * 1000,
     });
     if (!(await lease.acquire(options.signal))) return totals;
     // Losing the lease stops this worker between pages; Kafka fences it if it is slower than that.
     const signal = AbortSignal.any([options.signal, lease.lost]);
     try {
-      await this.#publisher.connect();
+      await publisher.connect();
       while (!signal.aborted) {
-        if (this.#stale) await this.#retrying(signal, () => this.#setUp());
+        if (this.#stale) await this.#retrying(signal, () => this.#setUp(streams));
         for (const name of this.#runners.map((r) => r.def.name)) {
-          const stats = await this.#retrying(signal, () => this.#runPass(name, signal));
+          const stats = await this.#retrying(signal, () => this.#runPass(streams, name, signal));
           if (stats) for (const k of Object.keys(totals) as (keyof RunStats)[]) totals[k] += stats[k];
         }
         if (options.untilCaughtUp && this.#caughtUp()) break;
-        await this.#d.clock.sleep(this.#d.config.incrementIntervalSeconds * 1000, signal);
+        await clock.sleep(config.incrementIntervalSeconds * 1000, signal);
       }
       this.#log.info(totals, 'connection worker stopped');
       return totals;
     } finally {
-      await this.#publisher.disconnect();
+      await publisher.disconnect();
       await lease.release();
     }
   }
@@ -150,8 +109,8 @@ export class ConnectionWorker {
    * checkpoints before the retry: a failed commit may in fact have committed, and only the
    * checkpoint topic says where the stream really stands.
    */
-  async #runPass(name: string, signal: AbortSignal): Promise<PassStats | undefined> {
-    if (this.#stale) await this.#setUp();
+  async #runPass(streams: StreamSet, name: string, signal: AbortSignal): Promise<PassStats | undefined> {
+    if (this.#stale) await this.#setUp(streams);
     const runner = this.#runners.find((r) => r.def.name === name);
     if (!runner) return undefined;
     try {
@@ -162,18 +121,16 @@ export class ConnectionWorker {
     }
   }
 
-  async #setUp(): Promise<void> {
+  /** Builds the stream set and a runner per stream, each restored from its committed checkpoint. */
+  async #setUp(streams: StreamSet): Promise<void> {
     const { connection: c, topics, kafka } = this.#d;
     const checkpoints = await readCheckpoints(kafka, topics.checkpoints, `${c.id}:`);
-    const definitions = [
-      ...(c.streams.includes('activities') ? await this.#activityStreams(checkpoints) : []),
-      ...(await this.#leadAndAssetStreams()),
-    ];
+    const definitions = await streams.build([...checkpoints.keys()].map((k) => k.slice(c.id.length + 1)));
     this.#runners = definitions.map(
       (def) =>
         new StreamRunner(def, {
           kafka,
-          publisher: this.#publisher,
+          publisher: this.#d.publisher,
           catalog: this.#d.catalog,
           cursors: new CursorStore({ redis: this.#d.redis, logger: this.#log }),
           dlqTopic: topics.dlq,
@@ -189,118 +146,33 @@ export class ConnectionWorker {
     this.#stale = false;
   }
 
-  /** One stream per group of ≤ 10 tracked activity types, keeping the groups that have cursors. */
-  async #activityStreams(checkpoints: Map<string, object>): Promise<AnyStreamDefinition[]> {
-    const { connection: c, config, topics } = this.#d;
-    const types = await getActivityTypes(this.#client);
-    const tracked = resolveActivityTypes(c.activityTypes, types);
-    const existing = [...checkpoints.keys()]
-      .map((k) => parseActivityGroupName(k.slice(c.id.length + 1)))
-      .filter((g): g is number[] => g !== undefined);
-    const typeNames = new Map(types.map((t) => [t.id, t.name]));
-    return planActivityGroups(tracked, existing).map((group) =>
-      activitiesStream({
-        client: this.#client,
-        group,
-        topic: topics.activities,
-        instance: c.instance,
-        connection: c.id,
-        typeNames,
-        startDate: c.startDate,
-        lookbackMs: config.lookbackMinutes * 60_000,
-        dailySplitThreshold: config.backfill.dailySplitThreshold,
-      }),
-    );
-  }
-
   /**
-   * The streams after the activities: leads (activity-driven, changed, deleted), programs, smart
-   * campaigns. The configured lead fields are checked against describe2 (an unknown one stops the
-   * connection with a message naming it and the closest names); the lead schema is generated from
-   * describe2, keeping the registered type of a field whose Marketo type changed.
-   */
-  async #leadAndAssetStreams(): Promise<AnyStreamDefinition[]> {
-    const { connection: c, config, topics } = this.#d;
-    const lookbackMs = config.lookbackMinutes * 60_000;
-    const assets = { client: this.#client, instance: c.instance, connection: c.id, overlapMs: lookbackMs };
-    return [
-      ...(c.streams.includes('leads') ? await this.#leadStreams(lookbackMs) : []),
-      ...(c.streams.includes('programs') ? [programsStream({ ...assets, topic: topics.programs })] : []),
-      ...(c.streams.includes('campaigns') ? [campaignsStream({ ...assets, topic: topics.campaigns })] : []),
-    ];
-  }
-
-  async #leadStreams(lookbackMs: number): Promise<AnyStreamDefinition[]> {
-    const { connection: c, topics, kafka, clock } = this.#d;
-    this.#leadFields ??= (await describeLeads2(this.#client))[0]?.fields ?? [];
-    checkLeadFields(c.leadFields, this.#leadFields);
-    const previous = await this.#d.catalog.latest(topics.leads);
-    const plan = leadSchema(this.#leadFields, c.leadFields, previous);
-    for (const conflict of plan.conflicts) {
-      this.#log.warn(
-        conflict,
-        `lead field "${conflict.field}" changed type in Marketo (${conflict.registered} → ${conflict.wanted}): ${conflict.resolution}`,
-      );
-    }
-    const leads: LeadStreamOptions = {
-      client: this.#client,
-      topic: topics.leads,
-      instance: c.instance,
-      connection: c.id,
-      plan,
-      fetchLog: this.#fetchLog,
-      startDate: c.startDate,
-      lookbackMs,
-      clock,
-    };
-    // Deleted and merged-away leads both become tombstones on the leads topic.
-    const gone = {
-      client: this.#client,
-      topic: topics.leads,
-      instance: c.instance,
-      schema: plan.schema,
-      startDate: c.startDate,
-      lookbackMs,
-    };
-    return [
-      leadsByActivityStream({ ...leads, kafka, activitiesTopic: topics.activities }),
-      leadChangesStream(leads),
-      deletedLeadsStream(gone),
-      mergedLeadsStream(gone),
-    ];
-  }
-
-  /**
-   * Runs `step` until it succeeds: waits out a spent budget until the reset, backs off on transient
-   * failures, rethrows fatal ones. Returns undefined when `signal` aborted first.
+   * Runs `step` until it succeeds (the retry policy: a spent budget waits until the reset, transient
+   * failures back off with jitter, fatal ones are rethrown). Returns undefined when `signal` aborted first.
    */
   async #retrying<T>(signal: AbortSignal, step: () => Promise<T>): Promise<T | undefined> {
-    let failures = 0;
-    while (!signal.aborted) {
-      try {
-        return await step();
-      } catch (err) {
-        if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) {
-          const waitMs = Math.max(err.retryAfterMs ?? 60_000, 1_000);
-          this.#log.warn(
-            { resumesAt: new Date(this.#d.clock.now() + waitMs).toISOString() },
-            'daily API budget spent; pausing until the reset',
-          );
-          await this.#d.clock.sleep(waitMs, signal);
-          continue;
-        }
-        // Our errors and kafkajs's both carry `retriable`.
-        if ((err as { retriable?: unknown } | undefined)?.retriable === true) {
-          failures++;
-          const waitMs = Math.min(60_000, 1_000 * 2 ** Math.min(failures, 6));
-          this.#log.warn({ err, waitMs }, 'transient failure; retrying the pass');
-          await this.#d.clock.sleep(waitMs, signal);
-          continue;
-        }
-        this.#log.error({ err }, 'fatal error; the connection stops');
-        throw err;
-      }
+    const { clock } = this.#d;
+    try {
+      return await retry(step, {
+        ...PASS_BACKOFF,
+        clock,
+        signal,
+        classify: passRetryDecision,
+        onRetry: (err, { delayMs }) => {
+          if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) {
+            this.#log.warn(
+              { resumesAt: new Date(clock.now() + delayMs).toISOString() },
+              'daily API budget spent; pausing until the reset',
+            );
+          } else {
+            this.#log.warn({ err, waitMs: delayMs }, 'transient failure; retrying the pass');
+          }
+        },
+      });
+    } catch (err) {
+      if (signal.aborted) return undefined;
+      this.#log.error({ err }, 'fatal error; the connection stops');
+      throw err;
     }
-    return undefined;
   }
 }

@@ -2,7 +2,8 @@ import type { MarketoActivity, MarketoClient } from '../marketo/index.ts';
 import { getActivitiesPage, parseMarketoDate } from '../marketo/index.ts';
 import { activitySchema, recordKey, toActivityRecord } from '../schemas/index.ts';
 import { type ActivityGroup, activityGroupName } from './activity-groups.ts';
-import { type DatedCursor, datedPage, newestDate } from './dated-paging.ts';
+import { afterDatedPage, type DatedCursor, datedCursorRules, datedPage } from './dated-paging.ts';
+import { effectiveLookbackMs } from './pass-start.ts';
 import type { FetchedPage, OutgoingRecord, StreamContext, StreamDefinition } from './stream.ts';
 
 /** Cursor of one activity group: a dated cursor plus the backfill window it stands in. */
@@ -32,8 +33,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /**
  * The activities of one group of ≤ 10 types: a date-based paging token from `sinceDate`, then
  * pages of 300 in series until `moreResult` is false. The first pass is the backfill from the
- * start date; each later pass starts one look-back window behind the newest activity published,
- * so late arrivals are caught (the runner drops those already published, by marketoGUID).
+ * start date; each later pass starts one look-back window behind the later of the newest activity
+ * and the last pass's start (the dated streams' one rule), so late arrivals are caught (the runner
+ * drops those already published, by marketoGUID).
  * A stored paging token that Marketo rejects is replaced by a fresh one from the stored date.
  */
 export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<MarketoActivity, ActivitiesCursor> {
@@ -59,39 +61,21 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<M
     name,
     topic: o.topic,
     eventType: 'io.marketostream.activity',
-    lookbackMs: o.lookbackMs,
+    lookbackMs: effectiveLookbackMs(o.lookbackMs),
     schema: () => activitySchema,
-
-    initialCursor: (now) => ({ seq: 0, phase: 'backfill', sinceDate: o.startDate, updatedAt: iso(now) }),
-
-    inPass: (cursor) => cursor.nextPageToken !== undefined,
-
-    beginPass(cursor) {
-      if (cursor.phase === 'backfill' && cursor.maxActivityDate === undefined)
-        return { ...cursor, sinceDate: o.startDate };
-      const newest = cursor.maxActivityDate
-        ? parseMarketoDate(cursor.maxActivityDate)
-        : parseMarketoDate(cursor.sinceDate);
-      return { ...cursor, sinceDate: iso(Math.max(newest - o.lookbackMs, parseMarketoDate(o.startDate))) };
-    },
+    ...datedCursorRules<ActivitiesCursor>(o),
 
     async fetchPage(cursor, ctx: StreamContext): Promise<FetchedPage<MarketoActivity, ActivitiesCursor>> {
       const page = await datedPage({ ...o, name }, cursor, ctx, (token) =>
         getActivitiesPage(o.client, { nextPageToken: token, activityTypeIds: o.group.request, signal: ctx.signal }),
       );
       const records = page.result;
-      const maxActivityDate = newestDate(cursor.maxActivityDate, records);
-      const done = page.moreResult !== true;
-      const next: ActivitiesCursor = {
-        ...cursor,
-        nextPageToken: done ? undefined : page.nextPageToken,
-        maxActivityDate,
-        phase: done ? 'incremental' : cursor.phase,
-        ...(records.length > 0 && maxActivityDate
-          ? windowOf(cursor, parseMarketoDate(maxActivityDate), records.length)
-          : {}),
-      };
-      return { records, cursor: next, done };
+      const next = afterDatedPage(cursor, page);
+      const windowed =
+        records.length > 0 && next.maxActivityDate
+          ? windowOf(cursor, parseMarketoDate(next.maxActivityDate), records.length)
+          : {};
+      return { records, cursor: { ...next, ...windowed }, done: page.moreResult !== true };
     },
 
     toRecord(raw, pulledAt): OutgoingRecord {

@@ -1,6 +1,7 @@
 import type { AssetKind, MarketoClient } from '../marketo/index.ts';
 import { formatMarketoDate, getAssetPage, LIMITS, parseMarketoDate } from '../marketo/index.ts';
 import { type AssetContext, recordKey } from '../schemas/index.ts';
+import { effectiveLookbackMs, passStart } from './pass-start.ts';
 import type { StreamCursor, StreamDefinition } from './stream.ts';
 
 /** Cursor of an asset stream (programs, smart campaigns). */
@@ -40,10 +41,16 @@ export interface AssetStreamOptions {
  * again is published again. Key: `<instance>:<assetId>`.
  */
 export function assetStream(o: AssetStreamOptions): StreamDefinition<Record<string, unknown>, AssetCursor> {
-  const overlapMs = Math.max(o.overlapMs, 1_000);
+  const overlapMs = effectiveLookbackMs(o.overlapMs);
+  // The next pass starts by the dated streams' rule, from this pass's start (its window's end).
   const closeWindow = (cursor: AssetCursor): AssetCursor => {
-    const end = parseMarketoDate(cursor.windowEnd ?? cursor.updatedSince);
-    const since = Math.max(end - overlapMs, parseMarketoDate(cursor.updatedSince));
+    const floor = parseMarketoDate(cursor.updatedSince);
+    const since =
+      passStart({
+        lastPassStart: parseMarketoDate(cursor.windowEnd ?? cursor.updatedSince),
+        floor,
+        lookbackMs: overlapMs,
+      }) ?? floor;
     return { ...cursor, updatedSince: formatMarketoDate(since), windowEnd: undefined, offset: 0, phase: 'incremental' };
   };
   return {

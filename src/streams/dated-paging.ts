@@ -1,7 +1,8 @@
 import { ErrorCodes, hasCode } from '../errors.ts';
 import type { MarketoClient, MarketoResponse } from '../marketo/index.ts';
 import { getPagingToken, parseMarketoDate } from '../marketo/index.ts';
-import type { StreamContext, StreamCursor } from './stream.ts';
+import { effectiveLookbackMs, passStart } from './pass-start.ts';
+import type { StreamContext, StreamCursor, StreamDefinition } from './stream.ts';
 
 /** Cursor of a stream paged by a date-based paging token (activities, lead changes, deleted and merged leads). */
 export interface DatedCursor extends StreamCursor {
@@ -16,19 +17,50 @@ export interface DatedCursor extends StreamCursor {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+const parseOptional = (date: string | undefined) => (date === undefined ? undefined : parseMarketoDate(date));
 
 /**
- * Where a pass of a dated stream starts: the start date for the first pass, then one look-back
- * window behind the newest of the newest record seen and the start of the previous pass (so a
- * stream with few records does not re-scan from the start date every time).
+ * The cursor rules every date-paged stream shares: the first pass starts at `startDate`; a pass is
+ * in progress while a paging token is held (a crash resumes it); each later pass starts where
+ * {@link passStart} says, from the newest record seen and when the last pass began.
+ * `lookbackMs` is the configured look-back ({@link effectiveLookbackMs} is applied here).
  */
-export function datedPassStart(cursor: DatedCursor, startDate: string, lookbackMs: number): string {
-  const start = parseMarketoDate(startDate);
-  const newest = Math.max(
-    cursor.maxActivityDate ? parseMarketoDate(cursor.maxActivityDate) : Number.NEGATIVE_INFINITY,
-    cursor.passStartedAt ? parseMarketoDate(cursor.passStartedAt) : Number.NEGATIVE_INFINITY,
-  );
-  return Number.isFinite(newest) ? iso(Math.max(newest - lookbackMs, start)) : startDate;
+export function datedCursorRules<C extends DatedCursor>(o: {
+  startDate: string;
+  lookbackMs: number;
+}): Pick<StreamDefinition<unknown, C>, 'initialCursor' | 'inPass' | 'beginPass'> {
+  const floor = parseMarketoDate(o.startDate);
+  const lookbackMs = effectiveLookbackMs(o.lookbackMs);
+  return {
+    initialCursor: (now) => ({ seq: 0, phase: 'backfill', sinceDate: o.startDate, updatedAt: iso(now) }) as C,
+    inPass: (cursor) => cursor.nextPageToken !== undefined,
+    beginPass: (cursor, now) => {
+      const since = passStart({
+        lastPassStart: parseOptional(cursor.passStartedAt),
+        newestSeen: parseOptional(cursor.maxActivityDate),
+        floor,
+        lookbackMs,
+      });
+      return { ...cursor, sinceDate: since === undefined ? o.startDate : iso(since), passStartedAt: iso(now) };
+    },
+  };
+}
+
+/**
+ * The cursor after a dated page: Marketo's next token while it has more (none at the end, which
+ * also ends the backfill phase), and the newest activityDate seen.
+ */
+export function afterDatedPage<C extends DatedCursor>(
+  cursor: C,
+  page: Pick<MarketoResponse<{ activityDate: string }>, 'result' | 'moreResult' | 'nextPageToken'>,
+): C {
+  const more = page.moreResult === true;
+  return {
+    ...cursor,
+    nextPageToken: more ? page.nextPageToken : undefined,
+    maxActivityDate: newestDate(cursor.maxActivityDate, page.result),
+    phase: more ? cursor.phase : 'incremental',
+  };
 }
 
 /**
@@ -47,7 +79,12 @@ export async function datedPage<T>(
     if (!hasCode(err, ErrorCodes.PAGING_TOKEN_INVALID)) throw err;
     // Resume behind the newest record of this pass (never before the pass start).
     const since = cursor.maxActivityDate
-      ? iso(Math.max(parseMarketoDate(cursor.maxActivityDate) - o.lookbackMs, parseMarketoDate(cursor.sinceDate)))
+      ? iso(
+          Math.max(
+            parseMarketoDate(cursor.maxActivityDate) - effectiveLookbackMs(o.lookbackMs),
+            parseMarketoDate(cursor.sinceDate),
+          ),
+        )
       : cursor.sinceDate;
     ctx.logger.warn({ stream: o.name, since }, 'paging token rejected; restarting from the stored date');
     return ask(await getPagingToken(o.client, since, ctx.signal));

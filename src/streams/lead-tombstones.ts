@@ -1,7 +1,8 @@
 import type { MarketoClient, MarketoResponse } from '../marketo/index.ts';
 import { parseMarketoDate } from '../marketo/index.ts';
 import { recordKey } from '../schemas/index.ts';
-import { type DatedCursor, datedPage, datedPassStart, newestDate } from './dated-paging.ts';
+import { afterDatedPage, type DatedCursor, datedCursorRules, datedPage } from './dated-paging.ts';
+import { effectiveLookbackMs } from './pass-start.ts';
 import type { StreamContext, StreamDefinition } from './stream.ts';
 
 /** What every tombstone stream of the leads topic is given. */
@@ -42,33 +43,12 @@ export function leadTombstoneStream<T extends { activityDate: string }>(
     name: o.name,
     topic: o.topic,
     eventType: o.eventType,
-    lookbackMs: o.lookbackMs,
+    lookbackMs: effectiveLookbackMs(o.lookbackMs),
     schema: () => o.schema,
-    initialCursor: (now) => ({
-      seq: 0,
-      phase: 'backfill',
-      sinceDate: o.startDate,
-      updatedAt: new Date(now).toISOString(),
-    }),
-    inPass: (cursor) => cursor.nextPageToken !== undefined,
-    beginPass: (cursor, now) => ({
-      ...cursor,
-      sinceDate: datedPassStart(cursor, o.startDate, o.lookbackMs),
-      passStartedAt: new Date(now).toISOString(),
-    }),
+    ...datedCursorRules(o),
     async fetchPage(cursor, ctx) {
       const page = await datedPage(o, cursor, ctx, (token) => o.fetch(token, ctx));
-      const done = page.moreResult !== true;
-      return {
-        records: o.gone(page.result),
-        cursor: {
-          ...cursor,
-          nextPageToken: done ? undefined : page.nextPageToken,
-          maxActivityDate: newestDate(cursor.maxActivityDate, page.result),
-          phase: done ? 'incremental' : cursor.phase,
-        },
-        done,
-      };
+      return { records: o.gone(page.result), cursor: afterDatedPage(cursor, page), done: page.moreResult !== true };
     },
     toRecord: (raw) => ({
       key: recordKey(o.instance, raw.leadId),

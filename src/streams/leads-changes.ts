@@ -1,6 +1,6 @@
 import type { MarketoLead } from '../marketo/index.ts';
 import { getLeadChangesPage, parseMarketoDate } from '../marketo/index.ts';
-import { type DatedCursor, datedPage, datedPassStart, newestDate } from './dated-paging.ts';
+import { afterDatedPage, type DatedCursor, datedCursorRules, datedPage } from './dated-paging.ts';
 import {
   fetchedLeadStreamParts,
   fetchLeads,
@@ -37,21 +37,12 @@ const MAX_CHANGE_PAGES_PER_FETCH = 10;
 export function leadChangesStream(o: LeadStreamOptions): StreamDefinition<MarketoLead, LeadChangesCursor> {
   const name = LEAD_CHANGES_STREAM;
   const fields = requestedLeadFields(o.plan);
+  const dated = datedCursorRules<LeadChangesCursor>(o);
   return {
     ...fetchedLeadStreamParts(o, name),
-    initialCursor: (now) => ({
-      seq: 0,
-      phase: 'backfill',
-      sinceDate: o.startDate,
-      updatedAt: new Date(now).toISOString(),
-    }),
-    inPass: (cursor) => cursor.nextPageToken !== undefined || (cursor.pending?.length ?? 0) > 0,
-    beginPass: (cursor, now) => ({
-      ...cursor,
-      sinceDate: datedPassStart(cursor, o.startDate, o.lookbackMs),
-      passStartedAt: new Date(now).toISOString(),
-      pending: undefined,
-    }),
+    initialCursor: dated.initialCursor,
+    inPass: (cursor) => dated.inPass(cursor) || (cursor.pending?.length ?? 0) > 0,
+    beginPass: (cursor, now) => ({ ...dated.beginPass(cursor, now), pending: undefined }),
     async fetchPage(cursor, ctx) {
       const ids = [...(cursor.pending ?? [])];
       const wanted = new Set(ids);
@@ -72,11 +63,7 @@ export function leadChangesStream(o: LeadStreamOptions): StreamDefinition<Market
           ids.push(change.leadId);
         }
         more = page.moreResult === true;
-        next = {
-          ...next,
-          nextPageToken: more ? page.nextPageToken : undefined,
-          maxActivityDate: newestDate(next.maxActivityDate, page.result),
-        };
+        next = afterDatedPage(next, page);
       }
       // Fetch only full calls, or what is left at the end: a short call costs as much as a full one.
       const batch = ids.length >= LEADS_PER_CALL || !more ? ids.slice(0, LEADS_PER_CALL) : [];

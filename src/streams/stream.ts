@@ -71,3 +71,7 @@ export interface StreamDefinition<Raw, C extends StreamCursor> {
   /** Called after a page is committed (e.g. to queue the leads it touched). */
   afterCommit?(records: readonly Raw[]): void;
 }
+
+/** A stream of any record and cursor type: the runner and the stream set treat them alike. */
+// biome-ignore lint/suspicious/noExplicitAny: streams differ in record and cursor types.
+export type AnyStreamDefinition = StreamDefinition<any, any>;

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HOCKEYSTACK_ACTIVITY_TYPES } from '../../src/config/defaults.ts';
+import { DEFAULT_TRACKED_ACTIVITY_TYPES } from '../../src/config/defaults.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
 
@@ -42,7 +42,7 @@ describe('loadConfig', () => {
     const config = loadConfig(env, undefined);
     const c = config.connections[0]!;
     expect(c.baseUrl).toBe('https://123-abc-456.mktorest.com');
-    expect(c.activityTypes).toEqual(HOCKEYSTACK_ACTIVITY_TYPES);
+    expect(c.activityTypes).toEqual(DEFAULT_TRACKED_ACTIVITY_TYPES);
     expect(c.dailyQuota).toBe(50_000);
     expect(c.ratePer20s).toBe(50);
     expect(config.lookbackMinutes).toBe(60);

@@ -162,9 +162,13 @@ describe('CursorStore (real Redis)', () => {
   it('lists every stored cursor of one connection, and none of another', async () => {
     const store = new CursorStore({ redis, logger });
     const [mine, theirs] = [connection(), connection()];
-    await store.set(mine, 'programs', { seq: 3, phase: 'incremental', updatedAt });
-    await store.set(mine, 'leads.changes', { seq: 7, phase: 'backfill', updatedAt });
-    await store.set(theirs, 'programs', { seq: 1, phase: 'backfill', updatedAt });
+    const [incremental, backfill] = [
+      { seq: 3, phase: 'incremental', updatedAt },
+      { seq: 7, phase: 'backfill', updatedAt },
+    ];
+    await store.set(mine, 'programs', incremental);
+    await store.set(mine, 'leads.changes', backfill);
+    await store.set(theirs, 'programs', { ...backfill, seq: 1 });
     const listed = await store.list(mine);
     expect(Object.keys(listed)).toEqual(['leads.changes', 'programs']);
     expect(listed['programs']).toMatchObject({ seq: 3, phase: 'incremental' });

@@ -19,12 +19,15 @@ class FakeQuota {
   reserved: string[] = [];
   released: { counted: boolean; marketoCode?: string }[] = [];
   exhausted = 0;
+  /** What exhaust() answers: the quota, not the client, knows when its day resets. */
+  pause = { resetAt: Date.parse('2026-01-16T06:00:00Z'), retryAfterMs: 18 * 3600_000 };
   async reserve(endpoint: string) {
     this.reserved.push(endpoint);
     return { release: async (o: { counted: boolean; marketoCode?: string }) => void this.released.push(o) };
   }
   async exhaust() {
     this.exhausted += 1;
+    return this.pause;
   }
 }
 
@@ -197,8 +200,9 @@ describe('MarketoClient', () => {
     ]);
   });
 
-  it('607: marks the quota spent and throws at once, with the wait until Central midnight', async () => {
-    const t = setup(); // FakeClock starts 2026-01-15T12:00:00Z = 06:00 CST
+  it('607: marks the quota spent and throws at once, with the wait the quota names', async () => {
+    const t = setup();
+    t.quota.pause = { resetAt: Date.parse('2026-01-16T06:00:00Z'), retryAfterMs: 18 * 3600_000 - 1 };
     t.reply('/rest/v1/activities.json', 200, fail('607', 'Daily quota reached'));
     const err = await t.client.get('/rest/v1/activities.json').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MarketoStreamError);
@@ -207,8 +211,9 @@ describe('MarketoClient', () => {
       retriable: true,
       marketoCode: '607',
       requestId: 'req-607',
-      retryAfterMs: 18 * 3600_000,
+      retryAfterMs: 18 * 3600_000 - 1,
     });
+    expect((err as Error).message).toContain('paused until 2026-01-16T06:00:00.000Z');
     expect(t.quota.exhausted).toBe(1);
     expect(t.rest()).toHaveLength(1);
     expect(t.clock.sleeps).toEqual([]);

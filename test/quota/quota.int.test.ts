@@ -115,13 +115,13 @@ describe('Quota (real Redis)', () => {
     expect(status.byEndpoint).toEqual({ 'v1/leads': 1, 'v1/activities': 1 });
   });
 
-  it('exhaust() (a 607) pauses every process sharing the instance until midnight', async () => {
+  it('exhaust() (a 607) pauses every process sharing the instance until midnight, and says so', async () => {
     const name = instance();
     const clock = new FakeClock('2026-07-15T12:00:00Z'); // 07:00 CDT
     const a = quota({ instance: name, clock, dailyBudget: 50_000 });
     const b = quota({ instance: name, clock, dailyBudget: 50_000 });
     await (await a.reserve('v1/leads')).release({ counted: true, marketoCode: '607' });
-    await a.exhaust();
+    expect(await a.exhaust()).toEqual({ resetAt: Date.parse('2026-07-16T05:00:00Z'), retryAfterMs: 17 * 3600_000 });
     await expect(b.reserve('v1/leads')).rejects.toMatchObject({
       code: ErrorCodes.QUOTA_EXHAUSTED,
       retryAfterMs: 17 * 3600_000,

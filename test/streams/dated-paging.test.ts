@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import type { MarketoClient, MarketoResponse } from '../../src/marketo/index.ts';
-import { type DatedCursor, datedPage, newestDate } from '../../src/streams/dated-paging.ts';
+import {
+  afterDatedPage,
+  type DatedCursor,
+  datedCursorRules,
+  datedPage,
+  newestDate,
+} from '../../src/streams/dated-paging.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
 /** A Marketo client that only hands out paging tokens, recording the dates asked for. */
@@ -75,5 +81,43 @@ describe('newestDate', () => {
       '2026-01-03T00:00:00.000Z',
     );
     expect(newestDate(undefined, [])).toBeUndefined();
+  });
+});
+
+describe('datedCursorRules', () => {
+  const rules = datedCursorRules<DatedCursor>({ startDate: '2025-01-01T00:00:00Z', lookbackMs: 3_600_000 });
+  const now = Date.parse('2026-01-02T00:00:00Z');
+
+  it('starts at the start date, and records when each pass began', () => {
+    const first = rules.beginPass(rules.initialCursor(now), now);
+    expect(first).toMatchObject({ seq: 0, phase: 'backfill', sinceDate: '2025-01-01T00:00:00Z' });
+    expect(first.passStartedAt).toBe('2026-01-02T00:00:00.000Z');
+  });
+
+  it('starts a later pass one look-back behind the later of the last pass start and the newest record', () => {
+    const next = rules.beginPass({ ...cursor, passStartedAt: '2026-01-01T18:00:00Z' }, now);
+    expect(next.sinceDate).toBe('2026-01-01T17:00:00.000Z');
+    expect(rules.beginPass({ ...cursor, passStartedAt: '2026-01-01T06:00:00Z' }, now).sinceDate).toBe(
+      '2026-01-01T11:00:00.000Z',
+    );
+  });
+
+  it('is in a pass while a paging token is held', () => {
+    expect(rules.inPass(cursor)).toBe(false);
+    expect(rules.inPass({ ...cursor, nextPageToken: 't' })).toBe(true);
+  });
+});
+
+describe('afterDatedPage', () => {
+  it('keeps the token while Marketo has more, and ends the backfill phase at the end', () => {
+    const mid = afterDatedPage(cursor, page('a'));
+    expect(mid).toMatchObject({
+      nextPageToken: 'after:a',
+      phase: 'backfill',
+      maxActivityDate: '2026-01-01T12:00:00.000Z',
+    });
+    const end = afterDatedPage(mid, { result: [{ activityDate: '2026-01-01T13:00:00Z' }], moreResult: false });
+    expect(end).toMatchObject({ phase: 'incremental', maxActivityDate: '2026-01-01T13:00:00.000Z' });
+    expect(end.nextPageToken).toBeUndefined();
   });
 });

@@ -1,0 +1,144 @@
+import type { Kafka } from 'kafkajs';
+import type { Clock } from '../clock.ts';
+import type { Config, ConnectionConfig } from '../config/index.ts';
+import type { TopicNames } from '../kafka/index.ts';
+import type { Logger } from '../log.ts';
+import { describeLeads2, getActivityTypes, type MarketoClient, type MarketoLeadField } from '../marketo/index.ts';
+import { leadSchema, type SchemaCatalog } from '../schemas/index.ts';
+import { activitiesStream } from './activities.ts';
+import { parseActivityGroupName, planActivityGroups, resolveActivityTypes } from './activity-groups.ts';
+import { campaignsStream } from './campaigns.ts';
+import { LeadFetchLog, type LeadStreamOptions } from './leads.ts';
+import { leadsByActivityStream } from './leads-by-activity.ts';
+import { leadChangesStream } from './leads-changes.ts';
+import { deletedLeadsStream } from './leads-deleted.ts';
+import { checkLeadFields } from './leads-fields.ts';
+import { mergedLeadsStream } from './leads-merged.ts';
+import { programsStream } from './programs.ts';
+import type { AnyStreamDefinition } from './stream.ts';
+
+/** What the stream set of one connection is built from. */
+export interface StreamSetDeps {
+  client: MarketoClient;
+  /** For the activity-driven leads stream, which reads the activities topic. */
+  kafka: Kafka;
+  /** For the lead schema: the registered one decides a field whose Marketo type changed. */
+  catalog: SchemaCatalog;
+  topics: TopicNames;
+  settings: Pick<Config, 'lookbackMinutes' | 'incrementIntervalSeconds' | 'backfill'>;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * The streams of one connection, in the order a pass runs them: one per group of ≤ 10 tracked
+ * activity types, then leads (activity-driven, changed, deleted, merged), programs and smart
+ * campaigns, as the connection's `streams` selects. Tracked types and lead fields are checked
+ * against the instance (an unknown one fails naming it), the lead schema is planned from
+ * describe2. Holds what outlives a rebuild: describe2's fields (asked once) and the lead fetch log.
+ */
+export class StreamSet {
+  readonly #c: Readonly<ConnectionConfig>;
+  readonly #d: StreamSetDeps;
+  readonly #lookbackMs: number;
+  /** Which lead was fetched when, shared by the lead streams. */
+  readonly #fetchLog: LeadFetchLog;
+  #leadFields: MarketoLeadField[] | undefined;
+
+  constructor(connection: Readonly<ConnectionConfig>, deps: StreamSetDeps) {
+    this.#c = connection;
+    this.#d = deps;
+    this.#lookbackMs = deps.settings.lookbackMinutes * 60_000;
+    this.#fetchLog = new LeadFetchLog(Math.max(this.#lookbackMs, 2 * deps.settings.incrementIntervalSeconds * 1000));
+  }
+
+  /**
+   * The stream definitions to run. `checkpointed` names the streams that already have a
+   * checkpoint: activity groups keep their composition, so a type added later gets a group (and a
+   * backfill) of its own.
+   */
+  async build(checkpointed: readonly string[]): Promise<AnyStreamDefinition[]> {
+    const streams = this.#c.streams;
+    return [
+      ...(streams.includes('activities') ? await this.#activityStreams(checkpointed) : []),
+      ...(streams.includes('leads') ? await this.#leadStreams() : []),
+      ...this.#assetStreams(),
+    ];
+  }
+
+  async #activityStreams(checkpointed: readonly string[]): Promise<AnyStreamDefinition[]> {
+    const { client, topics, settings } = this.#d;
+    const types = await getActivityTypes(client);
+    const tracked = resolveActivityTypes(this.#c.activityTypes, types);
+    const existing = checkpointed.map(parseActivityGroupName).filter((g): g is number[] => g !== undefined);
+    const typeNames = new Map(types.map((t) => [t.id, t.name]));
+    return planActivityGroups(tracked, existing).map((group) =>
+      activitiesStream({
+        client,
+        group,
+        topic: topics.activities,
+        instance: this.#c.instance,
+        connection: this.#c.id,
+        typeNames,
+        startDate: this.#c.startDate,
+        lookbackMs: this.#lookbackMs,
+        dailySplitThreshold: settings.backfill.dailySplitThreshold,
+      }),
+    );
+  }
+
+  /**
+   * The configured lead fields are checked against describe2; the lead schema is generated from
+   * describe2, keeping the registered type of a field whose Marketo type changed.
+   */
+  async #leadStreams(): Promise<AnyStreamDefinition[]> {
+    const { client, topics, kafka, clock } = this.#d;
+    const c = this.#c;
+    this.#leadFields ??= (await describeLeads2(client))[0]?.fields ?? [];
+    checkLeadFields(c.leadFields, this.#leadFields);
+    const previous = await this.#d.catalog.latest(topics.leads);
+    const plan = leadSchema(this.#leadFields, c.leadFields, previous);
+    for (const conflict of plan.conflicts) {
+      this.#d.logger.warn(
+        conflict,
+        `lead field "${conflict.field}" changed type in Marketo (${conflict.registered} → ${conflict.wanted}): ${conflict.resolution}`,
+      );
+    }
+    const leads: LeadStreamOptions = {
+      client,
+      topic: topics.leads,
+      instance: c.instance,
+      connection: c.id,
+      plan,
+      fetchLog: this.#fetchLog,
+      startDate: c.startDate,
+      lookbackMs: this.#lookbackMs,
+      clock,
+    };
+    // Deleted and merged-away leads both become tombstones on the leads topic.
+    const gone = {
+      client,
+      topic: topics.leads,
+      instance: c.instance,
+      schema: plan.schema,
+      startDate: c.startDate,
+      lookbackMs: this.#lookbackMs,
+    };
+    return [
+      leadsByActivityStream({ ...leads, kafka, activitiesTopic: topics.activities }),
+      leadChangesStream(leads),
+      deletedLeadsStream(gone),
+      mergedLeadsStream(gone),
+    ];
+  }
+
+  #assetStreams(): AnyStreamDefinition[] {
+    const { client, topics } = this.#d;
+    const c = this.#c;
+    const assets = { client, instance: c.instance, connection: c.id, overlapMs: this.#lookbackMs };
+    return [
+      ...(c.streams.includes('programs') ? [programsStream({ ...assets, topic: topics.programs })] : []),
+      ...(c.streams.includes('campaigns') ? [campaignsStream({ ...assets, topic: topics.campaigns })] : []),
+    ];
+  }
+}

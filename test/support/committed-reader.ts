@@ -79,8 +79,8 @@ export async function readWholeTopic(topic: string, options: ReadOptions = {}): 
             eachBatch: async ({ batch }) => {
               const end = ends.get(batch.partition);
               if (end === undefined) return;
-              let records = byPartition.get(batch.partition);
-              if (!records) byPartition.set(batch.partition, (records = new Map()));
+              const records = byPartition.get(batch.partition) ?? new Map<string, CheckedRecord>();
+              byPartition.set(batch.partition, records);
               for (const m of batch.messages) {
                 if (BigInt(m.offset) >= end) break;
                 const headers = Object.fromEntries(

@@ -7,8 +7,15 @@ import { readCheckpoints, TransactionalPublisher } from '../../src/producer/inde
 import { StreamRunner } from '../../src/runner/stream-runner.ts';
 import { SchemaCatalog } from '../../src/schemas/index.ts';
 import type { FetchedPage, StreamCursor, StreamDefinition } from '../../src/streams/stream.ts';
+import { cleanUpAfterFile, recordRedisId, recordTopicPrefix } from '../support/cleanup.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { consumeAll, testKafka, testLogger, unique } from '../support/pipeline.ts';
+
+cleanUpAfterFile();
+const recordedId = (id: string) => {
+  recordRedisId(id);
+  return id;
+};
 
 interface Raw {
   n: number;
@@ -56,7 +63,9 @@ function numbers(topic: string, failOn: Set<number>): StreamDefinition<Raw, Curs
 
 const kafka = testKafka();
 const redis = new Redis(process.env.REDIS_URL!);
-const names = topicNames(unique('runner'));
+const prefix = unique('runner');
+recordTopicPrefix(prefix);
+const names = topicNames(prefix);
 afterAll(() => redis.disconnect());
 beforeAll(async () => {
   const admin = kafka.admin();
@@ -84,7 +93,7 @@ describe('StreamRunner', () => {
       }),
       cursors: new CursorStore({ redis, logger }),
       dlqTopic: names.dlq,
-      connection: unique('conn'),
+      connection: recordedId(unique('conn')),
       instance: 'inst',
       clock: new FakeClock(),
       logger,

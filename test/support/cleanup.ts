@@ -12,7 +12,7 @@ import { afterAll } from 'vitest';
 const topicPrefixes = new Set<string>();
 const redisIds = new Set<string>();
 
-/** Records a topic prefix: after the file, every topic `<prefix>.*` and its value subject go. */
+/** Records a topic name or prefix: after the file, topics `<name>` and `<name>.*` and their value subjects go. */
 export function recordTopicPrefix(prefix: string): void {
   topicPrefixes.add(prefix);
 }
@@ -35,7 +35,7 @@ export function cleanUpAfterFile(): void {
 
 /** Deletes the topics and value subjects of `topicPrefixes` and the Redis keys of `redisIds`. */
 export async function removeTestResources(what: { topicPrefixes: string[]; redisIds: string[] }): Promise<void> {
-  const ours = (name: string) => what.topicPrefixes.some((p) => name.startsWith(`${p}.`));
+  const ours = (name: string) => what.topicPrefixes.some((p) => name === p || name.startsWith(`${p}.`));
   if (what.topicPrefixes.length > 0) {
     const admin = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();

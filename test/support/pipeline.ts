@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterEach, expect } from 'vitest';
-import { type Simulator, type SimulatorOptions, startSimulator, TRACKED_TYPE_IDS } from '../../simulator/index.ts';
+import { expect } from 'vitest';
+import { type Simulator, TRACKED_TYPE_IDS } from '../../simulator/index.ts';
 import type { Clock } from '../../src/clock.ts';
 import { type Config, type ConfigInput, parseConfig } from '../../src/config/index.ts';
 import { type TopicNames, topicNames } from '../../src/kafka/index.ts';
@@ -101,19 +101,6 @@ export function workerEnv(config: Readonly<Config>): NodeJS.ProcessEnv {
     MARKETO_DAILY_QUOTA: String(c.dailyQuota),
     MARKETO_RATE_PER_20S: String(c.ratePer20s),
     MARKETO_STREAMS: c.streams.join(','),
-  };
-}
-
-/** Starts a simulator inside a test and closes it after that test (call at the top of a file). */
-export function useSimulator(): (options: SimulatorOptions) => Promise<Simulator> {
-  let current: Simulator | undefined;
-  afterEach(async () => {
-    await current?.close();
-    current = undefined;
-  });
-  return async (options) => {
-    current = await startSimulator(options);
-    return current;
   };
 }
 

@@ -1,7 +1,7 @@
 import { type Admin, type Kafka, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanUpAfterFile } from '../support/cleanup.ts';
-import { readWholeTopic } from '../support/committed-reader.ts';
+import { hasOpenTransaction, readWholeTopic } from '../support/committed-reader.ts';
 import { createTopics, testKafka, uniqueName } from './helpers.ts';
 
 cleanUpAfterFile();
@@ -48,6 +48,30 @@ describe('the tests’ committed-record reader', () => {
     const all = await readWholeTopic(topic, { isolation: 'read_uncommitted' });
     expect(all.map((r) => r.id).sort()).toEqual(['a', 'b', 'c', 'd', 'x', 'y', 'z']);
     expect(await readWholeTopic(await emptyTopic())).toEqual([]);
+  });
+
+  it('tells whether a transaction with records is open', async () => {
+    const topic = uniqueName('checker-open');
+    await createTopics(admin, [topic], 1);
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionalId: uniqueName('checker-o'),
+    });
+    await producer.connect();
+    try {
+      const first = await producer.transaction();
+      await first.send({ topic, messages: [{ key: 'k', value: 'committed' }] });
+      await first.commit();
+      expect(await hasOpenTransaction(topic)).toBe(false);
+      const open = await producer.transaction();
+      await open.send({ topic, messages: [{ key: 'k', value: 'pending' }] });
+      expect(await hasOpenTransaction(topic)).toBe(true);
+      await open.abort();
+      expect(await hasOpenTransaction(topic)).toBe(false);
+    } finally {
+      await producer.disconnect();
+    }
   });
 
   async function emptyTopic(): Promise<string> {

@@ -113,3 +113,46 @@ export async function readWholeTopic(topic: string, options: ReadOptions = {}): 
     await admin.disconnect();
   }
 }
+
+/**
+ * Whether `topic` holds records of a transaction that is still open: some partition's high
+ * watermark (what a read_uncommitted consumer can reach) lies beyond its last stable offset.
+ * Meant for a small topic (it reads each partition's first batch from the start).
+ */
+export async function hasOpenTransaction(topic: string, timeoutMs = 10_000): Promise<boolean> {
+  const kafka = new Kafka({ clientId: 'test-checker', brokers: brokers(), logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const groupId = `test-checker-${randomUUID()}`;
+  try {
+    const stable = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.offset)]));
+    const consumer = kafka.consumer({ groupId, readUncommitted: true, maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      return await new Promise<boolean>((resolve, reject) => {
+        // A partition that never had a record sends no batch: after the timeout, it counts as closed.
+        const timer = setTimeout(() => resolve(false), timeoutMs);
+        const seen = new Set<number>();
+        consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
+          seen.add(payload.partition);
+          if (BigInt(payload.highWatermark) > (stable.get(payload.partition) ?? 0n)) {
+            clearTimeout(timer);
+            resolve(true);
+          } else if (seen.size === stable.size) {
+            clearTimeout(timer);
+            resolve(false);
+          }
+        });
+        consumer.run({ autoCommit: false, eachBatch: async () => {} }).catch(reject);
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+  } finally {
+    await admin.deleteGroups([groupId]).catch(() => {
+      // An empty group without offsets expires on its own.
+    });
+    await admin.disconnect();
+  }
+}

@@ -6,9 +6,11 @@ import { hash3, unit } from './hash.ts';
  * - 'truncated': the real response cut after a valid prefix (the call is counted: Marketo did it);
  * - 'delay': hold the response `delayMs` real milliseconds, then answer normally (holds a slot in flight);
  * - 'error': HTTP 200 with success:false and Marketo `code` (604, 608, 611, 713, …), not counted;
- * - 'revokeToken': the current token becomes invalid and this call gets 601.
+ * - 'revokeToken': the current token becomes invalid and this call gets 601;
+ * - 'malformed': the real (counted) response with its first `result` record altered: `field` set
+ *   to `value` (default: `leadId` set to null), as a record Marketo sends broken.
  */
-export type FaultKind = 'http5xx' | 'truncated' | 'delay' | 'error' | 'revokeToken';
+export type FaultKind = 'http5xx' | 'truncated' | 'delay' | 'error' | 'revokeToken' | 'malformed';
 
 /** A fault rule. Fires by `rate` (deterministic from seed and the rule's match number) or on `calls`. */
 export interface FaultSpec {
@@ -25,12 +27,55 @@ export interface FaultSpec {
   code?: string;
   message?: string;
   delayMs?: number;
+  /** 'malformed': the record field to alter (default 'leadId'). */
+  field?: string;
+  /** 'malformed': the value it gets (default null). */
+  value?: unknown;
+}
+
+/** How often one rule fired, and on which paths. */
+export interface FaultReport {
+  id: number;
+  kind: FaultKind;
+  fired: number;
+  byPath: Record<string, number>;
 }
 
 interface Rule extends FaultSpec {
   index: number;
   seen: number;
   fired: number;
+  byPath: Record<string, number>;
+}
+
+/** Per-call latency: `medianMs`, log-normal with a 99th percentile of `p99Ms` when given (else fixed). */
+export interface LatencyProfile {
+  medianMs: number;
+  p99Ms?: number;
+}
+
+/** The 99th percentile of the standard normal distribution. */
+const Z99 = 2.326;
+
+/** The latency (real ms) of the `n`-th call under `profile`, deterministic from `seed`. */
+export function latencyOf(profile: LatencyProfile, seed: number, n: number): number {
+  const { medianMs, p99Ms } = profile;
+  if (p99Ms === undefined || p99Ms <= medianMs) return medianMs;
+  const sigma = Math.log(p99Ms / medianMs) / Z99;
+  // Box-Muller from two uniforms in (0, 1].
+  const u1 = 1 - unit(hash3(seed, n, 4242));
+  const u2 = unit(hash3(seed, n, 4243));
+  const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  return Math.round(medianMs * Math.exp(sigma * z));
+}
+
+/** `body` (a JSON envelope) with its first `result` record's `field` set to `value`; unchanged when it has none. */
+export function malformFirstRecord(body: string, field = 'leadId', value: unknown = null): string {
+  const envelope = JSON.parse(body) as { result?: Record<string, unknown>[] };
+  const first = envelope.result?.[0];
+  if (!first) return body;
+  first[field] = value;
+  return JSON.stringify(envelope);
 }
 
 const MESSAGES: Record<string, string> = {
@@ -59,13 +104,18 @@ export class Faults {
   /** Adds a rule; returns its id. */
   add(spec: FaultSpec): number {
     const index = this.#next++;
-    this.#rules.push({ ...spec, index, seen: 0, fired: 0 });
+    this.#rules.push({ ...spec, index, seen: 0, fired: 0, byPath: {} });
     return index;
   }
 
   /** Removes every rule. */
   clear(): void {
     this.#rules = [];
+  }
+
+  /** How often each active rule has fired so far, by request path. */
+  report(): FaultReport[] {
+    return this.#rules.map((r) => ({ id: r.index, kind: r.kind, fired: r.fired, byPath: { ...r.byPath } }));
   }
 
   /** The faults that fire for this request (each matching rule advances its counter). */
@@ -79,6 +129,7 @@ export class Faults {
       const byRate = r.rate !== undefined && unit(hash3(this.#seed, r.index + 7777, r.seen)) < r.rate;
       if (byCall || byRate || (r.calls === undefined && r.rate === undefined)) {
         r.fired++;
+        r.byPath[path] = (r.byPath[path] ?? 0) + 1;
         out.push(r);
       }
     }

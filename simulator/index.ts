@@ -4,8 +4,7 @@ import { programRecord, smartCampaignRecord } from './assets.ts';
 import { TokenStore } from './auth.ts';
 import { BulkExtract } from './bulk.ts';
 import { createEndpoints, type EndpointSettings, type Quirks } from './endpoints.ts';
-import type { FaultSpec } from './faults.ts';
-import { Faults } from './faults.ts';
+import { type FaultReport, type FaultSpec, Faults, type LatencyProfile, latencyOf } from './faults.ts';
 import { isoZ } from './hash.ts';
 import { LEAD_FIELDS } from './lead-fields.ts';
 import { type CountsSnapshot, type LimitSettings, Limits } from './limits.ts';
@@ -15,7 +14,7 @@ import { activityJson, typeMask, World } from './world.ts';
 
 export { ACTIVITY_TYPES, TRACKED_TYPE_IDS } from './activity-types.ts';
 export type { Quirks } from './endpoints.ts';
-export type { FaultSpec } from './faults.ts';
+export type { FaultReport, FaultSpec, LatencyProfile } from './faults.ts';
 export { LEAD_FIELDS, MARKETO_DATA_TYPES } from './lead-fields.ts';
 export type { CountsSnapshot, EndpointCounts, LimitSettings } from './limits.ts';
 
@@ -42,6 +41,13 @@ export interface SimulatorOptions {
   lateArrivalRate?: number;
   deletedLeadRate?: number;
   pagingTokenTtlMs?: number;
+  /**
+   * Real-time latency of every REST and bulk call that reaches its handler: the answer waits this
+   * long after the call was admitted and counted (Marketo counts on arrival), holding its in-flight
+   * slot (default none): `{ medianMs }` fixed, or
+   * `{ medianMs, p99Ms }` log-normal, deterministic from the seed.
+   */
+  latency?: LatencyProfile;
   /** Bulk job duration in simulator ms (default 30 s). */
   bulkProcessingMs?: number;
   port?: number;
@@ -99,6 +105,8 @@ export interface Simulator {
   /** Adds a fault rule; returns its id. */
   injectFault(spec: FaultSpec): number;
   clearFaults(): void;
+  /** How often each injected fault rule has fired (since the last clearFaults), by request path. */
+  faultsFired(): FaultReport[];
   /** Invalidates the current access token (later calls with it get 601). */
   revokeToken(): void;
   counts(): CountsSnapshot;
@@ -223,6 +231,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     injectFault: (f) => faults.add(f),
     clearFaults: () => faults.clear(),
+    faultsFired: () => faults.report(),
     revokeToken: () => tokens.revoke(),
     counts: () => limits.snapshot(),
     resetCounts: () => limits.resetCounts(),
@@ -241,6 +250,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     tokens,
     limits,
     faults,
+    latencyMs: options.latency ? (n) => latencyOf(options.latency!, seed, n) : undefined,
     bulk,
     routes: createEndpoints(world, limits, settings),
     credentials,

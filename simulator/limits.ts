@@ -31,6 +31,8 @@ export interface CountsSnapshot {
   byEndpoint: Record<string, EndpointCounts>;
   /** Counted calls per Central date (what stats/usage.json reports). */
   byDate: Record<string, number>;
+  /** When (simulator ms) the first counted call of each Central date was made. */
+  firstCountedAt: Record<string, number>;
   inFlight: number;
 }
 
@@ -46,6 +48,7 @@ export class Limits {
   #inFlight = 0;
   #byEndpoint = new Map<string, EndpointCounts>();
   #byDate = new Map<string, number>();
+  #firstCountedAt = new Map<string, number>();
   #bulkBytesByDate = new Map<string, number>();
 
   constructor(settings: LimitSettings) {
@@ -109,6 +112,7 @@ export class Limits {
     if (this.settings.ratePer20s !== false) this.#window.push(now);
     const d = this.centralDate(now);
     this.#byDate.set(d, (this.#byDate.get(d) ?? 0) + 1);
+    if (!this.#firstCountedAt.has(d)) this.#firstCountedAt.set(d, now);
   }
 
   /** The date whose midnight resets the counters. */
@@ -144,7 +148,13 @@ export class Limits {
       total.quota607 += v.quota607;
       total.concurrency615 += v.concurrency615;
     }
-    return { total, byEndpoint, byDate: Object.fromEntries(this.#byDate), inFlight: this.#inFlight };
+    return {
+      total,
+      byEndpoint,
+      byDate: Object.fromEntries(this.#byDate),
+      firstCountedAt: Object.fromEntries(this.#firstCountedAt),
+      inFlight: this.#inFlight,
+    };
   }
 
   /** Clears per-endpoint counters (not the rate window, quota usage or in-flight). */
@@ -155,6 +165,7 @@ export class Limits {
   /** Forgets quota usage and the rate window (e.g. for a fresh scenario). */
   resetUsage(): void {
     this.#byDate.clear();
+    this.#firstCountedAt.clear();
     this.#window = [];
     this.#bulkBytesByDate.clear();
   }

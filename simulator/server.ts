@@ -4,7 +4,7 @@ import type { TokenStore } from './auth.ts';
 import type { BulkExtract } from './bulk.ts';
 import type { CallContext } from './endpoints.ts';
 import { failure, gatewayPage, type Reply } from './envelope.ts';
-import { type FaultSpec, type Faults, faultMessage } from './faults.ts';
+import { type FaultSpec, type Faults, faultMessage, malformFirstRecord } from './faults.ts';
 import { hash3 } from './hash.ts';
 import type { Limits } from './limits.ts';
 import type { SimClock } from './sim-clock.ts';
@@ -15,6 +15,8 @@ export interface ServerDeps {
   tokens: TokenStore;
   limits: Limits;
   faults: Faults;
+  /** Real-time latency of the n-th REST/bulk call (see SimulatorOptions.latency). */
+  latencyMs?: (n: number) => number;
   bulk: BulkExtract;
   routes: Map<string, (c: CallContext) => Reply>;
   credentials: { clientId: string; clientSecret: string };
@@ -74,6 +76,7 @@ export function endpointKey(path: string): string {
  */
 export function createSimServer(deps: ServerDeps): Server {
   let requestNo = 0;
+  let callNo = 0;
   const nextRequestId = () => {
     const n = requestNo++;
     return `${(0x1000 + (n % 0xefff)).toString(16)}#${hash3(deps.seed, n, 31).toString(16).padStart(8, '0')}${(n & 0xfff).toString(16)}`;
@@ -218,6 +221,19 @@ export function createSimServer(deps: ServerDeps): Server {
           : { ...failure(requestId, '610', 'Requested resource not found'), status: 404 };
       }
       if (reply.counted) deps.limits.count(endpoint, now);
+      // Marketo counts a call on arrival; its latency is the wait for the answer, slot still held.
+      const latency = deps.latencyMs?.(callNo++) ?? 0;
+      if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+      if (res.destroyed) {
+        reply.done?.();
+        return;
+      }
+      const malformed = faults.find((f) => f.kind === 'malformed');
+      if (malformed && reply.status === undefined) {
+        const text = Buffer.isBuffer(reply.body) ? reply.body.toString('utf8') : reply.body;
+        reply.done?.();
+        reply = { ...reply, body: malformFirstRecord(text, malformed.field, malformed.value), done: undefined };
+      }
       send(req, res, reply, truncate);
     } finally {
       if (res.writableFinished) leave();

@@ -2,6 +2,9 @@ import { type Admin, ConfigResourceTypes, type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultTopicSpecs, ensureTopics, topicNames } from '../../src/kafka/topics.ts';
 import { testKafka, uniqueName } from '../stack/helpers.ts';
+import { cleanUpAfterFile } from '../support/cleanup.ts';
+
+cleanUpAfterFile();
 
 describe('ensureTopics (real Kafka)', () => {
   let kafka: Kafka;

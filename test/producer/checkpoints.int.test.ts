@@ -5,6 +5,9 @@ import { readCheckpoints } from '../../src/producer/checkpoints.ts';
 import { packMessages } from '../../src/producer/packed-messages.ts';
 import { TransactionalPublisher } from '../../src/producer/publisher.ts';
 import { createTopics, testKafka, uniqueName } from '../stack/helpers.ts';
+import { cleanUpAfterFile } from '../support/cleanup.ts';
+
+cleanUpAfterFile();
 
 const logger = createLogger({ level: 'silent' });
 

@@ -6,6 +6,9 @@ import { packMessages } from '../../src/producer/packed-messages.ts';
 import { type Publisher, TransactionalPublisher } from '../../src/producer/publisher.ts';
 import { ThreadedPublisher } from '../../src/producer/publisher-thread.ts';
 import { consumeUntil, createTopics, testKafka, uniqueName } from '../stack/helpers.ts';
+import { cleanUpAfterFile } from '../support/cleanup.ts';
+
+cleanUpAfterFile();
 
 const logger = createLogger({ level: 'silent' });
 

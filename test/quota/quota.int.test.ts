@@ -237,7 +237,7 @@ describe('Quota (real Redis)', () => {
     const held = await q.reserve('v1/leads');
     const controller = new AbortController();
     const waiting = q.reserve('v1/leads', controller.signal);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await vi.waitFor(() => expect(clock.sleeps.length).toBeGreaterThan(0)); // it is waiting for the slot
     controller.abort(new Error('shutting down'));
     await expect(waiting).rejects.toThrow('shutting down');
     await held.release({ counted: true });

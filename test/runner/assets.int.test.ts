@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseMarketoDate } from '../../src/marketo/index.ts';
-import { FakeClock } from '../support/fake-clock.ts';
-import {
-  type ConsumedRecord,
-  consumeAll,
-  duplicatesOf,
-  runUntilCaughtUp,
-  testConfig,
-  testRegistry,
-  topicsOf,
-  useSimulator,
-} from '../support/pipeline.ts';
+import { type ConsumedRecord, consumeAll, duplicatesOf, testRegistry } from '../support/pipeline.ts';
+import { useScenario } from '../support/scenario.ts';
 
-const startSimulator = useSimulator();
+const startScenario = useScenario();
 
 const DAY = 86_400_000;
 
@@ -45,21 +36,21 @@ async function expectEqualToTruth(
 
 describe('programs and smart campaigns', () => {
   it('equal the ground truth after a backfill, and again after the world has updated them', async () => {
-    const clock = new FakeClock('2026-02-01T00:00:00Z');
-    const sim = await startSimulator({
-      seed: 31,
-      leads: 100,
-      activities: 1_000,
-      programs: 400,
-      campaigns: 300,
-      start: '2026-01-01T00:00:00Z',
-      end: '2026-06-01T00:00:00Z',
-      clock,
-      now: '2026-02-01T00:00:00Z',
+    const { sim, clock, config, topics, runUntilCaughtUp } = await startScenario({
+      fakeClockAt: '2026-02-01T00:00:00Z',
+      world: {
+        seed: 31,
+        leads: 100,
+        activities: 1_000,
+        programs: 400,
+        campaigns: 300,
+        start: '2026-01-01T00:00:00Z',
+        end: '2026-06-01T00:00:00Z',
+        now: '2026-02-01T00:00:00Z',
+      },
+      config: { connection: { leadFields: ['email'] } },
     });
-    const config = testConfig(sim, { connection: { leadFields: ['email'] } });
     const instance = config.connections[0]!.instance;
-    const topics = topicsOf(config);
     const programFields = ['id', 'name', 'description', 'url', 'type', 'channel', 'status', 'workspace', 'headStart'];
     const campaignFields = [
       'id',
@@ -74,7 +65,7 @@ describe('programs and smart campaigns', () => {
       'computedUrl',
     ];
 
-    await runUntilCaughtUp(config, clock);
+    await runUntilCaughtUp();
     const programsBefore = sim.truth.programs();
     expect(programsBefore.length).toBeGreaterThan(200); // more than one page of 200
     expect(String(programsBefore[0]!.updatedAt)).toMatch(/Z\+0000$/);
@@ -90,7 +81,7 @@ describe('programs and smart campaigns', () => {
     });
 
     // The world goes on: new programs and campaigns, and updates to existing ones.
-    clock.advance(40 * DAY);
+    clock!.advance(40 * DAY);
     const updated = sim.truth.programs().filter((p) => {
       const old = programsBefore.find((b) => b.id === p.id);
       return old !== undefined && old.updatedAt !== p.updatedAt;
@@ -98,7 +89,7 @@ describe('programs and smart campaigns', () => {
     expect(updated.length).toBeGreaterThan(0);
     expect(sim.truth.programs().length).toBeGreaterThan(programsBefore.length);
     sim.resetCounts();
-    await runUntilCaughtUp(config, clock);
+    await runUntilCaughtUp();
     const programs = await expectEqualToTruth(topics.programs, instance, sim.truth.programs(), programFields);
     const campaigns = await expectEqualToTruth(topics.campaigns, instance, sim.truth.campaigns(), campaignFields);
     // Incremental: the second pass asked only for the recent window, and published each version once.

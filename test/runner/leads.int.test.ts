@@ -6,19 +6,10 @@ import { ErrorCodes, hasCode } from '../../src/errors.ts';
 import { leadAvroType, valueKindOf } from '../../src/schemas/lead.ts';
 import { valueSubject } from '../../src/schemas/registry.ts';
 import { runService } from '../../src/service.ts';
-import { FakeClock } from '../support/fake-clock.ts';
-import {
-  consumeAll,
-  latestByKey,
-  runUntilCaughtUp,
-  testConfig,
-  testLogger,
-  testRegistry,
-  topicsOf,
-  useSimulator,
-} from '../support/pipeline.ts';
+import { consumeAll, latestByKey, testLogger, testRegistry, topicsOf } from '../support/pipeline.ts';
+import { useScenario } from '../support/scenario.ts';
 
-const startSimulator = useSimulator();
+const startScenario = useScenario();
 
 const DAY = 86_400_000;
 
@@ -51,23 +42,24 @@ async function registrySchema(subject: string, version: number): Promise<object>
 
 describe('leads', () => {
   it('publish the latest state of every lead with the configured fields of every data type, and tombstones for deletions and merges', async () => {
-    const clock = new FakeClock('2026-04-01T00:00:00Z');
-    const sim = await startSimulator({
-      seed: 5,
-      leads: 700,
-      activities: 6_000,
-      start: '2026-01-01T00:00:00Z',
-      end: '2026-03-31T00:00:00Z',
-      clock,
-      now: '2026-04-01T00:00:00Z',
-      // Half of the leads that go are merged away (a Merge Leads activity on the winner) rather than deleted.
-      deletedLeadRate: 0.08,
-    });
     const fields = LEAD_FIELDS.map((f) => f.name);
-    // Leads are created from a year before the world's start: begin before that, so every lead is in scope.
-    const config = testConfig(sim, { connection: { startDate: '2024-12-01T00:00:00Z', leadFields: fields } });
+    const { sim, config, runUntilCaughtUp } = await startScenario({
+      fakeClockAt: '2026-04-01T00:00:00Z',
+      world: {
+        seed: 5,
+        leads: 700,
+        activities: 6_000,
+        start: '2026-01-01T00:00:00Z',
+        end: '2026-03-31T00:00:00Z',
+        now: '2026-04-01T00:00:00Z',
+        // Half of the leads that go are merged away (a Merge Leads activity on the winner) rather than deleted.
+        deletedLeadRate: 0.08,
+      },
+      // Leads are created from a year before the world's start: begin before that, so every lead is in scope.
+      config: { connection: { startDate: '2024-12-01T00:00:00Z', leadFields: fields } },
+    });
     const instance = config.connections[0]!.instance;
-    const result = await runUntilCaughtUp(config, clock);
+    const result = await runUntilCaughtUp();
     expect(Object.values(result)[0]?.error).toBeUndefined();
 
     const truth = [...sim.truth.leads({ fields })];
@@ -114,29 +106,30 @@ describe('leads', () => {
   });
 
   it('give a new schema version when a field is added, which a consumer built on the old version still decodes', async () => {
-    const clock = new FakeClock('2026-02-01T00:00:00Z');
-    const sim = await startSimulator({
-      seed: 8,
-      leads: 300,
-      activities: 6_000,
-      start: '2026-01-01T00:00:00Z',
-      end: '2026-03-01T00:00:00Z',
-      clock,
-      now: '2026-02-01T00:00:00Z',
-    });
     const before = ['email', 'firstName', 'updatedAt'];
-    const config = testConfig(sim, { connection: { leadFields: before } });
-    await runUntilCaughtUp(config, clock);
+    const { clock, config, runUntilCaughtUp } = await startScenario({
+      fakeClockAt: '2026-02-01T00:00:00Z',
+      world: {
+        seed: 8,
+        leads: 300,
+        activities: 6_000,
+        start: '2026-01-01T00:00:00Z',
+        end: '2026-03-01T00:00:00Z',
+        now: '2026-02-01T00:00:00Z',
+      },
+      config: { connection: { leadFields: before } },
+    });
+    await runUntilCaughtUp();
     const subject = valueSubject(topicsOf(config).leads);
     expect(await registryVersions(subject)).toHaveLength(1);
     const firstCount = (await consumeAll(topicsOf(config).leads)).length;
 
-    clock.advance(3 * DAY);
+    clock!.advance(3 * DAY);
     const added: Readonly<Config> = {
       ...config,
       connections: [{ ...config.connections[0]!, leadFields: [...before, 'Foo__c', 'dealSize__c'] }],
     };
-    await runUntilCaughtUp(added, clock);
+    await runUntilCaughtUp(added);
     const versions = await registryVersions(subject);
     expect(versions).toHaveLength(2);
 
@@ -168,16 +161,11 @@ describe('leads', () => {
   });
 
   it('refuse an unknown configured field, naming it and the closest existing names', async () => {
-    const clock = new FakeClock('2026-02-01T00:00:00Z');
-    const sim = await startSimulator({
-      seed: 2,
-      leads: 50,
-      activities: 500,
-      start: '2026-01-01T00:00:00Z',
-      end: '2026-02-01T00:00:00Z',
-      clock,
+    const { clock, config } = await startScenario({
+      fakeClockAt: '2026-02-01T00:00:00Z',
+      world: { seed: 2, leads: 50, activities: 500, start: '2026-01-01T00:00:00Z', end: '2026-02-01T00:00:00Z' },
+      config: { connection: { leadFields: ['email', 'foo__c'] } },
     });
-    const config = testConfig(sim, { connection: { leadFields: ['email', 'foo__c'] } });
     const result = await runService({
       config,
       logger: testLogger(),

@@ -7,8 +7,15 @@ import { readCheckpoints, TransactionalPublisher } from '../../src/producer/inde
 import { StreamRunner } from '../../src/runner/stream-runner.ts';
 import { SchemaCatalog } from '../../src/schemas/index.ts';
 import type { FetchedPage, StreamCursor, StreamDefinition } from '../../src/streams/stream.ts';
+import { cleanUpAfterFile, recordRedisId, recordTopicPrefix } from '../support/cleanup.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { consumeAll, testKafka, testLogger, unique } from '../support/pipeline.ts';
+
+cleanUpAfterFile();
+const recordedId = (id: string) => {
+  recordRedisId(id);
+  return id;
+};
 
 interface Raw {
   n: number;
@@ -56,7 +63,9 @@ function numbers(topic: string, failOn: Set<number>): StreamDefinition<Raw, Curs
 
 const kafka = testKafka();
 const redis = new Redis(process.env.REDIS_URL!);
-const names = topicNames(unique('runner'));
+const prefix = unique('runner');
+recordTopicPrefix(prefix);
+const names = topicNames(prefix);
 afterAll(() => redis.disconnect());
 beforeAll(async () => {
   const admin = kafka.admin();
@@ -84,7 +93,7 @@ describe('StreamRunner', () => {
       }),
       cursors: new CursorStore({ redis, logger }),
       dlqTopic: names.dlq,
-      connection: unique('conn'),
+      connection: recordedId(unique('conn')),
       instance: 'inst',
       clock: new FakeClock(),
       logger,
@@ -94,7 +103,7 @@ describe('StreamRunner', () => {
       await runner.init(undefined);
       // Page 1 fails: page 0 is committed, nothing of page 1 is.
       await expect(runner.runPass(new AbortController().signal)).rejects.toThrow(/page 1 is malformed/);
-      expect((await consumeAll(names.activities, kafka)).map((r) => r.id).sort()).toEqual(['0', '1', '2']);
+      expect((await consumeAll(names.activities)).map((r) => r.id).sort()).toEqual(['0', '1', '2']);
 
       // A fresh runner resumes from the committed checkpoint and finishes the pass.
       const checkpoints = await readCheckpoints(kafka, names.checkpoints, `${deps.connection}:`);
@@ -103,9 +112,9 @@ describe('StreamRunner', () => {
       const stats = await resumed.runPass(new AbortController().signal);
       expect(stats).toMatchObject({ pages: 2, fetched: 6, published: 5, deadLettered: 1 });
 
-      const published = (await consumeAll(names.activities, kafka)).map((r) => r.id).sort();
+      const published = (await consumeAll(names.activities)).map((r) => r.id).sort();
       expect(published).toEqual(['0', '1', '2', '3', '5', '6', '7', '8']);
-      const dlq = await consumeAll(names.dlq, kafka);
+      const dlq = await consumeAll(names.dlq);
       expect(dlq).toHaveLength(1);
       const dead = JSON.parse(dlq[0]!.value!.toString()) as { reason: string; raw: Raw; stream: string };
       expect(dead.raw).toEqual({ n: 4, label: { not: 'a string' } });

@@ -4,6 +4,9 @@ import { ErrorCodes } from '../../src/errors.ts';
 import { type ActivityRecord, activitySchema, toActivityRecord } from '../../src/schemas/activity.ts';
 import { SchemaCatalog } from '../../src/schemas/registry.ts';
 import { uniqueName } from '../stack/helpers.ts';
+import { cleanUpAfterFile } from '../support/cleanup.ts';
+
+cleanUpAfterFile();
 
 const registryUrl = () => process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
 

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { simClient } from '../../simulator/helpers.ts';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../simulator/index.ts';
 
@@ -88,8 +88,7 @@ describe('limits', () => {
     await c.token();
     sim.injectFault({ kind: 'delay', delayMs: 400, endpoint: 'describe.json', times: 10 });
     const held = Array.from({ length: 10 }, () => c.get('/rest/v1/leads/describe.json'));
-    await new Promise((r) => setTimeout(r, 150));
-    expect(sim.counts().inFlight).toBe(10);
+    await vi.waitFor(() => expect(sim!.counts().inFlight).toBe(10), { timeout: 300, interval: 10 });
     const eleventh = await c.get('/rest/v1/activities/types.json');
     expect(eleventh.json.errors[0]).toEqual({ code: '615', message: 'Concurrent access limit reached' });
     const results = await Promise.all(held);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, type IHeaders, Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+import { recordTopicPrefix } from '../support/cleanup.ts';
 
 /** A kafkajs client for the integration services (KAFKA_BROKERS, set by the global setup). */
 export function testKafka(clientId = 'marketo-stream-test'): Kafka {
@@ -7,9 +8,14 @@ export function testKafka(clientId = 'marketo-stream-test'): Kafka {
   return new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING });
 }
 
-/** A topic name no other run has used. */
+/**
+ * A topic name no other run has used; the topic (and its value subject) is removed after the file
+ * when the file calls `cleanUpAfterFile()`.
+ */
 export function uniqueName(prefix: string): string {
-  return `${prefix}-${Date.now()}-${randomUUID().slice(0, 8)}`;
+  const name = `${prefix}-${Date.now()}-${randomUUID().slice(0, 8)}`;
+  recordTopicPrefix(name);
+  return name;
 }
 
 /** Creates the topics explicitly (auto-creation is off on the test broker). */

@@ -1,6 +1,9 @@
 import { type Admin, CompressionTypes, type Kafka, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUpAfterFile } from '../support/cleanup.ts';
 import { consumeUntil, createTopics, testKafka, uniqueName } from './helpers.ts';
+
+cleanUpAfterFile();
 
 // Proves the broker does what the pipeline relies on: idempotent produce, and transactions whose
 // aborted records a read_committed consumer never sees (kafkajs consumers are read_committed

@@ -1,6 +1,9 @@
 import { COMPATIBILITY, SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { describe, expect, it } from 'vitest';
+import { cleanUpAfterFile } from '../support/cleanup.ts';
 import { uniqueName } from './helpers.ts';
+
+cleanUpAfterFile();
 
 const registryUrl = () => process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
 

@@ -5,11 +5,16 @@ import { cloudEventHeaders, leadSchema, STREAM_HEADER } from '../../src/schemas/
 import { LeadFetchLog } from '../../src/streams/leads.ts';
 import { type LeadsByActivityCursor, leadsByActivityStream } from '../../src/streams/leads-by-activity.ts';
 import type { StreamContext } from '../../src/streams/stream.ts';
+import { cleanUpAfterFile, recordTopicPrefix } from '../support/cleanup.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { testKafka, testLogger, unique } from '../support/pipeline.ts';
 
+cleanUpAfterFile();
+
 const kafka = testKafka();
-const names = topicNames(unique('lba'));
+const prefix = unique('lba');
+recordTopicPrefix(prefix);
+const names = topicNames(prefix);
 const INSTANCE = 'inst-1';
 
 beforeAll(async () => {

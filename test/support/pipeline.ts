@@ -1,28 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterEach, expect } from 'vitest';
-import { type Simulator, type SimulatorOptions, startSimulator, TRACKED_TYPE_IDS } from '../../simulator/index.ts';
+import { expect } from 'vitest';
+import { type Simulator, TRACKED_TYPE_IDS } from '../../simulator/index.ts';
 import type { Clock } from '../../src/clock.ts';
 import { type Config, parseConfig } from '../../src/config/index.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
-import { readTopic, type TopicNames, topicNames } from '../../src/kafka/index.ts';
+import { type TopicNames, topicNames } from '../../src/kafka/index.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
-import { CE_ID } from '../../src/schemas/index.ts';
 import { runService, type ServiceResult } from '../../src/service.ts';
+import { recordRedisId, recordTopicPrefix } from './cleanup.ts';
+import { type CheckedRecord, readWholeTopic } from './committed-reader.ts';
 
 /** A name no other test run uses (topics, connections, instances). */
 export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 
-/** The service configuration for one test: fresh topic prefix and connection against `sim`. */
-export function testConfig(
-  sim: Simulator,
-  overrides: { connection?: Partial<ConfigInput['connections'][number]> } & Partial<
-    Omit<ConfigInput, 'connections'>
-  > = {},
-): Readonly<Config> {
+/** Overrides of testConfig: top-level fields, and fields of the one connection. */
+export type TestConfigOverrides = { connection?: Partial<ConfigInput['connections'][number]> } & Partial<
+  Omit<ConfigInput, 'connections'>
+>;
+
+/**
+ * The service configuration for one test: fresh topic prefix and connection against `sim`. Its
+ * topics, subjects and Redis keys are recorded for removal (see cleanup.ts: `cleanUpAfterFile`).
+ */
+export function testConfig(sim: Simulator, overrides: TestConfigOverrides = {}): Readonly<Config> {
   const { connection, ...rest } = overrides;
-  return parseConfig({
+  const config = parseConfig({
     kafka: { brokers: process.env.KAFKA_BROKERS!.split(','), topicPrefix: unique('t'), partitions: 3 },
     schemaRegistry: { url: process.env.SCHEMA_REGISTRY_URL! },
     redis: { url: process.env.REDIS_URL! },
@@ -40,6 +44,12 @@ export function testConfig(
       },
     ],
   });
+  recordTopicPrefix(config.kafka.topicPrefix);
+  for (const c of config.connections) {
+    recordRedisId(c.id);
+    recordRedisId(c.instance);
+  }
+  return config;
 }
 
 export const testLogger = (): Logger => createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
@@ -51,24 +61,13 @@ export function testKafka(): Kafka {
 export const topicsOf = (config: Readonly<Config>): TopicNames => topicNames(config.kafka.topicPrefix);
 
 /** A record as a read_committed consumer sees it. */
-export interface ConsumedRecord {
-  key: string;
-  id: string;
-  value: Buffer | null;
-  headers: Record<string, string>;
-}
+export type ConsumedRecord = CheckedRecord;
 
-/** Every committed record of `topic`, as a read_committed consumer sees it now. */
-export async function consumeAll(topic: string, kafka = testKafka()): Promise<ConsumedRecord[]> {
-  const out: ConsumedRecord[] = [];
-  await readTopic(kafka, topic, {
-    onMessage: (m) => {
-      const headers = Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)]));
-      out.push({ key: m.key?.toString() ?? '', id: headers[CE_ID] ?? '', value: m.value, headers });
-    },
-  });
-  return out;
-}
+/**
+ * Every committed record of `topic`, as a read_committed consumer sees it now, read by the tests'
+ * own checker (committed-reader.ts), which shares no code with `src/`.
+ */
+export const consumeAll = (topic: string): Promise<ConsumedRecord[]> => readWholeTopic(topic);
 
 /** The registry client tests decode with (Confluent wire format). */
 export const testRegistry = () => new SchemaRegistry({ host: process.env.SCHEMA_REGISTRY_URL! });
@@ -103,19 +102,6 @@ export function workerEnv(config: Readonly<Config>): NodeJS.ProcessEnv {
     MARKETO_DAILY_QUOTA: String(c.dailyQuota),
     MARKETO_RATE_PER_20S: String(c.ratePer20s),
     MARKETO_STREAMS: c.streams.join(','),
-  };
-}
-
-/** Starts a simulator inside a test and closes it after that test (call at the top of a file). */
-export function useSimulator(): (options: SimulatorOptions) => Promise<Simulator> {
-  let current: Simulator | undefined;
-  afterEach(async () => {
-    await current?.close();
-    current = undefined;
-  });
-  return async (options) => {
-    current = await startSimulator(options);
-    return current;
   };
 }
 

@@ -1,0 +1,57 @@
+import { afterEach } from 'vitest';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../simulator/index.ts';
+import type { Config } from '../../src/config/index.ts';
+import type { TopicNames } from '../../src/kafka/index.ts';
+import type { ServiceResult } from '../../src/service.ts';
+import { cleanUpAfterFile } from './cleanup.ts';
+import { FakeClock } from './fake-clock.ts';
+import { runUntilCaughtUp, type TestConfigOverrides, testConfig, topicsOf } from './pipeline.ts';
+
+/** What a runner integration test starts from. */
+export interface ScenarioOptions {
+  /** The simulated Marketo world (seed, sizes, dates, limits…); `clock` is set by `fakeClockAt`. */
+  world: Omit<SimulatorOptions, 'clock'>;
+  /** Start a FakeClock there, shared by the simulator and the service (pacing waits cost no real time). */
+  fakeClockAt?: string;
+  /** Configuration overrides (see testConfig). */
+  config?: TestConfigOverrides;
+}
+
+/** A simulator, the shared clock (if any) and a parsed configuration with a fresh topic prefix. */
+export interface Scenario {
+  sim: Simulator;
+  /** The FakeClock of `fakeClockAt`; undefined when the scenario runs in real time. */
+  clock: FakeClock | undefined;
+  config: Readonly<Config>;
+  topics: TopicNames;
+  /** Another configuration on the same simulator (fresh prefix and ids unless overridden). */
+  configWith(overrides: TestConfigOverrides): Readonly<Config>;
+  /** Runs the service in-process until every stream has caught up (default: this scenario's config). */
+  runUntilCaughtUp(config?: Readonly<Config>): Promise<ServiceResult>;
+}
+
+/**
+ * Call at the top of a test file: returns a function that starts a scenario. Each scenario's
+ * simulator closes after its test; its topics, subjects and Redis keys are removed after the file.
+ */
+export function useScenario(): (options: ScenarioOptions) => Promise<Scenario> {
+  cleanUpAfterFile();
+  const open: Simulator[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((sim) => sim.close()));
+  });
+  return async ({ world, fakeClockAt, config: overrides = {} }) => {
+    const clock = fakeClockAt === undefined ? undefined : new FakeClock(fakeClockAt);
+    const sim = await startSimulator({ ...world, ...(clock ? { clock } : {}) });
+    open.push(sim);
+    const config = testConfig(sim, overrides);
+    return {
+      sim,
+      clock,
+      config,
+      topics: topicsOf(config),
+      configWith: (more) => testConfig(sim, more),
+      runUntilCaughtUp: (other = config) => runUntilCaughtUp(other, clock),
+    };
+  };
+}

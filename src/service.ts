@@ -4,6 +4,7 @@ import { Kafka } from 'kafkajs';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/index.ts';
+import { type ServiceEndpoints, serveEndpoints } from './http/index.ts';
 import { defaultTopicSpecs, ensureTopics, kafkaLogCreator, topicNames } from './kafka/index.ts';
 import type { Logger } from './log.ts';
 import { ConnectionWorker, type RunStats } from './runner/connection-worker.ts';
@@ -53,7 +54,9 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
     registryUrl: config.schemaRegistry.url,
   });
   const redis = new Redis(config.redis.url, { lazyConnect: false, maxRetriesPerRequest: 5 });
+  let endpoints: ServiceEndpoints | undefined;
   try {
+    endpoints = await serveEndpoints({ config, kafka, redis, clock, logger });
     const results: ServiceResult = {};
     await Promise.all(
       config.connections.map(async (connection) => {
@@ -77,6 +80,7 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
     );
     return results;
   } finally {
+    await endpoints?.close();
     redis.disconnect();
   }
 }

@@ -8,6 +8,7 @@ export {
   getActivitiesPage,
   getActivityTypes,
   getAssetPage,
+  getDailyUsage,
   getDeletedLeadsPage,
   getLeadChangesPage,
   getLeadsByIds,

@@ -1,5 +1,5 @@
 import { ErrorCodes, MarketoStreamError } from '../errors.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, routeProcessWarnings } from '../log.ts';
 import { CliContext, type CliIo } from './context.ts';
 import { CURSOR_USAGE, cursorCommand } from './cursor.ts';
 import { QUOTA_USAGE, quotaCommand } from './quota.ts';
@@ -54,9 +54,11 @@ export async function runCli(
   let context: CliContext | undefined;
   // Commands log warnings and errors only: their output is what they print.
   const ctx = () => {
-    context ??= CliContext.load(io, (config) =>
-      createLogger({ level: config.logLevel === 'silent' ? 'silent' : 'warn' }),
-    );
+    context ??= CliContext.load(io, (config) => {
+      const logger = createLogger({ level: config.logLevel === 'silent' ? 'silent' : 'warn' });
+      routeProcessWarnings(logger);
+      return logger;
+    });
     return context;
   };
   try {

@@ -280,6 +280,8 @@ export class ConnectionWorker {
       try {
         return await step();
       } catch (err) {
+        // Stopping (a signal, or the lease lost) ends a step with the abort's reason: not a failure.
+        if (signal.aborted) break;
         if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) {
           const waitMs = Math.max(err.retryAfterMs ?? 60_000, 1_000);
           this.#log.warn(

@@ -18,8 +18,8 @@ export interface ReadFromOffsetsOptions {
    * the reader follows the topics until `signal` aborts or `onRecord` returns false.
    */
   end?: Record<string, PartitionOffsets>;
-  /** Called for every committed record in offset order per partition; return false to stop reading. */
-  onRecord: (record: PositionedRecord) => Promise<boolean | undefined> | boolean | undefined;
+  /** Called (and awaited) for every committed record, in offset order per partition; resolve false to stop reading. */
+  onRecord: (record: PositionedRecord) => unknown;
   /** Called once the reader has reached `end` in every partition of `topic`. */
   onTopicEnd?: (topic: string) => Promise<void> | void;
   signal?: AbortSignal;

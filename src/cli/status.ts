@@ -30,8 +30,9 @@ export async function statusCommand(args: readonly string[], io: CliIo, ctx: () 
   if (!values.watch) return ExitCode.OK;
   const stop = new AbortController();
   const onSignal = () => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // Held until the loop ends, so a second Ctrl-C during the last refresh does not kill the process.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     while (!stop.signal.aborted) {
       await c.clock.sleep(intervalMs, stop.signal);

@@ -72,7 +72,8 @@ export async function runCli(
       io.stderr.write(`marketo-stream: ${err.message}\n`);
       return ExitCode.USAGE;
     }
-    io.stderr.write(`marketo-stream ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    const why = context ? context.explain(err) : err instanceof Error ? err.message : String(err);
+    io.stderr.write(`marketo-stream ${name}: ${why}\n`);
     return ExitCode.FAILED;
   } finally {
     await context?.close();

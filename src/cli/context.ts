@@ -24,6 +24,8 @@ export class CliContext {
   #redis?: Redis;
   #kafka?: Kafka;
   #registry?: SchemaRegistry;
+  /** The last connection error of Redis (ioredis reports them as events, commands fail vaguely). */
+  #redisError?: Error;
 
   constructor(config: Readonly<Config>, logger: Logger, clock: Clock = systemClock) {
     this.config = config;
@@ -42,6 +44,9 @@ export class CliContext {
       maxRetriesPerRequest: 1,
       retryStrategy: (attempt) => (attempt > 3 ? null : 200),
     });
+    this.#redis.on('error', (err: Error) => {
+      this.#redisError = err;
+    });
     return this.#redis;
   }
 
@@ -57,6 +62,15 @@ export class CliContext {
   get registry(): SchemaRegistry {
     this.#registry ??= new SchemaRegistry({ host: this.config.schemaRegistry.url });
     return this.#registry;
+  }
+
+  /** Why a command failed, in words: Redis's own connection error when Redis did not answer. */
+  explain(err: unknown): string {
+    const message = err instanceof Error ? err.message : String(err);
+    if (this.#redisError && /max retries per request|Connection is closed/i.test(message)) {
+      return `Redis did not answer (REDIS_URL): ${this.#redisError.message}`;
+    }
+    return message;
   }
 
   /** Closes what was opened. */

@@ -63,6 +63,14 @@ describe('CLI arguments', () => {
     expect(code).toBe(2);
   });
 
+  it('a dependency that does not answer exits 1 naming it', async () => {
+    const { code, stderr } = await runCliCaptured(['status'], env);
+    expect(stderr).toContain(
+      'marketo-stream status: Redis did not answer (REDIS_URL): connect ECONNREFUSED 127.0.0.1:1',
+    );
+    expect(code).toBe(1);
+  });
+
   it('--help prints the command usage and exits 0', async () => {
     const { code, stdout } = await runCliCaptured(['replay', '--help'], env);
     expect(stdout).toContain('marketo-stream replay --topic TOPIC --from');

@@ -46,7 +46,8 @@ describe('status on a real terminal', () => {
       'status',
       '-e',
       `CONFIG_FILE=${env.CONFIG_FILE}`,
-      `${BIN} status --watch --interval 1`,
+      // exec: the pane's process is the CLI itself, not a shell that Ctrl-C may end first.
+      `exec ${BIN} status --watch --interval 1`,
     );
     await tmux('set-option', '-t', 'status', 'remain-on-exit', 'on');
     const screen = () => tmux('capture-pane', '-p', '-t', 'status');

@@ -60,10 +60,13 @@ describe('HTTP endpoints', () => {
       { timeout: 60_000, interval: 250 },
     );
 
-    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toContain('text/plain');
-    const text = await res.text();
+    const scrape = async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/plain');
+      return res.text();
+    };
+    let text = await scrape();
     for (const name of [
       'marketo_stream_marketo_requests_total',
       'marketo_stream_records_published_total',
@@ -85,28 +88,36 @@ describe('HTTP endpoints', () => {
       expect(text).toContain(`# TYPE ${name} `);
     }
 
-    const snapshot = await status();
-    const day = await redis.hgetall(`mkto:{${c.instance}}:quota:${snapshot.instances[0]!.date}`);
-    const instance = `{instance="${c.instance}"}`;
-    expect(samples(text, 'marketo_stream_quota_used_calls').get(instance)).toBe(Number(day.used));
-    expect(Number(day.used)).toBeGreaterThan(0);
-    expect(samples(text, 'marketo_stream_quota_limit_calls').get(instance)).toBe(c.dailyQuota);
-    expect(samples(text, 'marketo_stream_quota_reserve_calls').get(instance)).toBe(11);
-    expect(samples(text, 'marketo_stream_quota_paused').get(instance)).toBe(0);
-    const resetIn = samples(text, 'marketo_stream_quota_reset_seconds').get(instance)!;
-    expect(Math.abs(resetIn - (Number(day.resetAt) - Date.now()) / 1000)).toBeLessThan(30);
-    expect(samples(text, 'marketo_stream_quota_limit_errors').get(`{instance="${c.instance}",code="606"}`)).toBe(0);
+    // A last call of the pass may land between a scrape and the Redis reads: compare until they agree.
+    await vi.waitFor(
+      async () => {
+        text = await scrape();
+        const snapshot = await status();
+        const day = await redis.hgetall(`mkto:{${c.instance}}:quota:${snapshot.instances[0]!.date}`);
+        const instance = `{instance="${c.instance}"}`;
+        expect(samples(text, 'marketo_stream_quota_used_calls').get(instance)).toBe(Number(day.used));
+        expect(Number(day.used)).toBeGreaterThan(0);
+        expect(samples(text, 'marketo_stream_quota_limit_calls').get(instance)).toBe(c.dailyQuota);
+        expect(samples(text, 'marketo_stream_quota_reserve_calls').get(instance)).toBe(11);
+        expect(samples(text, 'marketo_stream_quota_paused').get(instance)).toBe(0);
+        const resetIn = samples(text, 'marketo_stream_quota_reset_seconds').get(instance)!;
+        expect(Math.abs(resetIn - (Number(day.resetAt) - Date.now()) / 1000)).toBeLessThan(30);
+        expect(samples(text, 'marketo_stream_quota_limit_errors').get(`{instance="${c.instance}",code="606"}`)).toBe(0);
 
-    const sequences = samples(text, 'marketo_stream_cursor_sequence');
-    const lags = samples(text, 'marketo_stream_cursor_lag_seconds');
-    const streams = snapshot.connections[0]!.streams;
-    expect(sequences.size).toBe(streams.length);
-    for (const v of streams) {
-      const labels = `{connection="${c.id}",stream="${v.stream}"}`;
-      expect(sequences.get(labels)).toBe(Number(await redis.hget(`mkto:{${c.id}}:cursor:${v.stream}`, 'seq')));
-      const updatedAt = Date.parse((await redis.hget(`mkto:{${c.id}}:cursor:${v.stream}`, 'updatedAt'))!);
-      expect(Math.abs(lags.get(labels)! - (Date.now() - updatedAt) / 1000)).toBeLessThan(5);
-    }
+        const sequences = samples(text, 'marketo_stream_cursor_sequence');
+        const lags = samples(text, 'marketo_stream_cursor_lag_seconds');
+        const streams = snapshot.connections[0]!.streams;
+        expect(sequences.size).toBe(streams.length);
+        for (const v of streams) {
+          const labels = `{connection="${c.id}",stream="${v.stream}"}`;
+          expect(sequences.get(labels)).toBe(Number(await redis.hget(`mkto:{${c.id}}:cursor:${v.stream}`, 'seq')));
+          const updatedAt = Date.parse((await redis.hget(`mkto:{${c.id}}:cursor:${v.stream}`, 'updatedAt'))!);
+          expect(Math.abs(lags.get(labels)! - (Date.now() - updatedAt) / 1000)).toBeLessThan(5);
+        }
+      },
+      { timeout: 20_000, interval: 250 },
+    );
+
     const states = samples(text, 'marketo_stream_connection_state');
     expect(states.get(`{connection="${c.id}",state="unknown"}`)).toBe(1);
     expect(states.get(`{connection="${c.id}",state="running"}`)).toBe(0);

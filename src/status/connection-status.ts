@@ -23,15 +23,32 @@ export interface ConnectionStatus {
 /** The Redis hash holding a connection's status; fields `state`, `reason`, `since`, `nextRetryAt`. */
 export const connectionStatusKey = (connection: string) => `mkto:{${connection}}:status`;
 
-/** Reads a connection's status; `{ state: 'unknown' }` when none was written (or the state is not one we know). */
+/**
+ * Reads a connection's status; `{ state: 'unknown' }` when none was written (or the state is not one
+ * we know). The key is a hash of the fields above; a JSON object stored as a string is read too.
+ */
 export async function readConnectionStatus(redis: Redis, connection: string): Promise<ConnectionStatus> {
-  const hash = await redis.hgetall(connectionStatusKey(connection));
-  const state = (CONNECTION_STATES as readonly string[]).includes(hash.state ?? '')
-    ? (hash.state as ConnectionState)
+  const key = connectionStatusKey(connection);
+  const type = await redis.type(key);
+  let fields: Record<string, unknown> = {};
+  if (type === 'hash') fields = await redis.hgetall(key);
+  else if (type === 'string') {
+    try {
+      fields = JSON.parse((await redis.get(key)) ?? '{}') as Record<string, unknown>;
+    } catch {
+      fields = {};
+    }
+  }
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const state = (CONNECTION_STATES as readonly unknown[]).includes(fields.state)
+    ? (fields.state as ConnectionState)
     : 'unknown';
   const status: ConnectionStatus = { state };
-  if (hash.reason) status.reason = hash.reason;
-  if (hash.since) status.since = hash.since;
-  if (hash.nextRetryAt) status.nextRetryAt = hash.nextRetryAt;
+  const reason = text(fields.reason);
+  const since = text(fields.since);
+  const nextRetryAt = text(fields.nextRetryAt);
+  if (reason) status.reason = reason;
+  if (since) status.since = since;
+  if (nextRetryAt) status.nextRetryAt = nextRetryAt;
   return status;
 }

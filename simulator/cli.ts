@@ -1,5 +1,5 @@
 /**
- * Runs the simulator on its own: `node simulator/cli.ts --port P --seed S --leads N
+ * Runs the simulator on its own: `node simulator/cli.ts --port P [--host H] --seed S --leads N
  * --activities M --start ISO --end ISO --now ISO [--client-id X --client-secret Y]
  * [--limits off] [--quirks off] [--frozen]`. Prints one JSON line {url, identityUrl, restUrl,
  * bulkUrl, clientId, clientSecret, instance} and stays up until SIGTERM/SIGINT.
@@ -10,6 +10,7 @@ import { startSimulator } from './index.ts';
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '0' },
+    host: { type: 'string', default: '127.0.0.1' },
     seed: { type: 'string', default: '1' },
     leads: { type: 'string' },
     activities: { type: 'string' },
@@ -28,6 +29,7 @@ const { values } = parseArgs({
 const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 const sim = await startSimulator({
   port: Number(values.port),
+  host: values.host,
   seed: Number(values.seed),
   leads: num(values.leads),
   activities: num(values.activities),

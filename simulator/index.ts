@@ -51,6 +51,8 @@ export interface SimulatorOptions {
   /** Bulk job duration in simulator ms (default 30 s). */
   bulkProcessingMs?: number;
   port?: number;
+  /** Interface to listen on (default 127.0.0.1; a container serving others needs 0.0.0.0). */
+  host?: string;
 }
 
 /** Ground truth as of the simulator clock. Activity records have exactly the activities.json shape. */
@@ -259,7 +261,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   sim.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return sim;

@@ -4,6 +4,7 @@ import { Kafka } from 'kafkajs';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/index.ts';
+import { type ServiceEndpoints, serveEndpoints } from './http/index.ts';
 import { defaultTopicSpecs, ensureTopics, kafkaLogCreator, topicNames } from './kafka/index.ts';
 import type { Logger } from './log.ts';
 import { createConnectionDeps } from './runner/connection-deps.ts';
@@ -54,7 +55,9 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
     registryUrl: config.schemaRegistry.url,
   });
   const redis = new Redis(config.redis.url, { lazyConnect: false, maxRetriesPerRequest: 5 });
+  let endpoints: ServiceEndpoints | undefined;
   try {
+    endpoints = await serveEndpoints({ config, kafka, redis, clock, logger });
     const results: ServiceResult = {};
     await Promise.all(
       config.connections.map(async (connection) => {
@@ -71,6 +74,7 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
     );
     return results;
   } finally {
+    await endpoints?.close();
     redis.disconnect();
   }
 }

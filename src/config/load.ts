@@ -31,6 +31,7 @@ const ENV_FIELDS: ReadonlyArray<[string, string, (v: string) => unknown]> = [
   ['QUOTA_TIME_ZONE', 'quotaTimeZone', String],
   ['LEASE_TTL_SECONDS', 'leaseTtlSeconds', num],
   ['LOG_LEVEL', 'logLevel', String],
+  ['METRICS_PORT', 'metricsPort', num],
 ];
 
 /** Variables of the single connection that can be given through the environment alone. */

@@ -88,6 +88,8 @@ export const configSchema = z.object({
     .object({ dailySplitThreshold: z.number().int().positive().default(100_000) })
     .default({ dailySplitThreshold: 100_000 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Port of /metrics, /livez and /readyz (0 turns the HTTP endpoints off). */
+  metricsPort: z.number().int().min(0).max(65_535).default(9464),
   connections: z.array(connectionSchema).min(1, 'needs at least one connection'),
 });
 

@@ -110,6 +110,11 @@ export class CursorStore {
     return written === 1;
   }
 
+  /** Deletes the stored cursor of `stream` (`cursor reset`: the checkpoint topic was reset first). */
+  async remove(connection: string, stream: string): Promise<void> {
+    await this.#redis.del(cursorKey(connection, stream));
+  }
+
   /** Every stored cursor of `connection`, keyed by stream name (operators' tools and the demo read it). */
   async list<C extends CursorLike = StoredCursor>(connection: string): Promise<Record<string, C>> {
     const prefix = cursorKey(connection, '');

@@ -1,4 +1,13 @@
-/** Kafka plumbing shared by the producer and the streams: topic administration, reading, logging. */
+/** Kafka plumbing shared by the producer, the streams and the tools: topic administration, reading, logging. */
+export { type AvroDecoder, type DecodedRecord, decodeRecord, toJsonLine } from './decoded-record.ts';
 export { kafkaLogCreator } from './kafka-logger.ts';
+export {
+  endOffsets,
+  type PartitionOffsets,
+  parseStartPosition,
+  resolveStartOffsets,
+  type StartPosition,
+} from './offsets.ts';
+export { type PositionedRecord, type ReadFromOffsetsOptions, readFromOffsets } from './positioned-reader.ts';
 export { fetchEndOffsets, readTopic, readTopicSlice } from './topic-reader.ts';
 export { defaultTopicSpecs, ensureTopics, type TopicNames, topicNames } from './topics.ts';

@@ -1,2 +1,2 @@
 /** One worker per connection: the Redis lease a worker holds while it works on a connection. */
-export { ConnectionLease } from './lease.ts';
+export { ConnectionLease, leaseKey } from './lease.ts';

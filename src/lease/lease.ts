@@ -17,7 +17,8 @@ export interface LeaseOptions {
 }
 
 /** The Redis key of a connection's lease. */
-const leaseKey = (connection: string) => `mkto:{${connection}}:lease`;
+/** The Redis key naming the worker that holds `connection` (read by operators' tools). */
+export const leaseKey = (connection: string) => `mkto:{${connection}}:lease`;
 
 /**
  * Which worker owns a connection, when several processes share the connections. Only the holder

@@ -11,6 +11,7 @@ import type {
   MarketoProgram,
   MarketoResponse,
   MarketoSmartCampaign,
+  MarketoUsage,
 } from './types.ts';
 
 /**
@@ -37,6 +38,11 @@ function check(ok: boolean, field: string, message: string): void {
 
 function checkCount(items: readonly unknown[], max: number, field: string): void {
   check(items.length >= 1 && items.length <= max, field, `must hold 1 to ${max} entries, got ${items.length}`);
+}
+
+/** Marketo's own count of the instance's calls (`stats/usage.json`; Marketo counts this call too). */
+export async function getDailyUsage(client: MarketoGetter, signal?: AbortSignal): Promise<MarketoUsage[]> {
+  return (await client.get<MarketoUsage>('/rest/v1/stats/usage.json', undefined, signal)).result;
 }
 
 /** All activity types (`activities/types.json`, one unpaged call). */

@@ -7,6 +7,7 @@ export {
   getActivitiesPage,
   getActivityTypes,
   getAssetPage,
+  getDailyUsage,
   getDeletedLeadsPage,
   getLeadChangesPage,
   getLeadsByIds,

@@ -149,3 +149,10 @@ export interface MarketoSmartCampaign {
   computedUrl?: string;
   [k: string]: unknown;
 }
+
+/** One day of `stats/usage.json`: Marketo's own count of the instance's calls. */
+export interface MarketoUsage {
+  date: string;
+  total: number;
+  users: { userId: string; count: number }[];
+}

@@ -1,2 +1,2 @@
 /** The shared Marketo API budget of an instance: daily quota, 20 s pacing, in-flight limit. */
-export { Quota } from './quota.ts';
+export { Quota, type QuotaStatus } from './quota.ts';

@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import type { QuotaPause } from '../marketo/types.ts';
 import { localDate, localDay } from './day.ts';
 import { quotaKeys } from './keys.ts';
-import { RELEASE, RESERVE } from './scripts.ts';
+import { RAISE_USED, RELEASE, RESERVE } from './scripts.ts';
 
 /** Marketo's rate limit window. */
 const WINDOW_MS = 20_000;
@@ -205,6 +205,26 @@ export class Quota {
       'Marketo reported its daily quota reached (607)',
     );
     return { resetAt, retryAfterMs: resetAt - now };
+  }
+
+  /**
+   * Raises today's count to `count` when it is lower, never lowers it: Marketo's own count
+   * (`stats/usage.json`) includes calls of the customer's other integrations on the same quota.
+   * Resolves with the count before and after.
+   */
+  async raiseUsed(count: number): Promise<{ date: string; before: number; after: number }> {
+    const { date, resetAt } = localDay(this.#clock.now(), this.#timeZone);
+    const [before, after] = (await this.#redis.eval(
+      RAISE_USED,
+      1,
+      quotaKeys(this.#instance, date).day,
+      Math.max(0, Math.floor(count)),
+      this.#budget,
+      resetAt,
+      DAY_TTL_SECONDS,
+    )) as [number, number];
+    if (after > before) this.#logger.info({ date, before, after }, "raised today's count to Marketo's own");
+    return { date, before, after };
   }
 
   /** Today's figures, for operators and health checks. */

@@ -71,3 +71,20 @@ end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 return 1
 `;
+
+/**
+ * KEYS: day. ARGV: count, budget, resetAt, dayTtlSeconds.
+ * Raises the day's `used` to `count` when it is lower (never lowers it). Returns {before, after}.
+ */
+export const RAISE_USED = `
+local before = tonumber(redis.call('HGET', KEYS[1], 'used') or '0')
+local after = before
+if tonumber(ARGV[1]) > before then
+  after = tonumber(ARGV[1])
+  redis.call('HSET', KEYS[1], 'used', after)
+end
+redis.call('HSETNX', KEYS[1], 'limit', ARGV[2])
+redis.call('HSETNX', KEYS[1], 'resetAt', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return {before, after}
+`;

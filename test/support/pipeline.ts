@@ -31,6 +31,8 @@ export function testConfig(sim: Simulator, overrides: TestConfigOverrides = {}):
     schemaRegistry: { url: process.env.SCHEMA_REGISTRY_URL! },
     redis: { url: process.env.REDIS_URL! },
     logLevel: (process.env.TEST_LOG_LEVEL as Config['logLevel']) ?? 'warn',
+    // Tests run several services at once: none serves HTTP unless the test asks for a port.
+    metricsPort: 0,
     ...rest,
     connections: [
       {
@@ -93,6 +95,7 @@ export function workerEnv(config: Readonly<Config>): NodeJS.ProcessEnv {
     LOOKBACK_MINUTES: String(config.lookbackMinutes),
     LEASE_TTL_SECONDS: String(config.leaseTtlSeconds),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    METRICS_PORT: String(config.metricsPort),
     MARKETO_CONNECTION_ID: c.id,
     MARKETO_INSTANCE: c.instance,
     MARKETO_BASE_URL: c.baseUrl,

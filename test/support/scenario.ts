@@ -35,15 +35,10 @@ export interface Scenario {
  * simulator closes after its test; its topics, subjects and Redis keys are removed after the file.
  */
 export function useScenario(): (options: ScenarioOptions) => Promise<Scenario> {
-  cleanUpAfterFile();
-  const open: Simulator[] = [];
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((sim) => sim.close()));
-  });
+  const start = useSimulator();
   return async ({ world, fakeClockAt, config: overrides = {} }) => {
     const clock = fakeClockAt === undefined ? undefined : new FakeClock(fakeClockAt);
-    const sim = await startSimulator({ ...world, ...(clock ? { clock } : {}) });
-    open.push(sim);
+    const sim = await start({ ...world, ...(clock ? { clock } : {}) });
     const config = testConfig(sim, overrides);
     return {
       sim,
@@ -53,5 +48,23 @@ export function useScenario(): (options: ScenarioOptions) => Promise<Scenario> {
       configWith: (more) => testConfig(sim, more),
       runUntilCaughtUp: (other = config) => runUntilCaughtUp(other, clock),
     };
+  };
+}
+
+/**
+ * Call at the top of a test file that needs only a simulator (and builds its own configuration):
+ * returns a function that starts one. Each simulator closes after its test; the topics, subjects
+ * and Redis keys the file's configurations name are removed after the file.
+ */
+export function useSimulator(): (options: SimulatorOptions) => Promise<Simulator> {
+  cleanUpAfterFile();
+  const open: Simulator[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((sim) => sim.close()));
+  });
+  return async (options) => {
+    const sim = await startSimulator(options);
+    open.push(sim);
+    return sim;
   };
 }

@@ -1,0 +1,41 @@
+import { loadConfig } from '../config/index.ts';
+import { createLogger, routeProcessWarnings } from '../log.ts';
+import { runService } from '../service.ts';
+import { stopOnSignals } from '../shutdown.ts';
+import type { CliIo } from './context.ts';
+import { ExitCode, parseCommand } from './usage.ts';
+
+export const RUN_USAGE = `marketo-stream run [--until-caught-up]
+  Runs the service (what npm start runs) until SIGTERM or SIGINT; with --until-caught-up, until
+  every stream of every connection has reached the present. Exit codes: 0 done, 1 a connection failed.`;
+
+/**
+ * The service: every configured connection in this process, with /metrics, /livez and /readyz on
+ * METRICS_PORT. SIGTERM and SIGINT stop it gracefully (see stopOnSignals).
+ */
+export async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseCommand(args, { 'until-caught-up': { type: 'boolean', default: false } });
+  const config = loadConfig(io.env);
+  const logger = createLogger({ level: config.logLevel });
+  routeProcessWarnings(logger);
+  const controller = new AbortController();
+  const stopHandlers = stopOnSignals({ controller, logger });
+  try {
+    const results = await runService({
+      config,
+      logger,
+      signal: controller.signal,
+      untilCaughtUp: values['until-caught-up'],
+    });
+    let failed = false;
+    for (const [id, r] of Object.entries(results)) {
+      if (r.error) {
+        failed = true;
+        logger.error({ connection: id, err: r.error }, 'connection failed');
+      } else logger.info({ connection: id, ...r.stats }, 'connection done');
+    }
+    return failed ? ExitCode.FAILED : ExitCode.OK;
+  } finally {
+    stopHandlers();
+  }
+}

@@ -87,6 +87,18 @@ export const configSchema = z.object({
   backfill: z
     .object({ dailySplitThreshold: z.number().int().positive().default(100_000) })
     .default({ dailySplitThreshold: 100_000 }),
+  /** Bulk Extract, per Marketo instance: the day's export budget (MB of files) and the job queue. */
+  bulk: z
+    .object({
+      /** Export MB per day (Central) the instance is allowed: Marketo's default allocation is 500. */
+      dailyMb: z.number().positive().default(500),
+      /** Export MB per day left for the customer's other integrations. */
+      reserveMb: z.number().nonnegative().default(50),
+      /** Export jobs queued or processing at once, of this service on the instance (Marketo's queue holds 10). */
+      maxJobs: z.number().int().min(1).max(10).default(10),
+    })
+    .refine((b) => b.reserveMb < b.dailyMb, { path: ['reserveMb'], message: 'must be less than dailyMb' })
+    .default({ dailyMb: 500, reserveMb: 50, maxJobs: 10 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   connections: z.array(connectionSchema).min(1, 'needs at least one connection'),
 });

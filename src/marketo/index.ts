@@ -1,5 +1,11 @@
 /** The Marketo REST client, its endpoint helpers and wire types. */
-export { endpointName, MarketoClient, type MarketoClientOptions, type RequestOptions } from './client.ts';
+export {
+  endpointName,
+  MarketoClient,
+  type MarketoClientOptions,
+  type RawResponse,
+  type RequestOptions,
+} from './client.ts';
 export { formatMarketoDate, parseMarketoDate } from './dates.ts';
 export {
   type AssetKind,

@@ -128,6 +128,8 @@ export async function* downloadExportFile(options: DownloadOptions): AsyncGenera
         if (err instanceof MarketoStreamError) throw err;
         why = (err as Error).message; // the connection dropped mid-body
       } finally {
+        // Destroying an unfinished undici body makes it emit an abort error that nobody awaits.
+        response.body.on('error', () => {});
         response.body.destroy();
       }
     }

@@ -50,6 +50,7 @@ const WINDOW: ExportWindow = { startAt: '2026-01-10T00:00:00Z', endAt: '2026-01-
 interface Rig {
   sim: Simulator;
   clock: FakeClock;
+  quota: Quota;
   client: MarketoClient;
   bulk: BulkExtractClient;
   instance: string;
@@ -94,7 +95,7 @@ async function rig(options: SimulatorOptions = {}): Promise<Rig> {
     if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
   });
-  return { sim, clock, client, bulk: new BulkExtractClient({ client, clock, logger }), instance };
+  return { sim, clock, quota, client, bulk: new BulkExtractClient({ client, clock, logger }), instance };
 }
 
 /** Counted calls of the simulator per endpoint key. */
@@ -242,6 +243,13 @@ describe('bulk extract against the simulator (real Redis quota)', () => {
     const resumed = await bulkActivities(r, job); // the checksum is verified at its end
     expect(resumed).toEqual(whole);
     expect(fileCalls() - before).toBe(3); // the cut one, the cut resumption, the rest
+
+    // A token revoked under the download: 601 in a JSON envelope, refreshed once, then the file.
+    r.sim.injectFault({ kind: 'revokeToken', endpoint: 'file.json', times: 1 });
+    expect(await bulkActivities(r, job)).toEqual(whole);
+    // Each file request held a quota slot while its body streamed, and gave it back.
+    expect((await r.quota.status()).inFlight.calls).toBe(0);
+    expect((await r.quota.status()).byEndpoint['bulk/v1/activities/export/:id/file']).toBe(fileCalls());
 
     // A worker publishes one page, checkpoints it, and dies; its successor starts at the checkpoint.
     let checkpoint: { rowsReached: number; bytesReached: number; columns: string[] } | undefined;

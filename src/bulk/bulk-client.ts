@@ -145,8 +145,9 @@ export class BulkExtractClient {
   }
 
   /**
-   * Waits until job `exportId` is Completed and returns it (with fileSize and fileChecksum):
-   * enqueues it while it is Created (waiting out a full queue), then polls its status after
+   * Waits until `job` is Completed and returns it (with fileSize and fileChecksum): enqueues it
+   * while it is Created (waiting out a full queue; a job Marketo refuses to enqueue because it
+   * already was, e.g. before a restart, is followed by its status), then polls its status after
    * {@link pollDelay}. Throws MarketoStreamError BULK_JOB_FAILED when it ends Failed or Cancelled,
    * BULK_WAIT when the day's export quota is spent (until the next Central midnight), or the
    * signal's reason when aborted.
@@ -175,6 +176,15 @@ export class BulkExtractClient {
           polls = 0;
           continue;
         } catch (err) {
+          if (err instanceof MarketoStreamError && err.code === ErrorCodes.REQUEST_REJECTED) {
+            // A job enqueued before a restart that was not checkpointed: Marketo refuses to enqueue
+            // it again. Its status says where it stands.
+            const actual = await this.status(kind, current.exportId, signal);
+            if (actual.status === 'Created') throw err;
+            current = actual;
+            onStatus?.(current);
+            continue;
+          }
           if (!(err instanceof MarketoStreamError) || err.code !== ErrorCodes.BULK_WAIT) throw err;
           if ((err.retryAfterMs ?? 0) > this.#queueFullWaitMs) throw err; // the day's quota: the caller decides
           this.#logger.info({ exportId: current.exportId, waitMs: err.retryAfterMs }, err.message);

@@ -70,6 +70,21 @@ describe('BulkExtractClient', () => {
     expect(clock.sleeps).toEqual([120_000, 60_000]);
   });
 
+  it('a job already enqueued before a restart (enqueue refused) is followed by its status', async () => {
+    const clock = new FakeClock();
+    const fake = fakeClient({
+      '/enqueue.json': [
+        new MarketoStreamError(ErrorCodes.REQUEST_REJECTED, 'Marketo error 1003 "Export e1 is Queued"'),
+      ],
+      '/status.json': [job('Processing'), job('Completed', { fileSize: 3 })],
+    });
+    const bulk = new BulkExtractClient({ client: fake, clock, logger });
+    await expect(bulk.waitForFile('activities', toExportJob(job('Created')))).resolves.toMatchObject({
+      status: 'Completed',
+    });
+    expect(fake.calls.map((c) => c.path.split('/').at(-1))).toEqual(['enqueue.json', 'status.json', 'status.json']);
+  });
+
   it('a spent export quota (1029) is BULK_WAIT until Central midnight, not a failure', async () => {
     const clock = new FakeClock('2026-03-01T12:00:00Z'); // 06:00 in Chicago (CST)
     const fake = fakeClient({ '/create.json': [rejected1029('Export daily quota 500MB exceeded')] });

@@ -178,9 +178,9 @@ export class MarketoClient {
    * GETs `path` as a byte stream (a bulk export file) with the bearer token and `headers` (e.g.
    * `Range`), uncompressed so byte offsets are the file's. The quota reservation is taken first and
    * held until the body is consumed or destroyed. A JSON answer is a Marketo envelope: 601/602
-   * refresh the token and retry once, other errors throw. Any other answer (200, 206, 404, 416, …)
-   * is returned for the caller to judge; no retries here. Rejects with MarketoStreamError NETWORK
-   * when no answer arrives.
+   * refresh the token and retry once, 607 marks the day spent, other errors throw. Any other
+   * answer (200, 206, 404, 416, …) is returned for the caller to judge; no retries here. Rejects
+   * with MarketoStreamError NETWORK when no answer arrives.
    */
   async stream(
     path: string,
@@ -225,6 +225,7 @@ export class MarketoClient {
         this.#tokens.invalidate(token);
         continue;
       }
+      if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) throw await this.#onQuotaReached(err);
       throw this.#scrub(err);
     }
   }

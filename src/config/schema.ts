@@ -94,11 +94,15 @@ export const configSchema = z.object({
       dailyMb: z.number().positive().default(500),
       /** Export MB per day left for the customer's other integrations. */
       reserveMb: z.number().nonnegative().default(50),
-      /** Export jobs queued or processing at once, of this service on the instance (Marketo's queue holds 10). */
-      maxJobs: z.number().int().min(1).max(10).default(10),
+      /**
+       * Export jobs of this service queued or processing at once on the instance. Marketo runs 2 at
+       * a time: more would not finish sooner, and would fill the queue of 10 that the customer's
+       * other integrations share.
+       */
+      maxJobs: z.number().int().min(1).max(10).default(2),
     })
     .refine((b) => b.reserveMb < b.dailyMb, { path: ['reserveMb'], message: 'must be less than dailyMb' })
-    .default({ dailyMb: 500, reserveMb: 50, maxJobs: 10 }),
+    .default({ dailyMb: 500, reserveMb: 50, maxJobs: 2 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   connections: z.array(connectionSchema).min(1, 'needs at least one connection'),
 });

@@ -25,8 +25,8 @@ function rejection(e: NodeJS.ProcessEnv): MarketoStreamError {
 }
 
 describe('bulk settings', () => {
-  it('default to Marketo’s 500 MB a day, 50 MB left for other integrations, 10 jobs', () => {
-    expect(loadConfig(env, undefined).bulk).toEqual({ dailyMb: 500, reserveMb: 50, maxJobs: 10 });
+  it('default to Marketo’s 500 MB a day, 50 MB left for other integrations, 2 jobs (as many as Marketo runs)', () => {
+    expect(loadConfig(env, undefined).bulk).toEqual({ dailyMb: 500, reserveMb: 50, maxJobs: 2 });
   });
 
   it('are read from BULK_DAILY_MB, BULK_RESERVE_MB and BULK_MAX_JOBS', () => {

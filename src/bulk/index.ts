@@ -3,7 +3,6 @@ export {
   ACTIVITY_EXPORT_FIELDS,
   type ActivityCsvOptions,
   type ActivityCsvPage,
-  activityFromCells,
   BULK_PAGE_SIZE,
   type RejectedRow,
   readActivityCsv,

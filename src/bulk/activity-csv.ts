@@ -37,6 +37,8 @@ export interface ActivityCsvPage {
   rejected: RejectedRow[];
   /** The header's columns (needed to resume mid-file). */
   columns: string[];
+  /** The 1-based number of the page's first data row (its rows are consecutive up to `rowsReached`). */
+  firstRow: number;
   /** Data rows consumed from the start of the file, this page included. */
   rowsReached: number;
   /** File offset just past this page's last row: a resume starts here with the same columns. */
@@ -199,6 +201,7 @@ export async function* readActivityCsv(
     activities: [],
     rejected: [],
     columns: columns ?? [],
+    firstRow: row,
     rowsReached: row,
     bytesReached: startByte,
   });

@@ -27,7 +27,18 @@ export interface BulkExtractClientOptions {
 export type StatusListener = (job: ExportJob) => void;
 
 const DAY = 86_400_000;
+const EXPORT_QUOTA_SPENT = 'the daily export quota is spent';
 const TERMINAL: readonly ExportStatus[] = ['Completed', 'Failed', 'Cancelled'];
+
+/** True for the BULK_WAIT of a spent daily export quota (Marketo's 1029), as opposed to a full queue. */
+export function isExportQuotaWait(err: unknown): boolean {
+  return (
+    err instanceof MarketoStreamError &&
+    err.code === ErrorCodes.BULK_WAIT &&
+    err.marketoCode === '1029' &&
+    err.message.includes(EXPORT_QUOTA_SPENT)
+  );
+}
 
 function path(kind: ExportKind, action: string, exportId?: string): string {
   return exportId ? `/bulk/v1/${kind}/export/${exportId}/${action}.json` : `/bulk/v1/${kind}/export/${action}.json`;
@@ -186,7 +197,7 @@ export class BulkExtractClient {
             continue;
           }
           if (!(err instanceof MarketoStreamError) || err.code !== ErrorCodes.BULK_WAIT) throw err;
-          if ((err.retryAfterMs ?? 0) > this.#queueFullWaitMs) throw err; // the day's quota: the caller decides
+          if (isExportQuotaWait(err)) throw err; // waiting for midnight is the caller's decision
           this.#logger.info({ exportId: current.exportId, waitMs: err.retryAfterMs }, err.message);
           await this.#clock.sleep(err.retryAfterMs ?? this.#queueFullWaitMs, signal);
           continue;
@@ -248,7 +259,7 @@ export class BulkExtractClient {
     const now = this.#clock.now();
     const quotaSpent = /quota/i.test(err.message);
     const retryAfterMs = quotaSpent ? localDay(now, this.#timeZone).resetAt - now : this.#queueFullWaitMs;
-    const why = quotaSpent ? 'the daily export quota is spent' : 'the export job queue is full';
+    const why = quotaSpent ? EXPORT_QUOTA_SPENT : 'the export job queue is full';
     return new MarketoStreamError(ErrorCodes.BULK_WAIT, `bulk ${kind} export must wait: ${why} (${err.message})`, {
       retriable: true,
       marketoCode: '1029',

@@ -7,7 +7,13 @@ export {
   type RejectedRow,
   readActivityCsv,
 } from './activity-csv.ts';
-export { BulkExtractClient, type BulkExtractClientOptions, pollDelay, type StatusListener } from './bulk-client.ts';
+export {
+  BulkExtractClient,
+  type BulkExtractClientOptions,
+  isExportQuotaWait,
+  pollDelay,
+  type StatusListener,
+} from './bulk-client.ts';
 export { type DownloadOptions, downloadExportFile } from './download.ts';
 export { ExportBudget, type ExportBudgetOptions, type ExportBudgetStatus } from './export-budget.ts';
 export {
@@ -24,3 +30,4 @@ export {
   withProgress,
 } from './job-state.ts';
 export type { ExportJob, ExportKind, ExportStatus, ExportWindow } from './types.ts';
+export { type BulkWindowDeps, type BulkWindowPage, readBulkWindow } from './window-reader.ts';

@@ -121,6 +121,7 @@ describe('readActivityCsv', () => {
     const pages = await readAll(chunks(file, 4096));
     expect(pages.map((p) => p.activities.length)).toEqual([300, 300, 50]);
     expect(pages.map((p) => p.rowsReached)).toEqual([300, 600, 650]);
+    expect(pages.map((p) => p.firstRow)).toEqual([1, 301, 601]);
     // Resume after the first page, from its byte offset: the rest of the file, numbered on.
     const buf = Buffer.from(file);
     const first = pages[0]!;
@@ -131,6 +132,7 @@ describe('readActivityCsv', () => {
       columns: first.columns,
     });
     expect(resumed.map((p) => p.rowsReached)).toEqual([600, 650]);
+    expect(resumed[0]!.firstRow).toBe(301);
     expect(resumed.flatMap((p) => p.activities)).toEqual(pages.slice(1).flatMap((p) => p.activities));
     expect(resumed.at(-1)!.bytesReached).toBe(buf.length);
   });

@@ -1,15 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import avro from 'avsc';
-import { Redis } from 'ioredis';
 import type { IHeaders } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  ACTIVITY_TYPES,
-  type Simulator,
-  type SimulatorOptions,
-  startSimulator,
-  TRACKED_TYPE_IDS,
-} from '../../simulator/index.ts';
+import { ACTIVITY_TYPES, type Simulator, type SimulatorOptions } from '../../simulator/index.ts';
 import {
   BulkExtractClient,
   downloadExportFile,
@@ -24,14 +16,7 @@ import {
 } from '../../src/bulk/index.ts';
 import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
-import {
-  getActivitiesPage,
-  getPagingToken,
-  type MarketoActivity,
-  MarketoClient,
-  parseMarketoDate,
-} from '../../src/marketo/index.ts';
-import { Quota } from '../../src/quota/index.ts';
+import { getActivitiesPage, getPagingToken, type MarketoActivity, parseMarketoDate } from '../../src/marketo/index.ts';
 import {
   activitySchema,
   cloudEventHeaderFactory,
@@ -40,62 +25,23 @@ import {
   STREAM_HEADER,
   toActivityRecord,
 } from '../../src/schemas/index.ts';
-import { FakeClock } from '../support/fake-clock.ts';
+import { BULK_GROUP, BULK_NOW, BULK_WINDOW, type BulkRig, startBulkRig } from '../support/bulk-rig.ts';
 
 const logger = createLogger({ level: 'silent' });
-const NOW = '2026-02-01T12:00:00Z';
-const GROUP = TRACKED_TYPE_IDS.slice(0, 10);
-const WINDOW: ExportWindow = { startAt: '2026-01-10T00:00:00Z', endAt: '2026-01-17T00:00:00Z' };
-
-interface Rig {
-  sim: Simulator;
-  clock: FakeClock;
-  quota: Quota;
-  client: MarketoClient;
-  bulk: BulkExtractClient;
-  instance: string;
-}
+const NOW = BULK_NOW;
+const GROUP = BULK_GROUP;
+const WINDOW = BULK_WINDOW;
+type Rig = BulkRig;
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-/** A simulator that follows a FakeClock, and the service's Marketo client (real Redis quota) on it. */
 async function rig(options: SimulatorOptions = {}): Promise<Rig> {
-  const clock = new FakeClock(NOW);
-  const sim = await startSimulator({
-    seed: 11,
-    leads: 400,
-    activities: 30_000,
-    start: '2026-01-01T00:00:00Z',
-    end: '2026-02-01T00:00:00Z',
-    now: NOW,
-    clock,
-    limits: { ratePer20s: false },
-    numericGuids: true,
-    bulkNoise: true,
-    ...options,
-  });
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  const instance = `test-bulk-${randomUUID().slice(0, 8)}`;
-  const quota = new Quota({ redis, instance, dailyBudget: 50_000, ratePer20s: 100_000, clock, logger });
-  const client = new MarketoClient({
-    baseUrl: sim.url,
-    clientId: sim.clientId,
-    clientSecret: sim.clientSecret,
-    quota,
-    clock,
-    logger,
-  });
-  cleanups.push(async () => {
-    await client.close();
-    await sim.close();
-    const keys = await redis.keys(`mkto:{${instance}}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
-  });
-  return { sim, clock, quota, client, bulk: new BulkExtractClient({ client, clock, logger }), instance };
+  const r = await startBulkRig(options);
+  cleanups.push(() => r.close());
+  return r;
 }
 
 /** Counted calls of the simulator per endpoint key. */

@@ -139,7 +139,7 @@ export class ExportBudget {
       );
       throw new MarketoStreamError(
         ErrorCodes.BULK_WAIT,
-        `export budget of instance ${this.#instance} is spent for ${k.date} (${(used / MB).toFixed(1)} of ${(this.#limitBytes - this.#reserveBytes) / MB} MB); resets at ${new Date(k.resetAt).toISOString()}`,
+        `export budget of instance ${this.#instance} is spent for ${k.date} (${(used / MB).toFixed(1)} of ${((this.#limitBytes - this.#reserveBytes) / MB).toFixed(1)} MB, in flight included); resets at ${new Date(k.resetAt).toISOString()}`,
         { retriable: true, retryAfterMs },
       );
     }

@@ -16,6 +16,7 @@ import {
   withJob,
   withProgress,
 } from './job-state.ts';
+import type { ExportJob } from './types.ts';
 
 /** What {@link readBulkWindow} works with. */
 export interface BulkWindowDeps {
@@ -67,9 +68,12 @@ export async function* readBulkWindow(
   deps: BulkWindowDeps,
   signal?: AbortSignal,
 ): AsyncGenerator<BulkWindowPage> {
+  const kind = start.kind;
+  if (kind !== 'activities') {
+    throw new MarketoStreamError(ErrorCodes.REQUEST_REJECTED, `the bulk window reader reads activities, not ${kind}`);
+  }
   const { bulk, budget, jobKey, clock } = deps;
   const logger = deps.logger.child({ component: 'bulk-window', jobKey });
-  const kind = start.kind;
   let state = start;
   const renewSlot = () => {
     budget?.claim(jobKey, deps.estimateBytes).catch((err: unknown) => {
@@ -80,9 +84,6 @@ export async function* readBulkWindow(
     // Marketo's own count says the day's exports are spent (the customer's other jobs count too).
     if (isExportQuotaWait(err)) await budget?.exhaust();
   };
-  if (kind !== 'activities') {
-    throw new MarketoStreamError(ErrorCodes.REQUEST_REJECTED, `the bulk window reader reads activities, not ${kind}`);
-  }
 
   for (;;) {
     signal?.throwIfAborted();
@@ -116,7 +117,7 @@ export async function* readBulkWindow(
       }
       case 'enqueue':
       case 'poll': {
-        let job: Awaited<ReturnType<BulkExtractClient['waitForFile']>>;
+        let job: ExportJob;
         try {
           job = await bulk.waitForFile(
             kind,

@@ -23,6 +23,7 @@ function list(q: URLSearchParams, name: string): number[] | undefined {
  * GET /_admin/truth/activities?typeIds&from&to&leadIds (NDJSON) · /truth/leads (NDJSON)
  * GET /_admin/truth/deleted-leads · /truth/merged-leads · /truth/programs · /truth/campaigns
  * POST /_admin/late-activity {leadId, activityTypeId, activityDate, visibleAt} → {marketoGUID}
+ * GET /_admin/bulk/jobs · POST /_admin/bulk/faults {failJobs?, cutDownloads?, cutFraction?, expire?: exportId | "all"}
  */
 export function handleAdmin(
   sim: Simulator,
@@ -76,6 +77,14 @@ export function handleAdmin(
         return json(res, 200, { ok: true });
       case 'POST /_admin/late-activity':
         return json(res, 200, { marketoGUID: sim.injectLateActivity(input as never) });
+      case 'GET /_admin/bulk/jobs':
+        return json(res, 200, sim.bulk.jobs());
+      case 'POST /_admin/bulk/faults':
+        if (input['failJobs']) sim.bulk.failNextJobs(Number(input['failJobs']));
+        if (input['cutDownloads'])
+          sim.bulk.cutNextDownloads(Number(input['cutDownloads']), (input['cutFraction'] as number) ?? 0.5);
+        if (input['expire']) sim.bulk.expireFiles(input['expire'] === 'all' ? undefined : String(input['expire']));
+        return json(res, 200, { ok: true });
       case 'GET /_admin/truth/deleted-leads':
         return json(res, 200, sim.truth.deletedLeadIds());
       case 'GET /_admin/truth/merged-leads':

@@ -11,6 +11,8 @@ export interface Reply {
   headers?: Record<string, string>;
   /** Whether Marketo counts this call against rate window and quota. */
   counted: boolean;
+  /** Send only this many bytes of `body` (headers still promise all of it), then drop the connection. */
+  cutAfter?: number;
   /** Called once `body` has been handed to the socket and may be reused. */
   done?: () => void;
 }

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { handleAdmin } from './admin.ts';
 import { programRecord, smartCampaignRecord } from './assets.ts';
 import { TokenStore } from './auth.ts';
-import { BulkExtract } from './bulk.ts';
+import { BulkExtract, type BulkJobInfo } from './bulk.ts';
 import { createEndpoints, type EndpointSettings, type Quirks } from './endpoints.ts';
 import { type FaultReport, type FaultSpec, Faults, type LatencyProfile, latencyOf } from './faults.ts';
 import { isoZ } from './hash.ts';
@@ -13,6 +13,7 @@ import { SimClock, type TimeSource } from './sim-clock.ts';
 import { activityJson, typeMask, World } from './world.ts';
 
 export { ACTIVITY_TYPES, TRACKED_TYPE_IDS } from './activity-types.ts';
+export type { BulkJobInfo } from './bulk.ts';
 export type { Quirks } from './endpoints.ts';
 export type { FaultReport, FaultSpec, LatencyProfile } from './faults.ts';
 export { LEAD_FIELDS, MARKETO_DATA_TYPES } from './lead-fields.ts';
@@ -48,8 +49,14 @@ export interface SimulatorOptions {
    * `{ medianMs, p99Ms }` log-normal, deterministic from the seed.
    */
   latency?: LatencyProfile;
-  /** Bulk job duration in simulator ms (default 30 s). */
+  /** Bulk job duration in simulator ms: this much (default 30 s) plus `bulkProcessingMsPerMb` per MB of file. */
   bulkProcessingMs?: number;
+  /** Bulk job duration per MB of its file, in simulator ms (default 5 000). */
+  bulkProcessingMsPerMb?: number;
+  /** marketoGUID = the activity id's decimal text, as on Marketo instances (default false: UUID-like). */
+  numericGuids?: boolean;
+  /** Bulk activity files carry NUL bytes and stray CRs now and then, as Marketo's do (default false). */
+  bulkNoise?: boolean;
   port?: number;
   /** Interface to listen on (default 127.0.0.1; a container serving others needs 0.0.0.0). */
   host?: string;
@@ -117,6 +124,17 @@ export interface Simulator {
   /** Forgets quota usage and the rate window. */
   resetUsage(): void;
   truth: Truth;
+  /** Bulk Extract: the jobs created so far, and its faults. */
+  bulk: {
+    /** Every export job created, oldest first (a test asserts no second job for a window with it). */
+    jobs(): BulkJobInfo[];
+    /** The next `n` jobs to start processing end Failed. */
+    failNextJobs(n?: number): void;
+    /** The next `n` file downloads drop the connection after `fraction` of their bytes. */
+    cutNextDownloads(n?: number, fraction?: number): void;
+    /** The file of `exportId` (or of every job) is gone, as after its 7 days. */
+    expireFiles(exportId?: string): void;
+  };
   /** Adds an activity dated activityDate that becomes visible at visibleAt; returns its marketoGUID. */
   injectLateActivity(a: {
     leadId: number;
@@ -145,6 +163,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     campaigns: options.campaigns ?? 80,
     lateArrivalRate: options.lateArrivalRate ?? 0.01,
     deletedLeadRate: options.deletedLeadRate ?? 0.02,
+    numericGuids: options.numericGuids ?? false,
   });
   const clock = new SimClock(options.now ? toMs(options.now) : end, options.clock ?? 'running');
   const instance = options.instance ?? '123-SIM-456';
@@ -178,6 +197,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const faults = new Faults(seed);
   const bulk = new BulkExtract(world, limits, seed);
   if (options.bulkProcessingMs !== undefined) bulk.processingMs = options.bulkProcessingMs;
+  if (options.bulkProcessingMsPerMb !== undefined) bulk.processingMsPerMb = options.bulkProcessingMsPerMb;
+  bulk.noise = options.bulkNoise ?? false;
 
   const truth: Truth = {
     *activities(opts = {}) {
@@ -239,6 +260,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     resetCounts: () => limits.resetCounts(),
     resetUsage: () => limits.resetUsage(),
     truth,
+    bulk: {
+      jobs: () => bulk.jobs(clock.now()),
+      failNextJobs: (n) => bulk.failNextJobs(n),
+      cutNextDownloads: (n, fraction) => bulk.cutNextDownloads(n, fraction),
+      expireFiles: (exportId) => bulk.expireFiles(exportId),
+    },
     injectLateActivity: (a) => world.inject(a.leadId, a.activityTypeId, toMs(a.activityDate), toMs(a.visibleAt)).guid,
     close: () =>
       new Promise<void>((resolve) => {

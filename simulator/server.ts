@@ -90,7 +90,7 @@ export function createSimServer(deps: ServerDeps): Server {
       ...reply.headers,
     };
     const ae = req.headers['accept-encoding'];
-    if (!truncate && ae?.includes('gzip') && body.length >= 1024) {
+    if (!truncate && reply.cutAfter === undefined && ae?.includes('gzip') && body.length >= 1024) {
       body = gzipSync(body, { level: 1 });
       headers['content-encoding'] = 'gzip';
     }
@@ -98,6 +98,10 @@ export function createSimServer(deps: ServerDeps): Server {
     res.writeHead(reply.status ?? 200, headers);
     // The reply's buffer may be reused once the socket has it all (or the client went away).
     if (reply.done) res.once('close', reply.done);
+    if (reply.cutAfter !== undefined && reply.cutAfter < body.length) {
+      res.write(body.subarray(0, reply.cutAfter), () => res.destroy());
+      return;
+    }
     res.end(body);
   };
 

@@ -20,6 +20,11 @@ export interface WorldOptions {
   lateArrivalRate: number;
   /** Share of leads deleted (or, half of them, merged away) at some point. */
   deletedLeadRate: number;
+  /**
+   * marketoGUID is the activity id's decimal text, as Marketo's own examples show (REST and bulk
+   * files). Default false: UUID-like GUIDs unrelated to the id, as on migrated instances.
+   */
+  numericGuids?: boolean;
 }
 
 /**
@@ -340,7 +345,7 @@ export class World {
     const c = hash3(seed, i, 6 + salt) & (COMBOS - 1);
     return {
       id,
-      guid: g,
+      guid: this.options.numericGuids ? String(id) : g,
       leadId,
       date,
       visibleAt,
@@ -372,7 +377,7 @@ export class World {
     const typeId = EVENT_TYPE_IDS[kind]!;
     const base = {
       id: this.#n + k + 1,
-      guid: guid(this.#seed, 2, k),
+      guid: this.options.numericGuids ? String(this.#n + k + 1) : guid(this.#seed, 2, k),
       leadId,
       date,
       visibleAt: date,

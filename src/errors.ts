@@ -46,6 +46,19 @@ export const ErrorCodes = {
   PUBLISHER_THREAD_FAILED: 'MKTO_PUBLISHER_THREAD_FAILED',
   /** Another worker took over this connection (lease lost or producer fenced). Stop working on it. */
   FENCED: 'MKTO_FENCED',
+  /**
+   * Bulk Extract said wait (Marketo 1029: job queue full or daily export quota spent), or our own
+   * export budget / job slots are taken. Retriable after `retryAfterMs`; never a failure.
+   */
+  BULK_WAIT: 'MKTO_BULK_WAIT',
+  /** A bulk export job ended Failed or Cancelled. Recreate the job (once) or report it. */
+  BULK_JOB_FAILED: 'MKTO_BULK_JOB_FAILED',
+  /** A bulk export file is gone (HTTP 404: expired after 7 days, or not there). Recreate the job. */
+  BULK_FILE_GONE: 'MKTO_BULK_FILE_GONE',
+  /** A downloaded bulk file does not match the job's fileSize or fileChecksum. Retriable (download again). */
+  BULK_FILE_CORRUPT: 'MKTO_BULK_FILE_CORRUPT',
+  /** One row of a bulk file cannot be read as a record (goes to the dead-letter topic). */
+  BULK_ROW_INVALID: 'MKTO_BULK_ROW_INVALID',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -87,6 +87,22 @@ export const configSchema = z.object({
   backfill: z
     .object({ dailySplitThreshold: z.number().int().positive().default(100_000) })
     .default({ dailySplitThreshold: 100_000 }),
+  /** Bulk Extract, per Marketo instance: the day's export budget (MB of files) and the job queue. */
+  bulk: z
+    .object({
+      /** Export MB per day (Central) the instance is allowed: Marketo's default allocation is 500. */
+      dailyMb: z.number().positive().default(500),
+      /** Export MB per day left for the customer's other integrations. */
+      reserveMb: z.number().nonnegative().default(50),
+      /**
+       * Export jobs of this service queued or processing at once on the instance. Marketo runs 2 at
+       * a time: more would not finish sooner, and would fill the queue of 10 that the customer's
+       * other integrations share.
+       */
+      maxJobs: z.number().int().min(1).max(10).default(2),
+    })
+    .refine((b) => b.reserveMb < b.dailyMb, { path: ['reserveMb'], message: 'must be less than dailyMb' })
+    .default({ dailyMb: 500, reserveMb: 50, maxJobs: 2 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Port of /metrics, /livez and /readyz (0 turns the HTTP endpoints off). */
   metricsPort: z.number().int().min(0).max(65_535).default(9464),

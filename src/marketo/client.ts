@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher, interceptors, request } from 'undici';
 import type { Clock } from '../clock.ts';
 import { ErrorCodes, hasCode, MarketoStreamError } from '../errors.ts';
@@ -37,6 +38,14 @@ export interface RequestOptions {
   /** JSON body (POST only). */
   body?: unknown;
   signal?: AbortSignal;
+}
+
+/** A streamed answer of {@link MarketoClient.stream}: status, headers, and the body still to read. */
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Read it to the end or destroy it: either releases the call's quota reservation. */
+  body: Readable;
 }
 
 /** The endpoint name a path counts under in the quota, e.g. `/rest/v1/activities.json` → `v1/activities`. */
@@ -169,6 +178,62 @@ export class MarketoClient {
   /** `request('GET', path, { query, signal })`. */
   get<T>(path: string, query?: Query, signal?: AbortSignal): Promise<MarketoResponse<T>> {
     return this.request<T>('GET', path, { query, signal });
+  }
+
+  /**
+   * GETs `path` as a byte stream (a bulk export file) with the bearer token and `headers` (e.g.
+   * `Range`), uncompressed so byte offsets are the file's. The quota reservation is taken first and
+   * held until the body is consumed or destroyed. A JSON answer is a Marketo envelope: 601/602
+   * refresh the token and retry once, 607 marks the day spent, other errors throw. Any other
+   * answer (200, 206, 404, 416, …) is returned for the caller to judge; no retries here. Rejects
+   * with MarketoStreamError NETWORK when no answer arrives.
+   */
+  async stream(
+    path: string,
+    options: { headers?: Record<string, string>; signal?: AbortSignal } = {},
+  ): Promise<RawResponse> {
+    const ctx: CallContext = { call: `GET ${path}` };
+    for (let refreshed = false; ; refreshed = true) {
+      const token = await this.#tokens.get(options.signal);
+      const reservation = await this.#quota.reserve(endpointName(path), options.signal);
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(`${this.#baseUrl}${path}`, {
+          dispatcher: this.#dispatcher,
+          method: 'GET',
+          headers: { ...options.headers, authorization: `Bearer ${token}`, 'accept-encoding': 'identity' },
+          signal: options.signal,
+          headersTimeout: this.#timeoutMs,
+          bodyTimeout: this.#timeoutMs,
+        });
+      } catch (err) {
+        await reservation.release({ counted: false });
+        if (options.signal?.aborted) throw options.signal.reason;
+        throw networkError(ctx, describe(err), err);
+      }
+      const counted = res.statusCode < 300;
+      if (!String(res.headers['content-type'] ?? '').includes('json')) {
+        let released = false;
+        const release = () => {
+          if (released) return;
+          released = true;
+          reservation.release({ counted }).catch((releaseErr: unknown) => {
+            this.#logger.error({ err: releaseErr, path }, 'could not release a quota reservation');
+          });
+        };
+        res.body.once('close', release);
+        return { status: res.statusCode, headers: res.headers, body: res.body };
+      }
+      const decoded = decodeEnvelope(res.statusCode, await res.body.text(), { ...ctx, status: res.statusCode });
+      const err = decoded.ok ? malformedError(ctx, 'a JSON envelope where a file was expected') : decoded.error;
+      await reservation.release({ counted: wasCounted(err), marketoCode: err.marketoCode });
+      if (hasCode(err, ErrorCodes.TOKEN_EXPIRED) && !refreshed) {
+        this.#tokens.invalidate(token);
+        continue;
+      }
+      if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) throw await this.#onQuotaReached(err);
+      throw this.#scrub(err);
+    }
   }
 
   /** Closes the keep-alive Agent the client created (a passed-in dispatcher is the caller's to close). */

@@ -1,5 +1,5 @@
 /** The Marketo REST client, its endpoint helpers and wire types. */
-export { MarketoClient } from './client.ts';
+export { MarketoClient, type RawResponse } from './client.ts';
 export { formatMarketoDate, parseMarketoDate } from './dates.ts';
 export {
   type AssetKind,

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { BulkExtractClient, pollDelay, toExportJob } from '../../src/bulk/bulk-client.ts';
+import type { ExportJob } from '../../src/bulk/types.ts';
+import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
+import { createLogger } from '../../src/log.ts';
+import type { MarketoResponse } from '../../src/marketo/types.ts';
+import { FakeClock } from '../support/fake-clock.ts';
+
+const logger = createLogger({ level: 'silent' });
+type Answer = Record<string, unknown> | MarketoStreamError;
+
+/** A `request` that answers from a script per path suffix and records every call. */
+function fakeClient(script: Record<string, Answer[]>) {
+  const calls: { method: string; path: string; body?: unknown; query?: unknown }[] = [];
+  return {
+    calls,
+    request: async <T>(
+      method: 'GET' | 'POST',
+      path: string,
+      options: { body?: unknown; query?: unknown } = {},
+    ): Promise<MarketoResponse<T>> => {
+      calls.push({ method, path, body: options.body, query: options.query });
+      const key = Object.keys(script).find((k) => path.endsWith(k));
+      const answer = key ? script[key]!.shift() : undefined;
+      if (!answer) throw new Error(`no scripted answer for ${method} ${path}`);
+      if (answer instanceof MarketoStreamError) throw answer;
+      return { result: [answer as T], warnings: [], raw: {} };
+    },
+  };
+}
+
+const job = (status: string, extra: Record<string, unknown> = {}) => ({ exportId: 'e1', status, ...extra });
+const rejected1029 = (message: string) =>
+  new MarketoStreamError(ErrorCodes.REQUEST_REJECTED, `Marketo error 1029 "${message}"`, { marketoCode: '1029' });
+
+describe('BulkExtractClient', () => {
+  it('polls after 60 s, then doubling to 5 min: few status calls for a long job', async () => {
+    expect([0, 1, 2, 3, 4, 10].map((n) => pollDelay(n, 60_000, 300_000))).toEqual([
+      60_000, 120_000, 240_000, 300_000, 300_000, 300_000,
+    ]);
+    const clock = new FakeClock('2026-03-01T12:00:00Z');
+    const fake = fakeClient({
+      '/enqueue.json': [job('Queued')],
+      '/status.json': [job('Queued'), job('Processing'), job('Processing'), job('Completed', { fileSize: 10 })],
+    });
+    const bulk = new BulkExtractClient({ client: fake, clock, logger });
+    const seen: string[] = [];
+    const done = await bulk.waitForFile('activities', toExportJob(job('Created')), {
+      onStatus: (j) => seen.push(j.status),
+    });
+    expect(done).toMatchObject({ status: 'Completed', fileSize: 10 });
+    expect(clock.sleeps).toEqual([60_000, 120_000, 240_000, 300_000]);
+    expect(seen).toEqual(['Queued', 'Queued', 'Processing', 'Processing', 'Completed']);
+    expect(fake.calls.map((c) => `${c.method} ${c.path}`)).toEqual([
+      'POST /bulk/v1/activities/export/e1/enqueue.json',
+      ...Array(4).fill('GET /bulk/v1/activities/export/e1/status.json'),
+    ]);
+  });
+
+  it('a full queue (1029) is a wait: it enqueues again after queueFullWaitMs', async () => {
+    const clock = new FakeClock('2026-03-01T12:00:00Z');
+    const fake = fakeClient({
+      '/enqueue.json': [rejected1029('Too many jobs (10) in queue'), job('Queued')],
+      '/status.json': [job('Completed', { fileSize: 1 })],
+    });
+    const bulk = new BulkExtractClient({ client: fake, clock, logger, queueFullWaitMs: 120_000 });
+    await expect(bulk.waitForFile('leads', toExportJob(job('Created')))).resolves.toMatchObject({
+      status: 'Completed',
+    });
+    expect(clock.sleeps).toEqual([120_000, 60_000]);
+  });
+
+  it('a job already enqueued before a restart (enqueue refused) is followed by its status', async () => {
+    const clock = new FakeClock();
+    const fake = fakeClient({
+      '/enqueue.json': [
+        new MarketoStreamError(ErrorCodes.REQUEST_REJECTED, 'Marketo error 1003 "Export e1 is Queued"'),
+      ],
+      '/status.json': [job('Processing'), job('Completed', { fileSize: 3 })],
+    });
+    const bulk = new BulkExtractClient({ client: fake, clock, logger });
+    await expect(bulk.waitForFile('activities', toExportJob(job('Created')))).resolves.toMatchObject({
+      status: 'Completed',
+    });
+    expect(fake.calls.map((c) => c.path.split('/').at(-1))).toEqual(['enqueue.json', 'status.json', 'status.json']);
+  });
+
+  it('a spent export quota (1029) is BULK_WAIT until Central midnight, not a failure', async () => {
+    const clock = new FakeClock('2026-03-01T12:00:00Z'); // 06:00 in Chicago (CST)
+    const fake = fakeClient({ '/create.json': [rejected1029('Export daily quota 500MB exceeded')] });
+    const bulk = new BulkExtractClient({ client: fake, clock, logger });
+    const err = await bulk
+      .createActivityExport({ window: { startAt: '2026-01-01T00:00:00Z', endAt: '2026-02-01T00:00:00Z' } })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCodes.BULK_WAIT, retriable: true, marketoCode: '1029' });
+    expect((err as MarketoStreamError).retryAfterMs).toBe(18 * 3600_000);
+    expect(fake.calls[0]).toMatchObject({
+      method: 'POST',
+      body: {
+        format: 'CSV',
+        fields: [
+          'marketoGUID',
+          'leadId',
+          'activityDate',
+          'activityTypeId',
+          'campaignId',
+          'primaryAttributeValueId',
+          'primaryAttributeValue',
+          'attributes',
+        ],
+        filter: { createdAt: { startAt: '2026-01-01T00:00:00Z', endAt: '2026-02-01T00:00:00Z' } },
+      },
+    });
+  });
+
+  it('Failed and Cancelled jobs end the wait with BULK_JOB_FAILED', async () => {
+    const clock = new FakeClock();
+    const fake = fakeClient({ '/status.json': [job('Failed', { errorMsg: 'internal' }), job('Canceled')] });
+    const bulk = new BulkExtractClient({ client: fake, clock, logger });
+    await expect(bulk.waitForFile('activities', toExportJob(job('Queued')))).rejects.toMatchObject({
+      code: ErrorCodes.BULK_JOB_FAILED,
+      message: expect.stringContaining('ended Failed: internal'),
+    });
+    await expect(bulk.waitForFile('activities', toExportJob(job('Processing')))).rejects.toMatchObject({
+      code: ErrorCodes.BULK_JOB_FAILED,
+      message: expect.stringContaining('ended Cancelled'),
+    });
+  });
+
+  it('refuses a window Marketo would refuse, without a call', async () => {
+    const fake = fakeClient({});
+    const bulk = new BulkExtractClient({ client: fake, clock: new FakeClock(), logger });
+    await expect(
+      bulk.createActivityExport({ window: { startAt: '2026-01-01T00:00:00Z', endAt: '2026-02-01T00:00:01Z' } }),
+    ).rejects.toMatchObject({ code: ErrorCodes.REQUEST_REJECTED });
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('reads a job: Canceled is Cancelled, absent numbers stay absent', () => {
+    const parsed: ExportJob = toExportJob({ exportId: 'x', status: 'Canceled', format: 'CSV', fileSize: null });
+    expect(parsed).toEqual({ exportId: 'x', status: 'Cancelled', format: 'CSV' });
+  });
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.ts';
+import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
+
+const env = {
+  KAFKA_BROKERS: '127.0.0.1:9092',
+  SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081/apis/ccompat/v7',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  MARKETO_CONNECTION_ID: 'acme',
+  MARKETO_INSTANCE: '123-ABC-456',
+  MARKETO_BASE_URL: 'https://123-abc-456.mktorest.com/',
+  MARKETO_CLIENT_ID: 'client',
+  MARKETO_CLIENT_SECRET: 'very-secret-value',
+  MARKETO_START_DATE: '2025-01-01T00:00:00Z',
+};
+
+function rejection(e: NodeJS.ProcessEnv): MarketoStreamError {
+  try {
+    loadConfig(e, undefined);
+  } catch (err) {
+    if (err instanceof MarketoStreamError) return err;
+    throw err;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('bulk settings', () => {
+  it('default to Marketo’s 500 MB a day, 50 MB left for other integrations, 2 jobs (as many as Marketo runs)', () => {
+    expect(loadConfig(env, undefined).bulk).toEqual({ dailyMb: 500, reserveMb: 50, maxJobs: 2 });
+  });
+
+  it('are read from BULK_DAILY_MB, BULK_RESERVE_MB and BULK_MAX_JOBS', () => {
+    const c = loadConfig({ ...env, BULK_DAILY_MB: '2000', BULK_RESERVE_MB: '0', BULK_MAX_JOBS: '4' }, undefined);
+    expect(c.bulk).toEqual({ dailyMb: 2000, reserveMb: 0, maxJobs: 4 });
+  });
+
+  it('name the variable that is wrong', () => {
+    for (const [name, value, says] of [
+      ['BULK_DAILY_MB', 'lots', 'BULK_DAILY_MB'],
+      ['BULK_DAILY_MB', '0', 'BULK_DAILY_MB'],
+      ['BULK_RESERVE_MB', '600', 'bulk.reserveMb (BULK_RESERVE_MB): must be less than dailyMb'],
+      ['BULK_MAX_JOBS', '11', 'BULK_MAX_JOBS'],
+    ] as const) {
+      const err = rejection({ ...env, [name]: value });
+      expect(err.code).toBe(ErrorCodes.CONFIG_INVALID);
+      expect(err.message).toContain(says);
+    }
+  });
+});

@@ -5,6 +5,8 @@
 #   scripts/stack.sh up       install what is missing, start what is not running, wait until all answer
 #   scripts/stack.sh down     stop the processes this script started (by pid); nothing else
 #   scripts/stack.sh status   say what answers
+#   scripts/stack.sh up --secure   also the secured services (SASL_SSL Kafka, TLS registry front, TLS Redis):
+#                                  see scripts/stack/secure.sh; their endpoints go to $STACK_DIR/secure-endpoints.env
 #
 # Downloads and data live in .stack/ (git-ignored). Running `up` twice is harmless.
 set -euo pipefail
@@ -28,6 +30,10 @@ RUN_DIR="$STACK_DIR/run"
 mkdir -p "$RUN_DIR"
 
 log() { printf '[stack] %s\n' "$*" >&2; }
+SECURE=false
+for arg in "${@:2}"; do [ "$arg" = "--secure" ] && SECURE=true; done
+# shellcheck source=stack/secure.sh
+. "$ROOT/scripts/stack/secure.sh"
 
 # --- probes -----------------------------------------------------------------------------------
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -126,7 +132,7 @@ start_registry() {
   local jar; jar="$(apicurio_jar)"
   log "starting Apicurio Registry $APICURIO_VERSION with $APICURIO_JAVA"
   # exec: the backgrounded subshell becomes the JVM, so $! is the JVM's pid.
-  (cd "$(dirname "$jar")" && exec setsid nohup "$APICURIO_JAVA" -Xms128m -Xmx512m -Dquarkus.http.host=127.0.0.1 \
+  (cd "$(dirname "$jar")" && exec setsid nohup "$APICURIO_JAVA" -Xms128m -Xmx512m -Dquarkus.http.host=127.0.0.1 -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$((REGISTRY_PORT + 919))" \
     -Dquarkus.http.port="$REGISTRY_PORT" -jar "$jar" >"$RUN_DIR/registry.log" 2>&1 </dev/null) &
   echo $! >"$RUN_DIR/registry.pid"
 }
@@ -154,6 +160,7 @@ up() {
   wait_for redis redis_ok "$RUN_DIR/redis.log"
   wait_for kafka kafka_ok "$RUN_DIR/kafka.log"
   wait_for registry registry_ok "$RUN_DIR/registry.log"
+  if $SECURE; then secure_up; fi
   cat <<EOF
 KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
 SCHEMA_REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7
@@ -175,6 +182,7 @@ stop_one() { # name
 }
 
 down() {
+  secure_down
   stop_one registry
   stop_one kafka
   stop_one redis
@@ -185,6 +193,7 @@ status() {
   if kafka_ok; then echo "kafka     up   127.0.0.1:$KAFKA_PORT"; else echo "kafka     down"; rc=1; fi
   if registry_ok; then echo "registry  up   http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"; else echo "registry  down"; rc=1; fi
   if redis_ok; then echo "redis     up   redis://127.0.0.1:$REDIS_PORT"; else echo "redis     down"; rc=1; fi
+  secure_status || rc=1
   return $rc
 }
 

@@ -4,12 +4,11 @@
  * service until it has caught up, and prints what landed: records per topic and one decoded
  * record of each kind.
  */
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { Kafka, logLevel } from 'kafkajs';
 import { startSimulator } from '../simulator/index.ts';
 import { parseConfig } from '../src/config/index.ts';
-import { readTopic, topicNames } from '../src/kafka/index.ts';
+import { createKafka, readTopic, topicNames } from '../src/kafka/index.ts';
 import { createLogger, routeProcessWarnings } from '../src/log.ts';
+import { registryClientOptions } from '../src/schemas/index.ts';
 import { runService } from '../src/service.ts';
 import { endpointsFromEnv, startLocalStack } from '../test/support/services.ts';
 
@@ -69,8 +68,8 @@ if (failed.length > 0) {
   process.exit(1);
 }
 
-const kafka = new Kafka({ brokers: services.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
-const registry = new SchemaRegistry({ host: services.schemaRegistryUrl });
+const kafka = createKafka(config.kafka);
+const { registry } = registryClientOptions(config.schemaRegistry);
 const topics = topicNames(prefix);
 console.log(`\nDone in ${seconds.toFixed(1)} s. What landed (read_committed):`);
 for (const topic of [

@@ -30,6 +30,11 @@ export const ErrorCodes = {
   ENCODING_FAILED: 'MKTO_ENCODING_FAILED',
   /** The schema registry refused a schema (e.g. an incompatible change). Fatal. */
   SCHEMA_REJECTED: 'MKTO_SCHEMA_REJECTED',
+  /**
+   * Kafka, the schema registry or Redis refused our credentials (SASL, basic auth, ACL user); the
+   * message names the service, the user and the setting to fix, never the secret. Fatal until fixed.
+   */
+  CREDENTIALS_REJECTED: 'MKTO_CREDENTIALS_REJECTED',
   /** Another worker took over this connection (lease lost or producer fenced). Stop working on it. */
   FENCED: 'MKTO_FENCED',
 } as const;

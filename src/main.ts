@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config/index.ts';
+import { loadConfig, secretValues } from './config/index.ts';
 import { MarketoStreamError } from './errors.ts';
+import { installKafkaReauthGuard } from './kafka/index.ts';
 import { createLogger, routeProcessWarnings } from './log.ts';
 import { runService } from './service.ts';
 
@@ -20,8 +21,9 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({ level: config.logLevel, secrets: secretValues(config) });
   routeProcessWarnings(logger);
+  installKafkaReauthGuard(logger);
   const controller = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
@@ -29,12 +31,14 @@ async function main(): Promise<number> {
       controller.abort();
     });
   }
-  const results = await runService({
-    config,
-    logger,
-    signal: controller.signal,
-    untilCaughtUp: values['until-caught-up'],
-  });
+  let results: Awaited<ReturnType<typeof runService>>;
+  try {
+    results = await runService({ config, logger, signal: controller.signal, untilCaughtUp: values['until-caught-up'] });
+  } catch (err) {
+    // Start-up failures (Redis or Kafka refusing the credentials, …) end the process with a clear line.
+    logger.fatal({ err }, `marketo-stream could not start: ${(err as Error).message}`);
+    return 1;
+  }
   let failed = false;
   for (const [id, r] of Object.entries(results)) {
     if (r.error) {

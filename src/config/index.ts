@@ -1,3 +1,12 @@
 export { DEFAULT_LEAD_FIELDS, HOCKEYSTACK_ACTIVITY_TYPES } from './defaults.ts';
 export { loadConfig, parseConfig } from './load.ts';
-export type { Config, ConfigInput, ConnectionConfig } from './schema.ts';
+export type {
+  Config,
+  ConfigInput,
+  ConnectionConfig,
+  KafkaConfig,
+  RedisConfig,
+  SchemaRegistryConfig,
+  TlsConfig,
+} from './schema.ts';
+export { secretValues } from './secrets.ts';

@@ -6,3 +6,4 @@ export * from './keys.ts';
 export * from './lead.ts';
 export * from './program.ts';
 export * from './registry.ts';
+export * from './registry-client.ts';

@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { Kafka, logLevel } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { afterEach, expect } from 'vitest';
 import { type Simulator, type SimulatorOptions, startSimulator, TRACKED_TYPE_IDS } from '../../simulator/index.ts';
 import type { Clock } from '../../src/clock.ts';
 import { type Config, type ConfigInput, parseConfig } from '../../src/config/index.ts';
-import { readTopic, type TopicNames, topicNames } from '../../src/kafka/index.ts';
+import { createKafka, readTopic, type TopicNames, topicNames } from '../../src/kafka/index.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
-import { CE_ID } from '../../src/schemas/index.ts';
+import { CE_ID, registryClientOptions } from '../../src/schemas/index.ts';
 import { runService, type ServiceResult } from '../../src/service.ts';
 
 /** A name no other test run uses (topics, connections, instances). */
@@ -44,7 +43,7 @@ export function testConfig(
 export const testLogger = (): Logger => createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
 
 export function testKafka(): Kafka {
-  return new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
+  return createKafka({ clientId: 'marketo-stream-test', brokers: process.env.KAFKA_BROKERS!.split(',') });
 }
 
 export const topicsOf = (config: Readonly<Config>): TopicNames => topicNames(config.kafka.topicPrefix);
@@ -70,7 +69,7 @@ export async function consumeAll(topic: string, kafka = testKafka()): Promise<Co
 }
 
 /** The registry client tests decode with (Confluent wire format). */
-export const testRegistry = () => new SchemaRegistry({ host: process.env.SCHEMA_REGISTRY_URL! });
+export const testRegistry = () => registryClientOptions({ url: process.env.SCHEMA_REGISTRY_URL! }).registry;
 
 /** Ids that occur more than once. */
 export function duplicatesOf(ids: readonly string[]): string[] {

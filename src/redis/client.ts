@@ -1,0 +1,112 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisConfig } from '../config/index.ts';
+import { ErrorCodes, MarketoStreamError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+
+const SETTINGS_HINT =
+  'redis.username / REDIS_USERNAME and redis.password / REDIS_PASSWORD (or the user and password in redis.url / REDIS_URL)';
+
+/** The ioredis options of `settings`: ACL user and password, TLS (on with rediss://) with its CA and server name. */
+export function redisClientOptions(settings: RedisConfig): RedisOptions {
+  const tls = settings.url.startsWith('rediss:')
+    ? {
+        tls: {
+          rejectUnauthorized: settings.tls?.rejectUnauthorized ?? true,
+          ...(settings.tls?.ca === undefined ? {} : { ca: settings.tls.ca }),
+          ...(settings.tls?.servername === undefined ? {} : { servername: settings.tls.servername }),
+        },
+      }
+    : {};
+  return {
+    ...tls,
+    ...(settings.username === undefined ? {} : { username: settings.username }),
+    ...(settings.password === undefined ? {} : { password: settings.password }),
+  };
+}
+
+/** True for Redis's answers to bad credentials (WRONGPASS, NOAUTH, an ACL refusal). */
+export function isRedisAuthError(err: unknown): boolean {
+  return /^(WRONGPASS|NOAUTH|NOPERM)\b/.test((err as Error | undefined)?.message ?? '');
+}
+
+/** The user Redis is asked to authenticate, for messages (never the password). */
+function userOf(settings: RedisConfig): string {
+  if (settings.username !== undefined) return settings.username;
+  try {
+    return decodeURIComponent(new URL(settings.url).username) || 'default';
+  } catch {
+    return 'default';
+  }
+}
+
+/** The host:port of the Redis URL, for messages (the URL itself may hold the password). */
+function hostOf(settings: RedisConfig): string {
+  try {
+    return new URL(settings.url).host;
+  } catch {
+    return '(unparsable redis.url)';
+  }
+}
+
+/**
+ * A clear CREDENTIALS_REJECTED error for a Redis authentication failure (naming the user and the
+ * settings, never the password); any other error is returned as it is.
+ */
+export function explainRedisError(err: unknown, settings: RedisConfig): unknown {
+  if (!isRedisAuthError(err)) return err;
+  const reply = String((err as Error).message).split(' ')[0];
+  return new MarketoStreamError(
+    ErrorCodes.CREDENTIALS_REJECTED,
+    `Redis at ${hostOf(settings)} refused user "${userOf(settings)}" (${reply}): check ${SETTINGS_HINT}`,
+    { field: 'redis.password', cause: err },
+  );
+}
+
+/**
+ * The one way marketo-stream builds a Redis client (service, tests): `settings` (URL, ACL user,
+ * TLS) plus `extra` ioredis options. Connection errors are logged through `logger` (authentication
+ * failures as {@link explainRedisError}'s clear message, once until the client is ready again);
+ * without a logger they are left to the caller's own 'error' listener.
+ */
+export function createRedis(settings: RedisConfig, logger?: Logger, extra: RedisOptions = {}): Redis {
+  const redis = new Redis(settings.url, { ...redisClientOptions(settings), ...extra });
+  if (logger) {
+    const log = logger.child({ component: 'redis' });
+    let reported = false;
+    redis.on('ready', () => {
+      reported = false;
+    });
+    redis.on('error', (err: Error) => {
+      if (reported) return;
+      reported = true;
+      const explained = explainRedisError(err, settings);
+      log.error({ err: explained }, (explained as Error).message);
+    });
+  }
+  return redis;
+}
+
+/**
+ * {@link createRedis}, connected: resolves once Redis is ready, rejects with CREDENTIALS_REJECTED
+ * when it refuses the credentials (and with the connection error when it cannot be reached),
+ * disconnecting the client in both cases.
+ */
+export async function connectRedis(settings: RedisConfig, logger?: Logger, extra: RedisOptions = {}): Promise<Redis> {
+  const redis = createRedis(settings, logger, { ...extra, lazyConnect: true });
+  // ioredis rejects connect() with "Connection is closed." and emits the cause as an 'error' event.
+  let cause: unknown;
+  const keepCause = (err: unknown) => {
+    cause ??= err;
+  };
+  redis.on('error', keepCause);
+  try {
+    await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    throw explainRedisError(cause ?? err, settings);
+  } finally {
+    redis.off('error', keepCause);
+  }
+}

@@ -1,28 +1,23 @@
 import { type Logger, pino } from 'pino';
 
 // Fields that hold a secret wherever they appear in a logged object, a configuration dump included
-// (`{ config }` puts kafka.sasl.password four levels down). pino's paths have no recursive
-// wildcard, so each key is listed at every depth up to MAX_DEPTH.
-const SECRET_KEYS = ['clientSecret', 'client_secret', 'accessToken', 'access_token', 'authorization', 'password'];
-const MAX_DEPTH = 5;
-const anyDepth = (key: string) => Array.from({ length: MAX_DEPTH }, (_, depth) => `${'*.'.repeat(depth)}${key}`);
+// (`{ config }` puts kafka.sasl.password four levels down). pino's own `redact` paths have no
+// recursive wildcard, and its wildcards copy Buffers into plain objects whose serialization then
+// throws (kafkajs's debug entries carry Buffers), so redaction is done here, on plain objects only.
+const SECRET_KEYS = new Set([
+  'clientSecret',
+  'client_secret',
+  'accessToken',
+  'access_token',
+  'authorization',
+  'password',
+]);
 // URLs may carry credentials (rediss://user:pass@host): their password part is blanked, the rest kept.
-const URL_KEYS = ['url', 'redisUrl'];
-
-/** Paths pino blanks out wherever they appear: secrets never reach a log line. */
-export const REDACTED_PATHS = [
-  ...SECRET_KEYS.flatMap(anyDepth),
-  '*.headers.authorization',
-  'connections[*].clientSecret',
-  '*.connections[*].clientSecret',
-  ...URL_KEYS.flatMap(anyDepth),
-];
-
+const URL_KEYS = new Set(['url', 'redisUrl']);
+const MAX_DEPTH = 8;
 const CENSOR = '[redacted]';
 
-function censor(value: unknown, path: string[]): unknown {
-  if (!URL_KEYS.includes(path.at(-1) ?? '')) return CENSOR;
-  if (typeof value !== 'string') return value;
+function censorUrl(value: string): string {
   try {
     const url = new URL(value);
     if (url.password === '') return value;
@@ -31,6 +26,33 @@ function censor(value: unknown, path: string[]): unknown {
   } catch {
     return value;
   }
+}
+
+/**
+ * `value` with every secret field blanked: plain objects and arrays are copied where something
+ * changes (the caller's object is never touched); anything else (Buffers, Errors, class instances)
+ * is left to pino's serializers and to the secret scrubber.
+ */
+export function redactSecrets(value: unknown, key = '', depth = 0): unknown {
+  if (SECRET_KEYS.has(key)) return value === undefined || value === null ? value : CENSOR;
+  if (URL_KEYS.has(key) && typeof value === 'string') return censorUrl(value);
+  if (depth >= MAX_DEPTH || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((item, i) => {
+      const r = redactSecrets(item, '', depth + 1);
+      if (r !== item) (copy ??= [...value])[i] = r;
+    });
+    return copy ?? value;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const r = redactSecrets(v, k, depth + 1);
+    if (r !== v) (copy ??= { ...(value as Record<string, unknown>) })[k] = r;
+  }
+  return copy ?? value;
 }
 
 /** Replaces every occurrence of each secret (raw and as JSON escapes it) in a serialized log line. */
@@ -60,7 +82,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
     {
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
-      redact: { paths: REDACTED_PATHS, censor },
+      formatters: { log: (object) => redactSecrets(object) as Record<string, unknown> },
       ...(streamWrite ? { hooks: { streamWrite } } : {}),
     },
     options.destination ?? process.stderr,

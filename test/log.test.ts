@@ -59,4 +59,20 @@ describe('createLogger', () => {
     for (const secret of SECRETS) expect(line).not.toContain(secret);
     expect(line).toContain('auth with [redacted] failed');
   });
+
+  it('logs Buffers and typed arrays at any depth (kafkajs debug entries) and redacts deep secrets beside them', () => {
+    const { stream, lines } = capture();
+    const logger = createLogger({ level: 'debug', destination: stream });
+    const entry = {
+      data: { authBytes: Buffer.from('abc'), nested: { bytes: new Uint8Array(2) } },
+      a: { b: { c: { d: { password: 'deep-pw-1234', headers: { authorization: 'Basic abc' } } } } },
+    };
+    expect(() => logger.debug(entry, 'kafkajs-like entry')).not.toThrow();
+    const line = lines.join('');
+    expect(line).not.toContain('deep-pw-1234');
+    expect(line).not.toContain('Basic abc');
+    expect(JSON.parse(line).a.b.c.d.password).toBe('[redacted]');
+    // The caller's object is not modified.
+    expect(entry.a.b.c.d.password).toBe('deep-pw-1234');
+  });
 });

@@ -51,7 +51,9 @@ function withCaFile<T extends TlsInput>(tls: T, ctx: z.RefinementCtx): T {
     ctx.addIssue({ code: 'custom', path: ['caFile'], message: `${tls.caFile} holds no PEM certificate` });
     return z.NEVER;
   }
-  return { ...tls, ca: pem };
+  // The file is read: what is left is the PEM (re-validating the result must not read it twice).
+  const { caFile: _read, ...rest } = tls;
+  return { ...rest, ca: pem } as T;
 }
 
 const tlsSchema = z.object(tlsFields).transform(withCaFile);

@@ -35,6 +35,17 @@ export function kafkaClientOptions(settings: KafkaClientSettings): KafkaJsConfig
   };
 }
 
+// kafkajs filters by its own level before the logCreator sees an entry: follow the logger's.
+const KAFKA_LOG_LEVELS: Record<string, logLevel> = {
+  fatal: logLevel.ERROR,
+  error: logLevel.ERROR,
+  warn: logLevel.WARN,
+  info: logLevel.INFO,
+  debug: logLevel.DEBUG,
+  trace: logLevel.DEBUG,
+  silent: logLevel.NOTHING,
+};
+
 /**
  * The one way marketo-stream builds a Kafka client (service, publisher threads, demo, bench,
  * tests): brokers, TLS and SASL from `settings`, kafkajs's log lines through `logger` (none
@@ -44,7 +55,9 @@ export function kafkaClientOptions(settings: KafkaClientSettings): KafkaJsConfig
 export function createKafka(settings: KafkaClientSettings, logger?: Logger, extra: Partial<KafkaJsConfig> = {}): Kafka {
   const kafka = new Kafka({
     ...kafkaClientOptions(settings),
-    ...(logger ? { logCreator: kafkaLogCreator(logger) } : { logLevel: logLevel.NOTHING }),
+    ...(logger
+      ? { logCreator: kafkaLogCreator(logger), logLevel: KAFKA_LOG_LEVELS[logger.level] ?? logLevel.INFO }
+      : { logLevel: logLevel.NOTHING }),
     ...extra,
   });
   const explainConnect = <C extends { connect(): Promise<void> }>(client: C): C => {

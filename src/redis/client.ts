@@ -55,10 +55,12 @@ function hostOf(settings: RedisConfig): string {
 export function explainRedisError(err: unknown, settings: RedisConfig): unknown {
   if (!isRedisAuthError(err)) return err;
   const reply = String((err as Error).message).split(' ')[0];
+  // Not the ioredis error itself as the cause: it carries the failed command, AUTH and password included.
+  const cause = new Error((err as Error).message);
   return new MarketoStreamError(
     ErrorCodes.CREDENTIALS_REJECTED,
     `Redis at ${hostOf(settings)} refused user "${userOf(settings)}" (${reply}): check ${SETTINGS_HINT}`,
-    { field: 'redis.password', cause: err },
+    { field: 'redis.password', cause },
   );
 }
 

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Kafka, type KafkaConfig as KafkaJsConfig, logLevel, type SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from '../config/index.ts';
 import { ErrorCodes, MarketoStreamError } from '../errors.ts';
@@ -34,6 +35,24 @@ export function kafkaClientOptions(settings: KafkaClientSettings): KafkaJsConfig
       : {}),
   };
 }
+
+/**
+ * kafkajs 2.2.4 classes ILLEGAL_SASL_STATE (broker error 34) as not retriable, yet it is what a
+ * re-authentication that raced other requests gets, and kafkajs recovers from it on the next
+ * attempt (it rebuilds the connection; the broker closed it). Marking the error retriable lets
+ * kafkajs's own retries, and ours, carry on instead of failing the connection. kafkajs keeps its
+ * protocol error table in this module and builds each error from it, so the change is global to
+ * the process (and to each worker thread, which loads this module too).
+ */
+function markIllegalSaslStateRetriable(): void {
+  const require = createRequire(import.meta.url);
+  const { errorCodes } = require('kafkajs/src/protocol/error.js') as {
+    errorCodes: { type: string; retriable: boolean }[];
+  };
+  const entry = errorCodes.find((e) => e.type === 'ILLEGAL_SASL_STATE');
+  if (entry) entry.retriable = true;
+}
+markIllegalSaslStateRetriable();
 
 // kafkajs filters by its own level before the logCreator sees an entry: follow the logger's.
 const KAFKA_LOG_LEVELS: Record<string, logLevel> = {

@@ -116,6 +116,27 @@ describe('Kafka over SASL_SSL with a self-signed CA', () => {
     },
   );
 
+  it('makes ILLEGAL_SASL_STATE (threshold above the broker session) a retriable error naming the setting', async () => {
+    // kafkajs then re-authenticates on every request and the broker answers ILLEGAL_SASL_STATE.
+    // Nothing can work so; what matters is that it is a retried error, never an uncaught one
+    // (vitest fails the run on an uncaught exception or unhandled rejection).
+    const config = settingsFor('plain');
+    const kafka = createKafka(
+      { ...config.kafka, sasl: { ...config.kafka.sasl!, reauthenticationThresholdMs: s.reauthMs + 5_000 } },
+      undefined,
+      { retry: { retries: 2, initialRetryTime: 100 } },
+    );
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const producer = kafka.producer({ transactionalId: unique('illegal'), idempotent: true, maxInFlightRequests: 1 });
+      const err = await rejection(producer.connect());
+      expect(err.code).toBe(ErrorCodes.NETWORK);
+      expect(err.retriable).toBe(true);
+      expect(err.message).toContain('ILLEGAL_SASL_STATE');
+      expect(err.message).toContain('kafka.sasl.reauthenticationThresholdMs / KAFKA_SASL_REAUTH_THRESHOLD_MS');
+      await producer.disconnect();
+    }
+  });
+
   it('keeps producing and consuming across re-authentication (connections.max.reauth.ms)', {
     timeout: 180_000,
   }, async () => {

@@ -38,21 +38,18 @@ export function redactSecrets(value: unknown, key = '', depth = 0): unknown {
   if (URL_KEYS.has(key) && typeof value === 'string') return censorUrl(value);
   if (depth >= MAX_DEPTH || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
-    let copy: unknown[] | undefined;
-    value.forEach((item, i) => {
-      const r = redactSecrets(item, '', depth + 1);
-      if (r !== item) (copy ??= [...value])[i] = r;
-    });
-    return copy ?? value;
+    const items = value.map((item) => redactSecrets(item, '', depth + 1));
+    return items.some((item, i) => item !== value[i]) ? items : value;
   }
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return value;
-  let copy: Record<string, unknown> | undefined;
-  for (const [k, v] of Object.entries(value)) {
+  let changed = false;
+  const entries = Object.entries(value).map(([k, v]) => {
     const r = redactSecrets(v, k, depth + 1);
-    if (r !== v) (copy ??= { ...(value as Record<string, unknown>) })[k] = r;
-  }
-  return copy ?? value;
+    if (r !== v) changed = true;
+    return [k, r] as const;
+  });
+  return changed ? Object.fromEntries(entries) : value;
 }
 
 /** Replaces every occurrence of each secret (raw and as JSON escapes it) in a serialized log line. */

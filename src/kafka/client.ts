@@ -3,6 +3,7 @@ import { Kafka, type KafkaConfig as KafkaJsConfig, logLevel, type SASLOptions } 
 import type { KafkaConfig } from '../config/index.ts';
 import { ErrorCodes, MarketoStreamError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { explainTlsTrustFailure } from '../tls.ts';
 import { kafkaLogCreator } from './kafka-logger.ts';
 
 /** The Kafka settings a client needs (a worker thread receives exactly this); no `ssl`: plaintext. */
@@ -102,7 +103,8 @@ const SETTINGS_HINT = 'kafka.sasl.username / KAFKA_SASL_USERNAME and kafka.sasl.
  * A kafkajs error made clear where the cause is a setting: a SASL authentication failure becomes
  * CREDENTIALS_REJECTED (not retriable) naming the user, the mechanism and the settings to check;
  * ILLEGAL_SASL_STATE (re-authentication) becomes a retriable NETWORK error naming the
- * re-authentication threshold. Any other error is returned as it is.
+ * re-authentication threshold; an untrusted certificate a retriable NETWORK error naming the TLS
+ * settings. Any other error is returned as it is.
  */
 export function explainKafkaError(err: unknown, settings: KafkaClientSettings): unknown {
   const e = err as { name?: string; type?: string; message?: string };
@@ -122,7 +124,13 @@ export function explainKafkaError(err: unknown, settings: KafkaClientSettings): 
       { retriable: true, field: 'kafka.sasl.reauthenticationThresholdMs', cause: err },
     );
   }
-  return err;
+  return (
+    explainTlsTrustFailure(
+      err,
+      `Kafka at ${settings.brokers.join(',')}`,
+      'kafka.ssl.ca / KAFKA_SSL_CA_FILE and kafka.ssl.servername / KAFKA_SSL_SERVERNAME',
+    ) ?? err
+  );
 }
 
 /**

@@ -2,6 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/index.ts';
 import { ErrorCodes, MarketoStreamError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { explainTlsTrustFailure } from '../tls.ts';
 
 const SETTINGS_HINT =
   'redis.username / REDIS_USERNAME and redis.password / REDIS_PASSWORD (or the user and password in redis.url / REDIS_URL)';
@@ -50,10 +51,14 @@ function hostOf(settings: RedisConfig): string {
 
 /**
  * A clear CREDENTIALS_REJECTED error for a Redis authentication failure (naming the user and the
- * settings, never the password); any other error is returned as it is.
+ * settings, never the password), an untrusted certificate a NETWORK error naming the TLS settings;
+ * any other error is returned as it is.
  */
 export function explainRedisError(err: unknown, settings: RedisConfig): unknown {
-  if (!isRedisAuthError(err)) return err;
+  if (!isRedisAuthError(err)) {
+    const tls = 'redis.tls.ca / REDIS_TLS_CA_FILE and redis.tls.servername / REDIS_TLS_SERVERNAME';
+    return explainTlsTrustFailure(err, `Redis at ${hostOf(settings)}`, tls) ?? err;
+  }
   const reply = String((err as Error).message).split(' ')[0];
   // Not the ioredis error itself as the cause: it carries the failed command, AUTH and password included.
   const cause = new Error((err as Error).message);
@@ -89,26 +94,40 @@ export function createRedis(settings: RedisConfig, logger?: Logger, extra: Redis
 }
 
 /**
- * {@link createRedis}, connected: resolves once Redis is ready, rejects with CREDENTIALS_REJECTED
- * when it refuses the credentials (and with the connection error when it cannot be reached),
- * disconnecting the client in both cases.
+ * {@link createRedis}, connected: resolves once Redis is ready. Rejects at once with
+ * CREDENTIALS_REJECTED when Redis refuses the credentials; while Redis cannot be reached it keeps
+ * trying (ioredis reconnects by itself) for `readyTimeoutMs`, then rejects with the last
+ * connection error. The client is disconnected when it rejects.
  */
-export async function connectRedis(settings: RedisConfig, logger?: Logger, extra: RedisOptions = {}): Promise<Redis> {
+export function connectRedis(
+  settings: RedisConfig,
+  logger?: Logger,
+  extra: RedisOptions = {},
+  readyTimeoutMs = 30_000,
+): Promise<Redis> {
   const redis = createRedis(settings, logger, { ...extra, lazyConnect: true });
-  // ioredis rejects connect() with "Connection is closed." and emits the cause as an 'error' event.
-  let cause: unknown;
-  const keepCause = (err: unknown) => {
-    cause ??= err;
-  };
-  redis.on('error', keepCause);
-  try {
-    await redis.connect();
-    await redis.ping();
-    return redis;
-  } catch (err) {
-    redis.disconnect();
-    throw explainRedisError(cause ?? err, settings);
-  } finally {
-    redis.off('error', keepCause);
-  }
+  return new Promise((resolve, reject) => {
+    let lastError: unknown;
+    const settle = (err?: unknown) => {
+      clearTimeout(timer);
+      redis.off('error', onError);
+      redis.off('ready', onReady);
+      if (err === undefined) return resolve(redis);
+      redis.disconnect();
+      reject(explainRedisError(err, settings));
+    };
+    const onError = (err: unknown) => {
+      lastError = err;
+      if (isRedisAuthError(err)) settle(err);
+    };
+    const onReady = () => settle();
+    const timer = setTimeout(
+      () => settle(lastError ?? new Error(`Redis at ${hostOf(settings)} not ready within ${readyTimeoutMs} ms`)),
+      readyTimeoutMs,
+    );
+    redis.on('error', onError);
+    redis.once('ready', onReady);
+    // Its failures arrive as 'error' events (above); ioredis reconnects by itself.
+    redis.connect().catch(() => {});
+  });
 }

@@ -3,6 +3,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { SchemaRegistryConfig } from '../config/index.ts';
 import { ErrorCodes, MarketoStreamError } from '../errors.ts';
+import { explainTlsTrustFailure } from '../tls.ts';
 import type { SchemaCatalogOptions } from './registry.ts';
 
 const SETTINGS_HINT =
@@ -21,7 +22,8 @@ export function registryCredentialsError(settings: SchemaRegistryConfig, status:
 /**
  * The one way marketo-stream talks to the schema registry: a registry client and a `fetch` that
  * both carry the configured basic auth and TLS settings (trusted CA, server name), as
- * {@link SchemaCatalog} options. The `fetch` turns HTTP 401/403 into CREDENTIALS_REJECTED.
+ * {@link SchemaCatalog} options. The `fetch` turns HTTP 401/403 into CREDENTIALS_REJECTED and an
+ * untrusted certificate into a retriable NETWORK error naming the TLS settings.
  */
 export function registryClientOptions(settings: SchemaRegistryConfig): SchemaCatalogOptions {
   const tls = settings.tls;
@@ -47,11 +49,17 @@ export function registryClientOptions(settings: SchemaRegistryConfig): SchemaCat
   const fetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const headers = new Headers(init.headers);
     if (authorization) headers.set('authorization', authorization);
-    const res = (await undiciFetch(input as string, {
-      ...(init as object),
-      headers,
-      ...(dispatcher ? { dispatcher } : {}),
-    })) as unknown as Response;
+    let res: Response;
+    try {
+      res = (await undiciFetch(input as string, {
+        ...(init as object),
+        headers,
+        ...(dispatcher ? { dispatcher } : {}),
+      })) as unknown as Response;
+    } catch (err) {
+      const tls = 'schemaRegistry.tls.ca / SCHEMA_REGISTRY_TLS_CA_FILE';
+      throw explainTlsTrustFailure(err, `schema registry at ${settings.url}`, tls) ?? err;
+    }
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel();
       throw registryCredentialsError(settings, res.status);

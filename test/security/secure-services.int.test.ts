@@ -254,6 +254,28 @@ describe('Redis over TLS with an ACL user', () => {
   });
 });
 
+describe('an untrusted server certificate (the self-signed CA not configured)', () => {
+  it('is a retriable error naming the TLS settings, for Kafka, the registry and Redis', async () => {
+    const config = settingsFor('plain');
+    const kafka = createKafka({ ...config.kafka, ssl: { enabled: true, rejectUnauthorized: true } }, undefined, {
+      retry: { retries: 0 },
+    });
+    const kafkaErr = await rejection(kafka.admin().connect());
+    expect(kafkaErr.code).toBe(ErrorCodes.NETWORK);
+    expect(kafkaErr.retriable).toBe(true);
+    expect(kafkaErr.message).toContain('kafka.ssl.ca / KAFKA_SSL_CA_FILE');
+
+    const catalog = new SchemaCatalog(registryClientOptions({ ...config.schemaRegistry, tls: undefined }));
+    const registryErr = await rejection(catalog.latest(unique('sec-untrusted')));
+    expect(registryErr.code).toBe(ErrorCodes.NETWORK);
+    expect(registryErr.message).toContain('schemaRegistry.tls.ca / SCHEMA_REGISTRY_TLS_CA_FILE');
+
+    const redisErr = await rejection(connectRedis({ ...config.redis, tls: undefined }, undefined, {}, 2_000));
+    expect(redisErr.code).toBe(ErrorCodes.NETWORK);
+    expect(redisErr.message).toContain('redis.tls.ca / REDIS_TLS_CA_FILE');
+  });
+});
+
 describe('a backfill through the secured services', () => {
   it.each(MECHANISMS)(
     '%s: every tracked activity lands exactly once, cursors mirrored in the TLS Redis',

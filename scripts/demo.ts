@@ -5,7 +5,7 @@
  * record of each kind.
  */
 import { startSimulator } from '../simulator/index.ts';
-import { parseConfig } from '../src/config/index.ts';
+import { parseConfig, serviceSettingsFromEnv } from '../src/config/index.ts';
 import { createKafka, readTopic, topicNames } from '../src/kafka/index.ts';
 import { createLogger, routeProcessWarnings } from '../src/log.ts';
 import { registryClientOptions } from '../src/schemas/index.ts';
@@ -23,10 +23,12 @@ const sim = await startSimulator({
   instance: '123-ABC-456',
 });
 const prefix = `demo-${Date.now().toString(36)}`;
+// TLS, SASL and credentials from the same variables as the service (KAFKA_SSL, KAFKA_SASL_*, …).
+const secured = serviceSettingsFromEnv();
 const config = parseConfig({
-  kafka: { brokers: services.kafkaBrokers.split(','), topicPrefix: prefix, partitions: 3 },
-  schemaRegistry: { url: services.schemaRegistryUrl },
-  redis: { url: services.redisUrl },
+  kafka: { ...secured.kafka, brokers: services.kafkaBrokers.split(','), topicPrefix: prefix, partitions: 3 },
+  schemaRegistry: { ...secured.schemaRegistry, url: services.schemaRegistryUrl },
+  redis: { ...secured.redis, url: services.redisUrl },
   logLevel: 'info',
   connections: [
     {

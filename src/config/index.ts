@@ -1,5 +1,5 @@
 export { DEFAULT_LEAD_FIELDS, HOCKEYSTACK_ACTIVITY_TYPES } from './defaults.ts';
-export { loadConfig, parseConfig } from './load.ts';
+export { loadConfig, parseConfig, type ServiceSettingsInput, serviceSettingsFromEnv } from './load.ts';
 export type {
   Config,
   ConfigInput,

@@ -201,6 +201,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.CONF
   return parseConfig(input as ConfigInput);
 }
 
+/** The connection-independent settings of the environment, by section (see {@link serviceSettingsFromEnv}). */
+export interface ServiceSettingsInput {
+  kafka: Record<string, unknown>;
+  schemaRegistry: Record<string, unknown>;
+  redis: Record<string, unknown>;
+}
+
+/**
+ * The Kafka, schema registry and Redis settings the environment gives (the variables loadConfig
+ * reads, `<VAR>_FILE` forms included), unvalidated: for tools that build the rest of their
+ * configuration themselves (the demo, benchmarks) and must connect as the service would.
+ */
+export function serviceSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSettingsInput {
+  const input: Record<string, unknown> = {};
+  for (const [name, path, read] of ENV_FIELDS) {
+    if (!/^(kafka|schemaRegistry|redis)\./.test(path)) continue;
+    const v = envValue(env, name);
+    if (v !== undefined) setPath(input, path, read(v));
+  }
+  const section = (name: string) => (input[name] as Record<string, unknown> | undefined) ?? {};
+  return { kafka: section('kafka'), schemaRegistry: section('schemaRegistry'), redis: section('redis') };
+}
+
 /** Validates a configuration object (see loadConfig) and returns it deeply frozen. */
 export function parseConfig(input: ConfigInput): Readonly<Config> {
   const parsed = configSchema.safeParse(input);

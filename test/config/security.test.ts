@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, secretValues } from '../../src/config/index.ts';
+import { loadConfig, secretValues, serviceSettingsFromEnv } from '../../src/config/index.ts';
 import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
 
 const env = {
@@ -209,5 +209,27 @@ describe('security settings', () => {
     const config = loadConfig({ ...env, REDIS_URL: 'rediss://app:url-secret@redis.example:6380' }, undefined);
     expect(secretValues(config)).toContain('url-secret');
     expect(secretValues(config)).toContain('marketo-secret-value');
+  });
+});
+
+describe('serviceSettingsFromEnv', () => {
+  it('gives the Kafka, registry and Redis settings of the environment (files read), nothing of the connections', () => {
+    const settings = serviceSettingsFromEnv({
+      ...env,
+      KAFKA_SSL: 'true',
+      KAFKA_SASL_MECHANISM: 'plain',
+      KAFKA_SASL_USERNAME: 'u',
+      KAFKA_SASL_PASSWORD_FILE: file('demo-sasl', 'from-file\n'),
+      SCHEMA_REGISTRY_USERNAME: 'ru',
+      REDIS_TLS_CA_FILE: caFile,
+    });
+    expect(settings.kafka).toMatchObject({
+      brokers: ['127.0.0.1:9092'],
+      ssl: { enabled: true },
+      sasl: { mechanism: 'plain', username: 'u', password: 'from-file' },
+    });
+    expect(settings.schemaRegistry).toMatchObject({ username: 'ru' });
+    expect(settings.redis).toMatchObject({ url: 'redis://127.0.0.1:6379', tls: { caFile } });
+    expect(JSON.stringify(settings)).not.toContain('marketo-secret-value');
   });
 });

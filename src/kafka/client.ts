@@ -80,6 +80,9 @@ export function createKafka(settings: KafkaClientSettings, logger?: Logger, extr
       : { logLevel: logLevel.NOTHING }),
     ...extra,
   });
+  if (settings.sasl?.mechanism === 'plain' && !settings.ssl?.enabled) {
+    logger?.warn('Kafka SASL PLAIN without TLS sends the password in clear: set kafka.ssl.enabled / KAFKA_SSL=true');
+  }
   const explainConnect = <C extends { connect(): Promise<void> }>(client: C): C => {
     const connect = client.connect.bind(client);
     client.connect = () =>

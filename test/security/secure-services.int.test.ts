@@ -24,6 +24,8 @@ import {
 const s = secureEndpoints();
 const startSimulator = useSimulator();
 const MECHANISMS: SecureMechanism[] = ['plain', 'scram-sha-512'];
+// The broker offers SCRAM-SHA-256 too (same user): connections and wrong passwords are checked for it as well.
+const ALL_MECHANISMS: SecureMechanism[] = [...MECHANISMS, 'scram-sha-256'];
 
 /** The validated settings of the secured services, as the service would load them. */
 function settingsFor(mechanism: SecureMechanism, change: { kafkaPassword?: string } = {}): Readonly<Config> {
@@ -76,30 +78,33 @@ async function createTopic(kafka: Kafka, topic: string): Promise<void> {
 }
 
 describe('Kafka over SASL_SSL with a self-signed CA', () => {
-  it.each(MECHANISMS)('%s: transactions commit and abort as a read_committed consumer sees them', async (mechanism) => {
-    const kafka = createKafka(settingsFor(mechanism).kafka);
-    const topic = unique(`sec-tx-${mechanism}`);
-    await createTopic(kafka, topic);
-    const producer = kafka.producer({ transactionalId: unique('tx'), idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    try {
-      const committed = await producer.transaction();
-      await committed.send({
-        topic,
-        messages: Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })),
-      });
-      await committed.commit();
-      const aborted = await producer.transaction();
-      await aborted.send({ topic, messages: [{ key: 'gone', value: 'never seen' }] });
-      await aborted.abort();
-    } finally {
-      await producer.disconnect();
-    }
-    const seen = await readCommitted(independentSecureKafka(s, mechanism), topic);
-    expect(seen.map((r) => r.key).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `k${i}`).sort());
-  });
+  it.each(ALL_MECHANISMS)(
+    '%s: transactions commit and abort as a read_committed consumer sees them',
+    async (mechanism) => {
+      const kafka = createKafka(settingsFor(mechanism).kafka);
+      const topic = unique(`sec-tx-${mechanism}`);
+      await createTopic(kafka, topic);
+      const producer = kafka.producer({ transactionalId: unique('tx'), idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      try {
+        const committed = await producer.transaction();
+        await committed.send({
+          topic,
+          messages: Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })),
+        });
+        await committed.commit();
+        const aborted = await producer.transaction();
+        await aborted.send({ topic, messages: [{ key: 'gone', value: 'never seen' }] });
+        await aborted.abort();
+      } finally {
+        await producer.disconnect();
+      }
+      const seen = await readCommitted(independentSecureKafka(s, mechanism), topic);
+      expect(seen.map((r) => r.key).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `k${i}`).sort());
+    },
+  );
 
-  it.each(MECHANISMS)(
+  it.each(ALL_MECHANISMS)(
     '%s: a wrong password fails fast with an error naming the user and the setting, not the secret',
     async (mechanism) => {
       const wrong = `wrong-${unique('pw')}`;

@@ -75,7 +75,7 @@ export function secureEndpoints(env: NodeJS.ProcessEnv = process.env): SecureEnd
   };
 }
 
-export type SecureMechanism = 'plain' | 'scram-sha-512';
+export type SecureMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
 /** The SASL user of `mechanism` on the secured broker. */
 export const saslUser = (s: SecureEndpoints, mechanism: SecureMechanism) => (mechanism === 'plain' ? s.plain : s.scram);

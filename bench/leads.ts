@@ -5,9 +5,9 @@
  * pulled activity or in a lead change, i.e. one the pipeline had to fetch.
  */
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
 import { LEAD_FIELDS, startSimulator, TRACKED_TYPE_IDS } from '../simulator/index.ts';
 import { parseConfig } from '../src/config/index.ts';
+import { createKafka } from '../src/kafka/index.ts';
 import { createLogger } from '../src/log.ts';
 import { runService } from '../src/service.ts';
 import { FakeClock } from '../test/support/fake-clock.ts';
@@ -89,7 +89,7 @@ export async function benchLeads(
   } finally {
     await sim.close();
     await deleteTopicsWithPrefix(
-      new Kafka({ brokers: services.kafkaBrokers.split(','), logLevel: logLevel.NOTHING }),
+      createKafka({ clientId: 'marketo-stream-bench', brokers: services.kafkaBrokers.split(',') }),
       run,
     );
   }

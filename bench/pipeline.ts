@@ -11,8 +11,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type IHeaders, Kafka, logLevel } from 'kafkajs';
-import { defaultTopicSpecs, ensureTopics, readTopic, topicNames } from '../src/kafka/index.ts';
+import type { IHeaders, Kafka } from 'kafkajs';
+import { createKafka, defaultTopicSpecs, ensureTopics, readTopic, topicNames } from '../src/kafka/index.ts';
 import { transactionalProducerConfig } from '../src/producer/index.ts';
 import type { ServiceEndpoints } from '../test/support/services.ts';
 import {
@@ -171,7 +171,7 @@ export async function benchPipeline(
   opts: { activities?: number } = {},
 ): Promise<PipelineBenchResult> {
   const target = opts.activities ?? 1_000_000;
-  const kafka = new Kafka({ brokers: services.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = createKafka({ clientId: 'marketo-stream-bench', brokers: services.kafkaBrokers.split(',') });
   const sim = await spawnSimulator({ seed: 42, leads: 50_000, activities: Math.ceil(target * 2.1) });
   const run = `bench-${Date.now().toString(36)}`;
   try {

@@ -10,12 +10,12 @@ import { openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { Redis } from 'ioredis';
-import { Kafka } from 'kafkajs';
 import { startSimulator } from '../simulator/index.ts';
-import { kafkaLogCreator, topicNames } from '../src/kafka/index.ts';
+import { parseConfig, serviceSettingsFromEnv } from '../src/config/index.ts';
+import { createKafka, topicNames } from '../src/kafka/index.ts';
 import { createLogger, routeProcessWarnings } from '../src/log.ts';
+import { connectRedis } from '../src/redis/index.ts';
+import { registryClientOptions } from '../src/schemas/index.ts';
 import {
   endpointsFromEnv,
   type ServiceEndpoints,
@@ -92,7 +92,7 @@ const config = {
   kafka: { brokers: services.kafkaBrokers.split(','), topicPrefix: prefix, partitions: 3 },
   schemaRegistry: { url: services.schemaRegistryUrl },
   redis: { url: services.redisUrl },
-  logLevel: 'info',
+  logLevel: 'info' as const,
   connections: [
     {
       id: prefix,
@@ -119,9 +119,18 @@ const config = {
 };
 out('  service    node src/main.ts --until-caught-up, with that configuration as its CONFIG_FILE');
 
-const kafka = new Kafka({ brokers: [...config.kafka.brokers], logCreator: kafkaLogCreator(logger) });
-const redis = new Redis(services.redisUrl, { maxRetriesPerRequest: 5 });
-redis.on('error', (err: Error) => logger.debug({ err }, 'demo redis client error'));
+// The demo's own clients take TLS, SASL and credentials from the same variables as the service
+// (KAFKA_SSL, KAFKA_SASL_*, …); the service inherits them from the environment, so the
+// CONFIG_FILE above holds no secret.
+const secured = serviceSettingsFromEnv();
+const settings = parseConfig({
+  ...config,
+  kafka: { ...secured.kafka, ...config.kafka },
+  schemaRegistry: { ...secured.schemaRegistry, ...config.schemaRegistry },
+  redis: { ...secured.redis, ...config.redis },
+});
+const kafka = createKafka(settings.kafka, logger);
+const redis = await connectRedis(settings.redis, logger, { maxRetriesPerRequest: 5 });
 const admin = kafka.admin();
 const problems: string[] = [];
 let exitCode = 0;
@@ -160,7 +169,7 @@ try {
   );
   out();
   out('What landed (read as a read_committed consumer; values decoded with the registry):');
-  const registry = new SchemaRegistry({ host: services.schemaRegistryUrl });
+  const { registry } = registryClientOptions(settings.schemaRegistry);
   const expected = [...dataTopics, topics.checkpoints];
   const summaries = [];
   for (const topic of [...dataTopics, topics.dlq, topics.checkpoints]) {

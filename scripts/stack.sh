@@ -6,6 +6,8 @@
 #                             then write $STACK_DIR/endpoints.env and print the same KEY=VALUE lines
 #   scripts/stack.sh down     stop the processes this script started (by pid); nothing else
 #   scripts/stack.sh status   say what answers
+#   scripts/stack.sh up --secure   also the secured services (SASL_SSL Kafka, TLS registry front, TLS Redis):
+#                                  see scripts/stack/secure.sh; their endpoints go to $STACK_DIR/secure-endpoints.env
 #
 # Downloads and data live in .stack/ (git-ignored). Running `up` twice is harmless.
 #
@@ -40,6 +42,10 @@ INSTALL_LOG="$RUN_DIR/install.log"
 mkdir -p "$RUN_DIR"
 
 log() { printf '[stack] %s\n' "$*" >&2; }
+SECURE=false
+for arg in "${@:2}"; do [ "$arg" = "--secure" ] && SECURE=true; done
+# shellcheck source=stack/secure.sh
+. "$ROOT/scripts/stack/secure.sh"
 
 # Runs a command with all its output appended to a log file; on failure, shows the log's tail.
 run_logged() { # logfile command...
@@ -196,6 +202,7 @@ up() {
   wait_for redis redis_ok "$RUN_DIR/redis.log"
   wait_for kafka kafka_ok "$RUN_DIR/kafka.log"
   wait_for registry registry_ok "$RUN_DIR/registry.log"
+  if $SECURE; then secure_up; fi
   write_env_file "$ENDPOINTS_FILE" \
     "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT" \
     "SCHEMA_REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7" \
@@ -219,6 +226,7 @@ stop_one() { # name
 
 down() {
   rm -f "$ENDPOINTS_FILE"
+  secure_down
   stop_one registry
   stop_one kafka
   stop_one redis
@@ -229,6 +237,7 @@ status() {
   if kafka_ok; then echo "kafka     up   127.0.0.1:$KAFKA_PORT"; else echo "kafka     down"; rc=1; fi
   if registry_ok; then echo "registry  up   http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"; else echo "registry  down"; rc=1; fi
   if redis_ok; then echo "redis     up   redis://127.0.0.1:$REDIS_PORT"; else echo "redis     down"; rc=1; fi
+  secure_status || rc=1
   return $rc
 }
 

@@ -44,6 +44,11 @@ export const ErrorCodes = {
   KAFKA_UNEXPECTED_RESPONSE: 'MKTO_KAFKA_UNEXPECTED_RESPONSE',
   /** The publisher's worker thread died or broke its protocol; `retriable` when a new thread can take over. */
   PUBLISHER_THREAD_FAILED: 'MKTO_PUBLISHER_THREAD_FAILED',
+  /**
+   * Kafka, the schema registry or Redis refused our credentials (SASL, basic auth, ACL user); the
+   * message names the service, the user and the setting to fix, never the secret. Fatal until fixed.
+   */
+  CREDENTIALS_REJECTED: 'MKTO_CREDENTIALS_REJECTED',
   /** Another worker took over this connection (lease lost or producer fenced). Stop working on it. */
   FENCED: 'MKTO_FENCED',
   /**

@@ -1,15 +1,13 @@
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { Redis } from 'ioredis';
-import { Kafka } from 'kafkajs';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/index.ts';
 import { type ServiceEndpoints, serveEndpoints } from './http/index.ts';
-import { defaultTopicSpecs, ensureTopics, kafkaLogCreator, topicNames } from './kafka/index.ts';
+import { createKafka, defaultTopicSpecs, ensureTopics, topicNames } from './kafka/index.ts';
 import type { Logger } from './log.ts';
+import { connectRedis } from './redis/index.ts';
 import { createConnectionDeps } from './runner/connection-deps.ts';
 import { ConnectionWorker, type RunStats } from './runner/connection-worker.ts';
-import { SchemaCatalog } from './schemas/index.ts';
+import { registryClientOptions, SchemaCatalog } from './schemas/index.ts';
 
 export interface ServiceOptions {
   config: Readonly<Config>;
@@ -31,11 +29,7 @@ export type ServiceResult = Record<string, { stats?: RunStats; error?: Error }>;
 export async function runService(o: ServiceOptions): Promise<ServiceResult> {
   const { config, logger } = o;
   const clock = o.clock ?? systemClock;
-  const kafka = new Kafka({
-    clientId: config.kafka.clientId,
-    brokers: [...config.kafka.brokers],
-    logCreator: kafkaLogCreator(logger),
-  });
+  const kafka = createKafka(config.kafka, logger);
   const topics = topicNames(config.kafka.topicPrefix);
   const admin = kafka.admin();
   await admin.connect();
@@ -50,11 +44,8 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
   } finally {
     await admin.disconnect();
   }
-  const catalog = new SchemaCatalog({
-    registry: new SchemaRegistry({ host: config.schemaRegistry.url }),
-    registryUrl: config.schemaRegistry.url,
-  });
-  const redis = new Redis(config.redis.url, { lazyConnect: false, maxRetriesPerRequest: 5 });
+  const catalog = new SchemaCatalog(registryClientOptions(config.schemaRegistry));
+  const redis = await connectRedis(config.redis, logger, { maxRetriesPerRequest: 5 });
   let endpoints: ServiceEndpoints | undefined;
   try {
     endpoints = await serveEndpoints({ config, kafka, redis, clock, logger });

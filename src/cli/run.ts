@@ -1,4 +1,5 @@
-import { loadConfig } from '../config/index.ts';
+import { loadConfig, secretValues } from '../config/index.ts';
+import { installKafkaReauthGuard } from '../kafka/index.ts';
 import { createLogger, routeProcessWarnings } from '../log.ts';
 import { runService } from '../service.ts';
 import { stopOnSignals } from '../shutdown.ts';
@@ -16,17 +17,25 @@ export const RUN_USAGE = `marketo-stream run [--until-caught-up]
 export async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseCommand(args, { 'until-caught-up': { type: 'boolean', default: false } });
   const config = loadConfig(io.env);
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({ level: config.logLevel, secrets: secretValues(config) });
   routeProcessWarnings(logger);
+  installKafkaReauthGuard(logger);
   const controller = new AbortController();
   const stopHandlers = stopOnSignals({ controller, logger });
   try {
-    const results = await runService({
-      config,
-      logger,
-      signal: controller.signal,
-      untilCaughtUp: values['until-caught-up'],
-    });
+    let results: Awaited<ReturnType<typeof runService>>;
+    try {
+      results = await runService({
+        config,
+        logger,
+        signal: controller.signal,
+        untilCaughtUp: values['until-caught-up'],
+      });
+    } catch (err) {
+      // Start-up failures (Redis or Kafka refusing the credentials, …) end the process with a clear line.
+      logger.fatal({ err }, `marketo-stream could not start: ${(err as Error).message}`);
+      return ExitCode.FAILED;
+    }
     let failed = false;
     for (const [id, r] of Object.entries(results)) {
       if (r.error) {

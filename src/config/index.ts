@@ -1,2 +1,3 @@
-export { loadConfig, parseConfig } from './load.ts';
-export type { Config, ConnectionConfig } from './schema.ts';
+export { loadConfig, parseConfig, type ServiceSettingsInput, serviceSettingsFromEnv } from './load.ts';
+export type { Config, ConnectionConfig, KafkaConfig, RedisConfig, SchemaRegistryConfig, TlsConfig } from './schema.ts';
+export { secretValues } from './secrets.ts';

@@ -24,8 +24,29 @@ const ENV_FIELDS: ReadonlyArray<[string, string, (v: string) => unknown]> = [
   ['TOPIC_PARTITIONS', 'kafka.partitions', num],
   ['TOPIC_REPLICATION_FACTOR', 'kafka.replicationFactor', num],
   ['KAFKA_PUBLISHER_THREAD', 'kafka.publisherThread', bool],
+  ['KAFKA_SSL', 'kafka.ssl.enabled', bool],
+  ['KAFKA_SSL_CA', 'kafka.ssl.ca', String],
+  ['KAFKA_SSL_CA_FILE', 'kafka.ssl.caFile', String],
+  ['KAFKA_SSL_SERVERNAME', 'kafka.ssl.servername', String],
+  ['KAFKA_SSL_REJECT_UNAUTHORIZED', 'kafka.ssl.rejectUnauthorized', bool],
+  ['KAFKA_SASL_MECHANISM', 'kafka.sasl.mechanism', String],
+  ['KAFKA_SASL_USERNAME', 'kafka.sasl.username', String],
+  ['KAFKA_SASL_PASSWORD', 'kafka.sasl.password', String],
+  ['KAFKA_SASL_REAUTH_THRESHOLD_MS', 'kafka.sasl.reauthenticationThresholdMs', num],
   ['SCHEMA_REGISTRY_URL', 'schemaRegistry.url', String],
+  ['SCHEMA_REGISTRY_USERNAME', 'schemaRegistry.username', String],
+  ['SCHEMA_REGISTRY_PASSWORD', 'schemaRegistry.password', String],
+  ['SCHEMA_REGISTRY_TLS_CA', 'schemaRegistry.tls.ca', String],
+  ['SCHEMA_REGISTRY_TLS_CA_FILE', 'schemaRegistry.tls.caFile', String],
+  ['SCHEMA_REGISTRY_TLS_SERVERNAME', 'schemaRegistry.tls.servername', String],
+  ['SCHEMA_REGISTRY_TLS_REJECT_UNAUTHORIZED', 'schemaRegistry.tls.rejectUnauthorized', bool],
   ['REDIS_URL', 'redis.url', String],
+  ['REDIS_USERNAME', 'redis.username', String],
+  ['REDIS_PASSWORD', 'redis.password', String],
+  ['REDIS_TLS_CA', 'redis.tls.ca', String],
+  ['REDIS_TLS_CA_FILE', 'redis.tls.caFile', String],
+  ['REDIS_TLS_SERVERNAME', 'redis.tls.servername', String],
+  ['REDIS_TLS_REJECT_UNAUTHORIZED', 'redis.tls.rejectUnauthorized', bool],
   ['LOOKBACK_MINUTES', 'lookbackMinutes', num],
   ['INCREMENT_INTERVAL_SECONDS', 'incrementIntervalSeconds', num],
   ['QUOTA_TIME_ZONE', 'quotaTimeZone', String],
@@ -55,6 +76,85 @@ const ENV_CONNECTION: ReadonlyArray<[string, string, (v: string) => unknown]> = 
   ['MARKETO_STREAMS', 'streams', list],
 ];
 
+/**
+ * Variables that may instead name a file holding the value (`<VAR>_FILE`, the Docker and Kubernetes
+ * secrets convention): credentials, and URLs because they may embed credentials.
+ */
+const FILE_VARIABLES = new Set([
+  'KAFKA_SASL_USERNAME',
+  'KAFKA_SASL_PASSWORD',
+  'SCHEMA_REGISTRY_URL',
+  'SCHEMA_REGISTRY_USERNAME',
+  'SCHEMA_REGISTRY_PASSWORD',
+  'REDIS_URL',
+  'REDIS_USERNAME',
+  'REDIS_PASSWORD',
+  'MARKETO_CLIENT_ID',
+  'MARKETO_CLIENT_SECRET',
+]);
+
+/** Config-file fields that may instead be given as `<field>File` (a path to a file holding the value). */
+const FILE_FIELDS = [
+  'kafka.sasl.username',
+  'kafka.sasl.password',
+  'schemaRegistry.username',
+  'schemaRegistry.password',
+  'redis.username',
+  'redis.password',
+];
+const CONNECTION_FILE_FIELDS = ['clientId', 'clientSecret'];
+
+/** A secret file's content; one trailing newline (as editors and `echo` leave it) is not part of the secret. */
+function readSecretFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new MarketoStreamError(ErrorCodes.CONFIG_INVALID, `${what}: cannot read ${path}: ${(err as Error).message}`, {
+      field: what,
+    });
+  }
+}
+
+/** The value of environment variable `name`, or of the file `<name>_FILE` names; both set is an error. */
+function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const direct = env[name];
+  const file = FILE_VARIABLES.has(name) ? env[`${name}_FILE`] : undefined;
+  if (file !== undefined && file !== '') {
+    if (direct !== undefined && direct !== '') {
+      throw new MarketoStreamError(ErrorCodes.CONFIG_INVALID, `${name} and ${name}_FILE are both set: give one`, {
+        field: name,
+      });
+    }
+    return readSecretFile(file, `${name}_FILE`);
+  }
+  return direct === '' ? undefined : direct;
+}
+
+/** Replaces `<field>File` entries of a configuration file by the files' contents. */
+function resolveFileFields(node: Record<string, unknown>, fields: readonly string[], where: string): void {
+  for (const path of fields) {
+    const parts = path.split('.');
+    const key = parts.pop()!;
+    let parent: unknown = node;
+    for (const part of parts) parent = (parent as Record<string, unknown> | undefined)?.[part];
+    if (!parent || typeof parent !== 'object') continue;
+    const holder = parent as Record<string, unknown>;
+    const file = holder[`${key}File`];
+    if (file === undefined) continue;
+    const field = `${where}${path}File`;
+    if (typeof file !== 'string' || file === '') {
+      throw new MarketoStreamError(ErrorCodes.CONFIG_INVALID, `${field}: must be a file path`, { field });
+    }
+    if (holder[key] !== undefined) {
+      throw new MarketoStreamError(ErrorCodes.CONFIG_INVALID, `${field}: ${where}${path} is set too: give one`, {
+        field,
+      });
+    }
+    holder[key] = readSecretFile(file, field);
+    delete holder[`${key}File`];
+  }
+}
+
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const parts = path.split('.');
   let node = target;
@@ -82,14 +182,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.CONF
       });
     }
   }
+  resolveFileFields(input, FILE_FIELDS, '');
+  if (Array.isArray(input.connections)) {
+    input.connections.forEach((c, i) => {
+      if (c && typeof c === 'object') resolveFileFields(c, CONNECTION_FILE_FIELDS, `connections.${i}.`);
+    });
+  }
   for (const [name, path, read] of ENV_FIELDS) {
-    const v = env[name];
-    if (v !== undefined && v !== '') setPath(input, path, read(v));
+    const v = envValue(env, name);
+    if (v !== undefined) setPath(input, path, read(v));
   }
   const fromEnv: Record<string, unknown> = {};
   for (const [name, path, read] of ENV_CONNECTION) {
-    const v = env[name];
-    if (v !== undefined && v !== '') setPath(fromEnv, path, read(v));
+    const v = envValue(env, name);
+    if (v !== undefined) setPath(fromEnv, path, read(v));
   }
   if (Object.keys(fromEnv).length > 0) {
     const connections = (input.connections as Record<string, unknown>[] | undefined) ?? [];
@@ -97,6 +203,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.CONF
     input.connections = [{ ...connections[0], ...fromEnv }, ...connections.slice(1)];
   }
   return parseConfig(input as ConfigInput);
+}
+
+/** The connection-independent settings of the environment, by section (see {@link serviceSettingsFromEnv}). */
+export interface ServiceSettingsInput {
+  kafka: Record<string, unknown>;
+  schemaRegistry: Record<string, unknown>;
+  redis: Record<string, unknown>;
+}
+
+/**
+ * The Kafka, schema registry and Redis settings the environment gives (the variables loadConfig
+ * reads, `<VAR>_FILE` forms included), unvalidated: for tools that build the rest of their
+ * configuration themselves (the demo, benchmarks) and must connect as the service would.
+ */
+export function serviceSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceSettingsInput {
+  const input: Record<string, unknown> = {};
+  for (const [name, path, read] of ENV_FIELDS) {
+    if (!/^(kafka|schemaRegistry|redis)\./.test(path)) continue;
+    const v = envValue(env, name);
+    if (v !== undefined) setPath(input, path, read(v));
+  }
+  const section = (name: string) => (input[name] as Record<string, unknown> | undefined) ?? {};
+  return { kafka: section('kafka'), schemaRegistry: section('schemaRegistry'), redis: section('redis') };
 }
 
 /** Validates a configuration object (see loadConfig) and returns it deeply frozen. */
@@ -123,7 +252,8 @@ function envNameOf(path: PropertyKey[]): string | undefined {
   if (path[0] === 'connections' && path[1] === 0) {
     return ENV_CONNECTION.find(([, p]) => p === String(path[2]))?.[0];
   }
-  return ENV_FIELDS.find(([, p]) => dotted.startsWith(p) || p.startsWith(dotted))?.[0];
+  const exact = ENV_FIELDS.find(([, p]) => p === dotted);
+  return (exact ?? ENV_FIELDS.find(([, p]) => dotted.startsWith(p) || p.startsWith(dotted)))?.[0];
 }
 
 function deepFreeze<T>(value: T): T {

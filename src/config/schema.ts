@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_LEAD_FIELDS, DEFAULT_TRACKED_ACTIVITY_TYPES } from './defaults.ts';
 
@@ -12,6 +13,102 @@ const timeZone = z.string().refine((tz) => {
     return false;
   }
 }, 'must be an IANA time zone, e.g. America/Chicago');
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+
+/** The TLS settings shared by the Kafka, registry and Redis clients. */
+const tlsFields = {
+  /** Trusted CA certificates as PEM text (default: Node's bundled public CAs). */
+  ca: z.string().regex(PEM_CERTIFICATE, 'must hold a PEM certificate (-----BEGIN CERTIFICATE-----)').optional(),
+  /** A file with the trusted CA certificates (PEM), read once at start. */
+  caFile: z.string().min(1).optional(),
+  /** The name the server certificate must carry, when it differs from the host connected to. */
+  servername: z.string().min(1).optional(),
+  /** Refuse servers whose certificate is not trusted (turn off only against a throw-away test service). */
+  rejectUnauthorized: z.boolean().default(true),
+};
+
+interface TlsInput {
+  ca?: string;
+  caFile?: string;
+}
+
+/** Reads `caFile` into `ca` (so every client, worker threads included, gets the PEM), naming the field when it cannot. */
+function withCaFile<T extends TlsInput>(tls: T, ctx: z.RefinementCtx): T {
+  if (tls.caFile === undefined) return tls;
+  if (tls.ca !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['caFile'], message: 'give either ca or caFile, not both' });
+    return z.NEVER;
+  }
+  let pem: string;
+  try {
+    pem = readFileSync(tls.caFile, 'utf8');
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', path: ['caFile'], message: `cannot be read: ${(err as Error).message}` });
+    return z.NEVER;
+  }
+  if (!PEM_CERTIFICATE.test(pem)) {
+    ctx.addIssue({ code: 'custom', path: ['caFile'], message: `${tls.caFile} holds no PEM certificate` });
+    return z.NEVER;
+  }
+  // The file is read: what is left is the PEM (re-validating the result must not read it twice).
+  const { caFile: _read, ...rest } = tls;
+  return { ...rest, ca: pem } as T;
+}
+
+const tlsSchema = z.object(tlsFields).transform(withCaFile);
+
+/** SASL mechanisms kafkajs speaks that managed Kafka services use. */
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+
+const kafkaSslSchema = z
+  .object({
+    /** Connect over TLS (SASL_SSL or SSL in Kafka's terms). */
+    enabled: z.boolean().default(false),
+    ...tlsFields,
+  })
+  .refine((t) => t.enabled || (t.ca === undefined && t.caFile === undefined && t.servername === undefined), {
+    path: ['enabled'],
+    message: 'must be true when kafka.ssl.ca, caFile or servername is set',
+  })
+  .transform(withCaFile);
+
+const kafkaSaslSchema = z.object({
+  /** plain, scram-sha-256 or scram-sha-512 (case-insensitive). */
+  mechanism: z
+    .string()
+    .toLowerCase()
+    .pipe(z.enum(SASL_MECHANISMS, `must be one of ${SASL_MECHANISMS.join(', ')}`)),
+  username: z.string().min(1, 'is required'),
+  password: z.string().min(1, 'is required'),
+  /**
+   * Re-authenticate this long before the broker's session (connections.max.reauth.ms) ends. Must be
+   * below the broker's setting: at or above it kafkajs re-authenticates on every request and fails.
+   */
+  reauthenticationThresholdMs: z.number().int().min(100).default(5_000),
+});
+
+/** Moves credentials written into a URL (`https://user:pass@host`) into username/password, leaving a clean URL. */
+function credentialsFromUrl<T extends { url: string; username?: string; password?: string }>(
+  o: T,
+  ctx: z.RefinementCtx,
+): T {
+  const url = new URL(o.url);
+  if (url.username === '' && url.password === '') return o;
+  if (o.username !== undefined || o.password !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['url'],
+      message: 'holds credentials and username/password are set too: give one',
+    });
+    return z.NEVER;
+  }
+  const username = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  url.username = '';
+  url.password = '';
+  return { ...o, url: url.toString().replace(/\/+$/, ''), username, password };
+}
 
 /** The Marketo objects a connection can pull. */
 export const STREAM_KINDS = ['activities', 'leads', 'programs', 'campaigns'] as const;
@@ -72,9 +169,50 @@ export const configSchema = z.object({
     replicationFactor: z.number().int().min(1).default(1),
     /** Run each connection's Kafka producer on a worker thread of its own (frees the main thread for Marketo and Avro). */
     publisherThread: z.boolean().default(true),
+    /** TLS towards the brokers (managed Kafka services require it). */
+    ssl: kafkaSslSchema.default({ enabled: false, rejectUnauthorized: true }),
+    /** SASL authentication (absent: none). */
+    sasl: kafkaSaslSchema.optional(),
   }),
-  schemaRegistry: z.object({ url: z.url() }),
-  redis: z.object({ url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL') }),
+  schemaRegistry: z
+    .object({
+      /** The Confluent-compatible API root; https:// for TLS. Credentials in it move to username/password. */
+      url: z.url({ protocol: /^https?$/ }),
+      /** Basic auth (Confluent Cloud: the API key). */
+      username: z.string().min(1).optional(),
+      /** Basic auth (Confluent Cloud: the API secret). */
+      password: z.string().min(1).optional(),
+      tls: tlsSchema.optional(),
+    })
+    .transform(credentialsFromUrl)
+    .superRefine((r, ctx) => {
+      if ((r.username === undefined) !== (r.password === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [r.username ? 'password' : 'username'],
+          message: 'is required with the other',
+        });
+      }
+      if (r.tls && !r.url.startsWith('https:')) {
+        ctx.addIssue({ code: 'custom', path: ['url'], message: 'must be https:// when schemaRegistry.tls is set' });
+      }
+    }),
+  redis: z
+    .object({
+      /** redis:// or rediss:// (TLS); may hold an ACL user and password (`rediss://user:pass@host:6380`). */
+      url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+      /** ACL user (Redis 6+); overrides one in the URL. */
+      username: z.string().min(1).optional(),
+      /** Password of the ACL user (or of `default`); overrides one in the URL. */
+      password: z.string().min(1).optional(),
+      /** TLS settings; TLS itself is on with a rediss:// URL. */
+      tls: tlsSchema.optional(),
+    })
+    .superRefine((r, ctx) => {
+      if (r.tls && !r.url.startsWith('rediss:')) {
+        ctx.addIssue({ code: 'custom', path: ['url'], message: 'must be rediss:// when redis.tls is set' });
+      }
+    }),
   /** Every incremental activities pull re-reads this much behind its cursor (late arrivals). */
   lookbackMinutes: z.number().int().min(0).default(60),
   /** Pause between incremental pulls, once the backfill is done. */
@@ -113,5 +251,13 @@ export const configSchema = z.object({
 export type Config = z.output<typeof configSchema>;
 /** One validated connection. */
 export type ConnectionConfig = z.output<typeof connectionSchema>;
+/** TLS settings of one client, validated (`caFile` already read into `ca`). */
+export type TlsConfig = z.output<typeof tlsSchema>;
+/** The Kafka client settings. */
+export type KafkaConfig = Config['kafka'];
+/** The schema registry client settings. */
+export type SchemaRegistryConfig = Config['schemaRegistry'];
+/** The Redis client settings. */
+export type RedisConfig = Config['redis'];
 /** What a configuration file or object may contain before validation (defaults optional). */
 export type ConfigInput = z.input<typeof configSchema>;

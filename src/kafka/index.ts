@@ -1,4 +1,11 @@
 /** Kafka plumbing shared by the producer, the streams and the tools: topic administration, reading, logging. */
+export {
+  createKafka,
+  explainKafkaError,
+  installKafkaReauthGuard,
+  type KafkaClientSettings,
+  kafkaClientOptions,
+} from './client.ts';
 export { type AvroDecoder, type DecodedRecord, decodeRecord, toJsonLine } from './decoded-record.ts';
 export { kafkaLogCreator } from './kafka-logger.ts';
 export {

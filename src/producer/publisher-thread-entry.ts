@@ -1,9 +1,8 @@
 // The worker thread behind ThreadedPublisher: one Kafka client and one TransactionalPublisher,
 // driven by requests from the main thread, one at a time in arrival order.
 import { parentPort, workerData } from 'node:worker_threads';
-import { Kafka } from 'kafkajs';
 import { ErrorCodes, MarketoStreamError } from '../errors.ts';
-import { kafkaLogCreator } from '../kafka/kafka-logger.ts';
+import { createKafka } from '../kafka/client.ts';
 import { createLogger, routeProcessWarnings } from '../log.ts';
 import { type PublishResult, TransactionalPublisher } from './publisher.ts';
 import {
@@ -22,13 +21,10 @@ if (!port) {
 }
 
 const data = workerData as PublisherThreadData;
-const logger = createLogger({ level: data.log.level }).child(data.log.bindings);
+const secrets = data.kafka.sasl ? [data.kafka.sasl.password] : [];
+const logger = createLogger({ level: data.log.level, secrets }).child(data.log.bindings);
 routeProcessWarnings(logger);
-const kafka = new Kafka({
-  clientId: data.kafka.clientId,
-  brokers: data.kafka.brokers,
-  logCreator: kafkaLogCreator(logger),
-});
+const kafka = createKafka(data.kafka, logger);
 const publisher = new TransactionalPublisher({
   kafka,
   transactionalId: data.transactionalId,

@@ -1,13 +1,14 @@
 import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, ErrorCodes, MarketoStreamError } from '../errors.ts';
+import type { KafkaClientSettings } from '../kafka/client.ts';
 import type { Logger } from '../log.ts';
 import type { PackedMessages } from './packed-messages.ts';
 import type { PublishBatch, Publisher, PublishResult } from './publisher.ts';
 
 /** Options of {@link ThreadedPublisher}: what the thread needs to build its own Kafka client and publisher. */
 export interface ThreadedPublisherOptions {
-  kafka: { clientId: string; brokers: readonly string[] };
+  kafka: KafkaClientSettings;
   transactionalId: string;
   checkpointTopic: string;
   logger: Logger;
@@ -18,7 +19,7 @@ export interface ThreadedPublisherOptions {
 
 /** What the thread is started with (`workerData`). */
 export interface PublisherThreadData {
-  kafka: { clientId: string; brokers: string[] };
+  kafka: KafkaClientSettings;
   transactionalId: string;
   checkpointTopic: string;
   transactionTimeoutMs?: number;
@@ -162,7 +163,7 @@ export class ThreadedPublisher implements Publisher {
   #start(): Worker {
     const { kafka, transactionalId, checkpointTopic, transactionTimeoutMs } = this.#options;
     const data: PublisherThreadData = {
-      kafka: { clientId: kafka.clientId, brokers: [...kafka.brokers] },
+      kafka: { clientId: kafka.clientId, brokers: [...kafka.brokers], ssl: kafka.ssl, sasl: kafka.sasl },
       transactionalId,
       checkpointTopic,
       transactionTimeoutMs,

@@ -16,3 +16,4 @@ export { decodeRecordKey, recordKey } from './keys.ts';
 export { type LeadSchemaPlan, leadSchema, toLeadRecord } from './lead.ts';
 export { programSchema, toProgramRecord } from './program.ts';
 export { SchemaCatalog } from './registry.ts';
+export { registryClientOptions, registryCredentialsError } from './registry-client.ts';

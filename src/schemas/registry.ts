@@ -56,6 +56,7 @@ export class SchemaCatalog {
     try {
       res = await this.#fetch(url, { headers: { accept: 'application/vnd.schemaregistry.v1+json' } });
     } catch (err) {
+      if (err instanceof MarketoStreamError) throw err; // already classified (e.g. credentials rejected)
       throw new MarketoStreamError(
         ErrorCodes.REGISTRY_UNAVAILABLE,
         `schema registry unreachable at ${url}: ${(err as Error).message}`,

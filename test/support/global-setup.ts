@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
 import type { TestProject } from 'vitest/node';
+import { createKafka } from '../../src/kafka/index.ts';
 import { containerRuntimeAnswers, endpointsFromEnv, type ServiceEndpoints, startLocalStack } from './services.ts';
 
 declare module 'vitest' {
@@ -24,7 +24,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       services = started.endpoints;
       stop = started.stop;
     } else {
-      services = startLocalStack();
+      // test/security needs the secured services too.
+      services = startLocalStack(process.env, { secure: true });
     }
   }
   await assertReachable(services);
@@ -52,7 +53,7 @@ async function assertReachable(s: ServiceEndpoints): Promise<void> {
   } catch (err) {
     problems.push(`Schema registry at ${s.schemaRegistryUrl}: ${(err as Error).message}`);
   }
-  const admin = new Kafka({ brokers: s.kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  const admin = createKafka({ clientId: 'marketo-stream-test', brokers: s.kafkaBrokers.split(',') }).admin();
   try {
     await admin.connect();
     await admin.describeCluster();

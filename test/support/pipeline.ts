@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { Kafka, logLevel } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { expect } from 'vitest';
 import { type Simulator, TRACKED_TYPE_IDS } from '../../simulator/index.ts';
 import type { Clock } from '../../src/clock.ts';
 import { type Config, parseConfig } from '../../src/config/index.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
-import { type TopicNames, topicNames } from '../../src/kafka/index.ts';
+import { createKafka, type TopicNames, topicNames } from '../../src/kafka/index.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
+import { registryClientOptions } from '../../src/schemas/index.ts';
 import { runService, type ServiceResult } from '../../src/service.ts';
 import { recordRedisId, recordTopicPrefix } from './cleanup.ts';
 import { type CheckedRecord, readWholeTopic } from './committed-reader.ts';
@@ -57,7 +57,7 @@ export function testConfig(sim: Simulator, overrides: TestConfigOverrides = {}):
 export const testLogger = (): Logger => createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
 
 export function testKafka(): Kafka {
-  return new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
+  return createKafka({ clientId: 'marketo-stream-test', brokers: process.env.KAFKA_BROKERS!.split(',') });
 }
 
 export const topicsOf = (config: Readonly<Config>): TopicNames => topicNames(config.kafka.topicPrefix);
@@ -72,7 +72,7 @@ export type ConsumedRecord = CheckedRecord;
 export const consumeAll = (topic: string): Promise<ConsumedRecord[]> => readWholeTopic(topic);
 
 /** The registry client tests decode with (Confluent wire format). */
-export const testRegistry = () => new SchemaRegistry({ host: process.env.SCHEMA_REGISTRY_URL! });
+export const testRegistry = () => registryClientOptions({ url: process.env.SCHEMA_REGISTRY_URL! }).registry;
 
 /** Ids that occur more than once. */
 export function duplicatesOf(ids: readonly string[]): string[] {

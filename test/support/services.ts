@@ -31,9 +31,14 @@ export function stackEndpointsFile(env: NodeJS.ProcessEnv = process.env): string
  * Starts (or reuses) the local stack of scripts/stack.sh and returns its endpoints, read from the
  * file the script writes once every service answers (its stdout is not parsed: tools may write there).
  * The script's port variables (KAFKA_PORT, REGISTRY_PORT, REDIS_PORT, …) and STACK_DIR pass through.
+ * With `secure`, also the secured services (their endpoints go to secure-endpoints.env beside it).
  */
-export function startLocalStack(env: NodeJS.ProcessEnv = process.env): ServiceEndpoints {
-  execFileSync('bash', [path.join(ROOT, 'scripts/stack.sh'), 'up'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+export function startLocalStack(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { secure?: boolean } = {},
+): ServiceEndpoints {
+  const args = [path.join(ROOT, 'scripts/stack.sh'), 'up', ...(options.secure ? ['--secure'] : [])];
+  execFileSync('bash', args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const file = stackEndpointsFile(env);
   let text: string;
   try {

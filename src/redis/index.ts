@@ -1,0 +1,1 @@
+export { connectRedis, createRedis, explainRedisError, isRedisAuthError, redisClientOptions } from './client.ts';

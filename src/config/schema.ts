@@ -15,7 +15,7 @@ const timeZone = z.string().refine((tz) => {
 }, 'must be an IANA time zone, e.g. America/Chicago');
 
 /** How often the regular look-back window is re-read by default (minutes). */
-export const DEFAULT_LOOKBACK_EVERY_MINUTES = 60;
+export const DEFAULT_LOOKBACK_EVERY_MINUTES = 360;
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 

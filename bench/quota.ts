@@ -279,6 +279,12 @@ const result = {
     Object.entries(busy.late.byLateness).map(([k, v]) => [k, { total: v.total, caughtPct: pct(v.caught, v.total) }]),
   ),
   deepLookbackHours: s.deepLookbackHours,
+  // A window W re-read every E catches for certain what shows up to W − E late (once its re-read comes).
+  lateCaughtForCertainMinutes: Math.max(
+    0,
+    s.lookbackMinutes - s.lookbackEveryMinutes,
+    s.deepLookbackHours > 0 ? (s.deepLookbackHours - s.deepLookbackEveryHours) * 60 : 0,
+  ),
   peakRememberedIds: busy.peakSeenIds,
   pauseAfterQuotaSkewMinutes: null,
   pauseAfterQuotaSkewNote:

@@ -1,7 +1,7 @@
 /**
  * Runs the simulator on its own: `node simulator/cli.ts --port P [--host H] --seed S --leads N
  * --activities M --start ISO --end ISO --now ISO [--client-id X --client-secret Y]
- * [--limits off] [--quirks off] [--frozen]`. Prints one JSON line {url, identityUrl, restUrl,
+ * [--limits off] [--quirks off] [--frozen] [--late-rate R --late-max-minutes M] [--scan-cap N]`. Prints one JSON line {url, identityUrl, restUrl,
  * bulkUrl, clientId, clientSecret, instance} and stays up until SIGTERM/SIGINT.
  */
 import { parseArgs } from 'node:util';
@@ -23,6 +23,9 @@ const { values } = parseArgs({
     limits: { type: 'string' },
     quirks: { type: 'string' },
     frozen: { type: 'boolean', default: false },
+    'late-rate': { type: 'string' },
+    'late-max-minutes': { type: 'string' },
+    'scan-cap': { type: 'string' },
   },
 });
 
@@ -40,6 +43,9 @@ const sim = await startSimulator({
   clientSecret: values['client-secret'],
   instance: values.instance,
   clock: values.frozen ? 'frozen' : 'running',
+  lateArrivalRate: num(values['late-rate']),
+  lateArrivalMaxMs: values['late-max-minutes'] === undefined ? undefined : Number(values['late-max-minutes']) * 60_000,
+  scanCap: num(values['scan-cap']),
   ...(values.limits === 'off' ? { limits: { ratePer20s: false, maxInFlight: false, dailyQuota: false } } : {}),
   ...(values.quirks === 'off' ? { quirks: { shortPageRate: 0, emptyPageRate: 0 } } : {}),
 });

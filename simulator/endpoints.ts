@@ -16,6 +16,14 @@ export interface Quirks {
   emptyPageRate: number;
 }
 
+/**
+ * Activity-log positions one dated call looks at by default: Marketo's support notes say each call
+ * goes through a few hundred activities of all types from the token's timestamp, and a page ends at
+ * 300 matching records; a few thousand positions keeps a dense group's pages full while a sparse
+ * group, or a re-read of months, costs one call per this many positions.
+ */
+export const DEFAULT_SCAN_CAP = 3_000;
+
 /** Mutable settings the endpoints read on every call. */
 export interface EndpointSettings {
   seed: number;

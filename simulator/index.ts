@@ -3,7 +3,7 @@ import { handleAdmin } from './admin.ts';
 import { programRecord, smartCampaignRecord } from './assets.ts';
 import { TokenStore } from './auth.ts';
 import { BulkExtract, type BulkJobInfo } from './bulk.ts';
-import { createEndpoints, type EndpointSettings, type Quirks } from './endpoints.ts';
+import { createEndpoints, DEFAULT_SCAN_CAP, type EndpointSettings, type Quirks } from './endpoints.ts';
 import { type FaultReport, type FaultSpec, Faults, type LatencyProfile, latencyOf } from './faults.ts';
 import { isoZ } from './hash.ts';
 import { LEAD_FIELDS } from './lead-fields.ts';
@@ -14,7 +14,7 @@ import { activityJson, typeMask, World } from './world.ts';
 
 export { ACTIVITY_TYPES, TRACKED_TYPE_IDS } from './activity-types.ts';
 export type { BulkJobInfo } from './bulk.ts';
-export type { Quirks } from './endpoints.ts';
+export { DEFAULT_SCAN_CAP, type Quirks } from './endpoints.ts';
 export type { FaultReport, FaultSpec, LatencyProfile } from './faults.ts';
 export { LEAD_FIELDS, MARKETO_DATA_TYPES } from './lead-fields.ts';
 export type { CountsSnapshot, EndpointCounts, LimitSettings } from './limits.ts';
@@ -40,6 +40,15 @@ export interface SimulatorOptions {
   limits?: Partial<LimitSettings>;
   quirks?: Partial<Quirks>;
   lateArrivalRate?: number;
+  /** Longest lag of a late arrival, in ms (default 50 minutes; days are fine). */
+  lateArrivalMaxMs?: number;
+  /**
+   * Activity-log positions (of every type, visible or not) one activities / lead changes / deleted
+   * leads call looks at before it answers with what it found (default {@link DEFAULT_SCAN_CAP}):
+   * a page ends at 300 matching records or at this many positions, whichever comes first, so
+   * re-reading months costs many calls, as on a real instance.
+   */
+  scanCap?: number;
   deletedLeadRate?: number;
   pagingTokenTtlMs?: number;
   /**
@@ -162,6 +171,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     programs: options.programs ?? 40,
     campaigns: options.campaigns ?? 80,
     lateArrivalRate: options.lateArrivalRate ?? 0.01,
+    lateArrivalMaxMs: options.lateArrivalMaxMs,
     deletedLeadRate: options.deletedLeadRate ?? 0.02,
     numericGuids: options.numericGuids ?? false,
   });
@@ -183,7 +193,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     seed,
     quirks: { shortPageRate: 0.02, emptyPageRate: 0.02, ...options.quirks },
     pagingTokenTtlMs: options.pagingTokenTtlMs,
-    scanCap: 100_000,
+    scanCap: options.scanCap ?? DEFAULT_SCAN_CAP,
     clientId: credentials.clientId,
   };
   const tokens = new TokenStore(

@@ -16,8 +16,13 @@ export interface WorldOptions {
   end: number;
   programs: number;
   campaigns: number;
-  /** Share of activities whose visibleAt lags activityDate by 1–50 minutes. */
+  /** Share of activities whose visibleAt lags activityDate (by 1 minute to `lateArrivalMaxMs`). */
   lateArrivalRate: number;
+  /**
+   * Longest lag of a late arrival (default 50 minutes). Send Email is committed only when the mail
+   * leaves the queue and custom activities can be back-dated, so on a real instance this can be days.
+   */
+  lateArrivalMaxMs?: number;
   /** Share of leads deleted (or, half of them, merged away) at some point. */
   deletedLeadRate: number;
   /**
@@ -74,6 +79,9 @@ interface Injected extends RawActivity {
 }
 
 const HOUR = 3600_000;
+const MINUTE = 60_000;
+/** Late arrivals lag 1–50 minutes unless the world says otherwise. */
+export const DEFAULT_LATE_ARRIVAL_MAX_MS = 50 * MINUTE;
 const POOL = 64;
 const COMBOS = 512;
 
@@ -114,6 +122,8 @@ export class World {
   #hint = 0;
   readonly #typeByHash: Uint8Array;
   readonly #lateThreshold: number;
+  /** Seconds over which a late arrival's lag (beyond its first minute) is spread. */
+  readonly #lateSpanSeconds: number;
   /** Per type index: per attribute: POOL pre-rendered `{"name":…,"value":…}` pieces. */
   readonly #attrPools: string[][][];
   readonly #emptyThresholds: number[][];
@@ -178,6 +188,9 @@ export class World {
       for (; slot < upto; slot++) this.#typeByHash[slot] = idx;
     }
     this.#lateThreshold = Math.floor(Math.max(0, Math.min(1, options.lateArrivalRate)) * 4294967296);
+    const lateMaxMs = options.lateArrivalMaxMs ?? DEFAULT_LATE_ARRIVAL_MAX_MS;
+    if (!(lateMaxMs >= 2 * MINUTE)) throw new Error('world: lateArrivalMaxMs must be at least 2 minutes');
+    this.#lateSpanSeconds = Math.floor((lateMaxMs - MINUTE) / 1000);
 
     this.#attrPools = ACTIVITY_TYPES.map((t) =>
       t.attributes.map((a, ai) => {
@@ -322,7 +335,7 @@ export class World {
   #visibleAt(i: number, date: number): number {
     const h1 = hash3(this.#seed, i, 1);
     if (h1 >= this.#lateThreshold) return date;
-    return date + 60_000 + (hash3(this.#seed, i, 2) % (49 * 60)) * 1000;
+    return date + MINUTE + (hash3(this.#seed, i, 2) % this.#lateSpanSeconds) * 1000;
   }
 
   #build(

@@ -14,6 +14,9 @@ const timeZone = z.string().refine((tz) => {
   }
 }, 'must be an IANA time zone, e.g. America/Chicago');
 
+/** How often the regular look-back window is re-read by default (minutes). */
+export const DEFAULT_LOOKBACK_EVERY_MINUTES = 360;
+
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 
 /** The TLS settings shared by the Kafka, registry and Redis clients. */
@@ -213,8 +216,28 @@ export const configSchema = z.object({
         ctx.addIssue({ code: 'custom', path: ['url'], message: 'must be rediss:// when redis.tls is set' });
       }
     }),
-  /** Every incremental activities pull re-reads this much behind its cursor (late arrivals). */
+  /** The regular look-back: a pass that re-reads the past re-reads this much (late arrivals). */
   lookbackMinutes: z.number().int().min(0).default(60),
+  /**
+   * An activities pass re-reads the regular look-back window at most this often; the passes between
+   * only continue from Marketo's last token. 0: every pass re-reads it (each activity is then read
+   * about lookbackMinutes × 60 / incrementIntervalSeconds times).
+   */
+  lookbackEveryMinutes: z.number().int().min(0).max(10_080).default(DEFAULT_LOOKBACK_EVERY_MINUTES),
+  /** The deep look-back: an activities pass re-reads this many hours (activities shown hours late); 0: off. */
+  deepLookbackHours: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 30)
+    .default(26),
+  /** How often the deep look-back window is re-read. */
+  deepLookbackEveryHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(24),
   /** Pause between incremental pulls, once the backfill is done. */
   incrementIntervalSeconds: z.number().int().min(1).default(300),
   /** Lifetime of a worker's lease on a connection; a crashed worker's connection is taken over after it. */

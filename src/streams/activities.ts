@@ -3,7 +3,7 @@ import { getActivitiesPage, parseMarketoDate } from '../marketo/index.ts';
 import { activitySchema, recordKey, toActivityRecord } from '../schemas/index.ts';
 import { type ActivityGroup, activityGroupName } from './activity-groups.ts';
 import { afterDatedPage, type DatedCursor, datedCursorRules, datedPage } from './dated-paging.ts';
-import { effectiveLookbackMs } from './pass-start.ts';
+import { dedupeWindowMs, type LookbackSchedule } from './lookback-schedule.ts';
 import type { FetchedPage, OutgoingRecord, StreamContext, StreamDefinition } from './stream.ts';
 
 /** Cursor of one activity group: a dated cursor plus the backfill window it stands in. */
@@ -23,7 +23,8 @@ export interface ActivitiesStreamOptions {
   /** Type id → name, from activities/types.json. */
   typeNames: ReadonlyMap<number, string>;
   startDate: string;
-  lookbackMs: number;
+  /** Which passes re-read which window (the regular look-back is `schedule.lookbackMs`). */
+  schedule: LookbackSchedule;
   /** A month with more activities than this is labelled, and checkpointed, by day. */
   dailySplitThreshold: number;
 }
@@ -31,12 +32,14 @@ export interface ActivitiesStreamOptions {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
- * The activities of one group of ≤ 10 types: a date-based paging token from `sinceDate`, then
- * pages of 300 in series until `moreResult` is false. The first pass is the backfill from the
- * start date; each later pass starts one look-back window behind the later of the newest activity
- * and the last pass's start (the dated streams' one rule), so late arrivals are caught (the runner
- * drops those already published, by marketoGUID).
- * A stored paging token that Marketo rejects is replaced by a fresh one from the stored date.
+ * The activities of one group of ≤ 10 types: pages of 300 in series until `moreResult` is false.
+ * The first pass is the backfill from the start date. A later pass continues from the token Marketo
+ * returned when the last pass caught up (no pagingtoken.json call), so each activity is read once;
+ * as the schedule says, a pass instead starts from a fresh token one regular or one deep look-back
+ * window behind the later of the newest activity and the last pass's start (the dated streams' one
+ * rule), so activities Marketo shows late are caught (the runner drops those already published, by
+ * marketoGUID, remembered for the widest window). A stored token Marketo rejects is replaced by a
+ * fresh one from the stored date.
  */
 export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<MarketoActivity, ActivitiesCursor> {
   const name = activityGroupName(o.group.ids);
@@ -61,16 +64,16 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<M
     name,
     topic: o.topic,
     eventType: 'io.marketostream.activity',
-    lookbackMs: effectiveLookbackMs(o.lookbackMs),
+    lookbackMs: dedupeWindowMs(o.schedule),
     schema: () => activitySchema,
-    ...datedCursorRules<ActivitiesCursor>(o),
+    ...datedCursorRules<ActivitiesCursor>({ ...o, lookbackMs: o.schedule.lookbackMs }),
 
     async fetchPage(cursor, ctx: StreamContext): Promise<FetchedPage<MarketoActivity, ActivitiesCursor>> {
-      const page = await datedPage({ ...o, name }, cursor, ctx, (token) =>
+      const page = await datedPage({ ...o, lookbackMs: o.schedule.lookbackMs, name }, cursor, ctx, (token) =>
         getActivitiesPage(o.client, { nextPageToken: token, activityTypeIds: o.group.request, signal: ctx.signal }),
       );
       const records = page.result;
-      const next = afterDatedPage(cursor, page);
+      const next = afterDatedPage(cursor, page, true);
       const windowed =
         records.length > 0 && next.maxActivityDate
           ? windowOf(cursor, parseMarketoDate(next.maxActivityDate), records.length)

@@ -14,8 +14,21 @@ import { leadChangesStream } from './leads-changes.ts';
 import { deletedLeadsStream } from './leads-deleted.ts';
 import { checkLeadFields } from './leads-fields.ts';
 import { mergedLeadsStream } from './leads-merged.ts';
+import type { LookbackSchedule } from './lookback-schedule.ts';
 import { programsStream } from './programs.ts';
 import type { AnyStreamDefinition } from './stream.ts';
+
+/** The activities streams' look-back schedule from the settings. */
+export function lookbackScheduleOf(
+  s: Pick<Config, 'lookbackMinutes' | 'lookbackEveryMinutes' | 'deepLookbackHours' | 'deepLookbackEveryHours'>,
+): LookbackSchedule {
+  return {
+    lookbackMs: s.lookbackMinutes * 60_000,
+    everyMs: s.lookbackEveryMinutes * 60_000,
+    deepLookbackMs: s.deepLookbackHours * 3_600_000,
+    deepEveryMs: s.deepLookbackEveryHours * 3_600_000,
+  };
+}
 
 /** What the stream set of one connection is built from. */
 export interface StreamSetDeps {
@@ -25,7 +38,15 @@ export interface StreamSetDeps {
   /** For the lead schema: the registered one decides a field whose Marketo type changed. */
   catalog: SchemaCatalog;
   topics: TopicNames;
-  settings: Pick<Config, 'lookbackMinutes' | 'incrementIntervalSeconds' | 'backfill'>;
+  settings: Pick<
+    Config,
+    | 'lookbackMinutes'
+    | 'lookbackEveryMinutes'
+    | 'deepLookbackHours'
+    | 'deepLookbackEveryHours'
+    | 'incrementIntervalSeconds'
+    | 'backfill'
+  >;
   clock: Clock;
   logger: Logger;
 }
@@ -81,7 +102,7 @@ export class StreamSet {
         connection: this.#c.id,
         typeNames,
         startDate: this.#c.startDate,
-        lookbackMs: this.#lookbackMs,
+        schedule: lookbackScheduleOf(settings),
         dailySplitThreshold: settings.backfill.dailySplitThreshold,
       }),
     );

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TRACKED_ACTIVITY_TYPES } from '../../src/config/defaults.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { DEFAULT_LOOKBACK_EVERY_MINUTES } from '../../src/config/schema.ts';
 import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
 
 const env = {
@@ -49,6 +50,30 @@ describe('loadConfig', () => {
     expect(config.quotaTimeZone).toBe('America/Chicago');
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(c.activityTypes)).toBe(true);
+  });
+
+  it('reads the look-back schedule (defaults, environment) and names a bad value', () => {
+    const defaults = loadConfig(env, undefined);
+    expect([defaults.lookbackEveryMinutes, defaults.deepLookbackHours, defaults.deepLookbackEveryHours]).toEqual([
+      DEFAULT_LOOKBACK_EVERY_MINUTES,
+      26,
+      24,
+    ]);
+    const set = loadConfig(
+      { ...env, LOOKBACK_EVERY_MINUTES: '0', DEEP_LOOKBACK_HOURS: '0', DEEP_LOOKBACK_EVERY_HOURS: '12' },
+      undefined,
+    );
+    expect([set.lookbackEveryMinutes, set.deepLookbackHours, set.deepLookbackEveryHours]).toEqual([0, 0, 12]);
+    for (const [name, value] of [
+      ['LOOKBACK_EVERY_MINUTES', '-5'],
+      ['LOOKBACK_EVERY_MINUTES', '1.5'],
+      ['DEEP_LOOKBACK_HOURS', 'lots'],
+      ['DEEP_LOOKBACK_EVERY_HOURS', '0'],
+    ] as const) {
+      const err = failure({ ...env, [name]: value });
+      expect(err.code).toBe(ErrorCodes.CONFIG_INVALID);
+      expect(err.message).toContain(name);
+    }
   });
 
   it('reads lists and numbers from the environment', () => {

@@ -48,6 +48,10 @@ const dated = {
   nextPageToken: 'GIYDAOBNGEYS2MBWKQYDAORQGA5DAMBOGAYDAKZQGAYDALBQ',
   maxActivityDate: '2025-03-14T09:30:00Z',
   passStartedAt: '2026-01-15T11:59:00.000Z',
+  heldToken: 'GIYDAOBNGEYS2MBWKQYDAORQGA5DAMBOGAYDAKZQGAYDALBR',
+  passKind: 'tail',
+  lookbackAt: '2026-01-15T11:00:00.000Z',
+  deepLookbackAt: '2026-01-15T02:00:00.000Z',
 } as const;
 const asset = {
   seq: 9,

@@ -18,7 +18,8 @@ describe('incremental pulls', () => {
         now: '2026-01-20T12:00:00Z',
         lateArrivalRate: 0.03,
       },
-      config: { lookbackMinutes: 60, connection: { streams: ['activities'] } },
+      // The regular look-back is due at every pass 30 minutes or more after the last one.
+      config: { lookbackMinutes: 60, lookbackEveryMinutes: 30, connection: { streams: ['activities'] } },
     });
     await runUntilCaughtUp();
     const backfilled = await consumeAll(topics.activities);

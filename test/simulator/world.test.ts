@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ACTIVITY_TYPES } from '../../simulator/activity-types.ts';
 import { zonedDate } from '../../simulator/chicago.ts';
 import { isoZ } from '../../simulator/hash.ts';
 import { PageWriter } from '../../simulator/page-writer.ts';
@@ -110,5 +111,61 @@ describe('world', () => {
     expect(zonedDate(Date.parse('2026-03-09T05:00:00Z'))).toBe('2026-03-09');
     expect(zonedDate(Date.parse('2026-11-02T05:59:00Z'))).toBe('2026-11-01');
     expect(zonedDate(Date.parse('2026-11-02T06:00:00Z'))).toBe('2026-11-02');
+  });
+});
+
+describe('late arrivals and scan cost (issue #12)', () => {
+  const lagsOf = (w: World) => {
+    const lags: number[] = [];
+    for (let i = 0; i < 200_000; i++) {
+      const a = w.randomActivity(i);
+      if (a.visibleAt > a.date) lags.push(a.visibleAt - a.date);
+    }
+    return lags;
+  };
+
+  it('spreads late arrivals up to lateArrivalMaxMs (days), and keeps 1–50 minutes by default', () => {
+    const day = lagsOf(new World({ ...opts, lateArrivalRate: 0.05, lateArrivalMaxMs: 24 * 3_600_000 }));
+    expect(Math.min(...day)).toBeGreaterThanOrEqual(60_000);
+    expect(Math.max(...day)).toBeLessThanOrEqual(24 * 3_600_000);
+    expect(day.filter((lag) => lag > 12 * 3_600_000).length).toBeGreaterThan(day.length / 3);
+    const usual = lagsOf(new World({ ...opts, lateArrivalRate: 0.05 }));
+    expect(Math.max(...usual)).toBeLessThanOrEqual(50 * 60_000);
+    expect(() => new World({ ...opts, lateArrivalMaxMs: 30_000 })).toThrow(/lateArrivalMaxMs/);
+  });
+
+  it('a token that passed a late activity never returns it; a fresh token from an earlier date does', () => {
+    const w = new World({ ...opts, lateArrivalRate: 0.05, lateArrivalMaxMs: 24 * 3_600_000 });
+    const all = typeMask(Array.from({ length: 1024 }, (_, j) => j));
+    const from = Date.parse('2025-03-01T00:00:00Z');
+    const caughtUp = Date.parse('2025-03-01T06:00:00Z');
+    const later = Date.parse('2025-03-02T12:00:00Z');
+    const first = new Set<string>();
+    const r = w.scan(w.positionAt(from), { typeMask: all }, caughtUp, caughtUp, 1e9, 1e9, (a) => first.add(a.guid));
+    expect(r.done).toBe(true);
+    // Continue the held position: only activities dated after it, none of the late ones behind it.
+    const continued: number[] = [];
+    w.scan(r.pos, { typeMask: all }, later, later, 1e9, 1e9, (a) => continued.push(a.date));
+    expect(continued.length).toBeGreaterThan(0);
+    expect(Math.min(...continued)).toBeGreaterThan(caughtUp);
+    // A re-read from the start shows the ones that became visible since.
+    const shownLate: string[] = [];
+    w.scan(w.positionAt(from), { typeMask: all }, later, caughtUp, 1e9, 1e9, (a) => {
+      if (!first.has(a.guid)) shownLate.push(a.guid);
+    });
+    expect(shownLate.length).toBeGreaterThan(0);
+  });
+
+  it('a call looks at no more than scanCap positions, so a sparse filter answers short pages', () => {
+    const w = new World(opts);
+    const rare = typeMask([ACTIVITY_TYPES.filter((t) => t.weight > 0).sort((a, b) => a.weight - b.weight)[0]!.id]);
+    const now = opts.end;
+    let emitted = 0;
+    const r = w.scan(w.positionAt(opts.start), { typeMask: rare }, now, now, 300, 3_000, () => emitted++);
+    expect(r.done).toBe(false);
+    expect(emitted).toBeLessThan(300);
+    // It stopped after 3,000 positions: a scan that matches nothing stops at the same place.
+    const again = w.scan(w.positionAt(opts.start), { typeMask: typeMask([]) }, now, now, 1, 3_000, () => {});
+    expect(again.pos).toEqual(r.pos);
   });
 });

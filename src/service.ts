@@ -49,11 +49,12 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
   let endpoints: ServiceEndpoints | undefined;
   try {
     endpoints = await serveEndpoints({ config, kafka, redis, clock, logger });
+    const { metrics } = endpoints;
     const results: ServiceResult = {};
     await Promise.all(
       config.connections.map(async (connection) => {
         const log = logger.child({ connection: connection.id, instance: connection.instance });
-        const common = { config, connection, topics, kafka, redis, clock, logger: log };
+        const common = { config, connection, topics, kafka, redis, clock, logger: log, metrics };
         const deps = createConnectionDeps({ ...common, dispatcher: o.dispatcher });
         const worker = new ConnectionWorker({ ...common, ...deps, catalog });
         try {

@@ -17,7 +17,11 @@ export const RUN_USAGE = `marketo-stream run [--until-caught-up]
 export async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseCommand(args, { 'until-caught-up': { type: 'boolean', default: false } });
   const config = loadConfig(io.env);
-  const logger = createLogger({ level: config.logLevel, secrets: secretValues(config) });
+  const logger = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    secrets: secretValues(config),
+  });
   routeProcessWarnings(logger);
   installKafkaReauthGuard(logger);
   const controller = new AbortController();

@@ -211,6 +211,7 @@ export class StreamRunner<Raw, C extends StreamCursor> {
       seq: previous.seq + 1,
       updatedAt: new Date(pulledAt).toISOString(),
       lookbackFrom,
+      published: (previous.published ?? 0) + published,
     };
     return { records: page.records, fetched: page.records.length, published, deadLettered, messages, cursor };
   }

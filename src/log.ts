@@ -105,6 +105,7 @@ function prettyStream(destination: DestinationStream & { isTTY?: boolean }): Des
     colorize: destination.isTTY === true,
     sync: true,
     translateTime: 'SYS:HH:MM:ss.l',
+    singleLine: true,
     ignore: 'pid,hostname',
   });
 }

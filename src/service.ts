@@ -4,7 +4,7 @@ import type { Config } from './config/index.ts';
 import { type ServiceEndpoints, serveEndpoints } from './http/index.ts';
 import { createKafka, defaultTopicSpecs, ensureTopics, topicNames } from './kafka/index.ts';
 import type { Logger } from './log.ts';
-import { showBackfillProgress, type TerminalBlock } from './progress/index.ts';
+import { showProgressBlock, type TerminalBlock } from './progress/index.ts';
 import { connectRedis } from './redis/index.ts';
 import { createConnectionDeps } from './runner/connection-deps.ts';
 import { ConnectionWorker, type RunStats } from './runner/connection-worker.ts';
@@ -57,7 +57,7 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
     endpoints = await serveEndpoints({ config, kafka, redis, clock, logger });
     const { metrics } = endpoints;
     if (o.progress) {
-      progress = showBackfillProgress({
+      progress = showProgressBlock({
         read: () => readStatus({ config, redis, clock, logger }),
         block: o.progress,
         clock,

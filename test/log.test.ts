@@ -85,8 +85,9 @@ describe('log formats', () => {
     const text = lines.join('');
     expect(() => JSON.parse(text)).toThrow();
     expect(text).toMatch(/WARN.*page committed/);
-    expect(text).toContain('connection: "acme"');
-    expect(text).toContain('stream: "programs"');
+    expect(text.trimEnd().split('\n')).toHaveLength(1);
+    expect(text).toContain('"connection":"acme"');
+    expect(text).toContain('"stream":"programs"');
     expect(text).not.toContain('marketo-pw-1234');
     expect(text).not.toContain('\x1b['); // no colours off a terminal
   });

@@ -1,9 +1,4 @@
-/** Progress for people: a backfill's per-stream state as a block redrawn on a terminal. */
-export {
-  type BackfillProgressOptions,
-  backfillDone,
-  formatBackfillProgress,
-  showBackfillProgress,
-} from './backfill-progress.ts';
+/** Progress for people: each stream's state as a block kept under the log lines of a terminal. */
+export { formatProgressBlock, type ProgressBlockOptions, showProgressBlock } from './progress-block.ts';
 export { num, type StreamProgress, streamProgress } from './stream-progress.ts';
 export { TerminalBlock, type TerminalStream } from './terminal-block.ts';

@@ -20,7 +20,7 @@ export class TerminalBlock {
 
   /** Replaces the block's lines. */
   draw(lines: readonly string[]): void {
-    const width = Math.max(20, (this.#out.columns ?? 120) - 1);
+    const width = Math.max(20, (this.#out.columns || 120) - 1);
     const next = lines.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l));
     this.#out.write(this.#erase() + next.map((l) => `${l}\n`).join(''));
     this.#lines = next;

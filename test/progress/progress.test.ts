@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
-import { backfillDone, formatBackfillProgress, showBackfillProgress, TerminalBlock } from '../../src/progress/index.ts';
+import { formatProgressBlock, showProgressBlock, TerminalBlock } from '../../src/progress/index.ts';
 import type { StatusSnapshot, StreamView } from '../../src/status/index.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
@@ -61,9 +61,9 @@ const snapshot = (streams: StreamView[]): StatusSnapshot => ({
   connections: [{ connection: 'acme', instance: '123-ABC-456', state: 'running', streams }],
 });
 
-describe('formatBackfillProgress', () => {
+describe('formatProgressBlock', () => {
   it('shows calls left, streams caught up, and per stream its phase, records, pages and the date reached', () => {
-    const lines = formatBackfillProgress(
+    const lines = formatProgressBlock(
       snapshot([
         stream('activities.1-2', 'backfill', 12, 23_456, '2026-08-14T10:00:00.000Z'),
         stream('programs', 'incremental', 3, 80),
@@ -76,12 +76,6 @@ describe('formatBackfillProgress', () => {
       '  programs        caught up         80 records       3 pages',
       '  leads.changes   backfill           - records       0 pages',
     ]);
-  });
-
-  it('is done only when every connection has streams and all are incremental', () => {
-    expect(backfillDone(snapshot([]))).toBe(false);
-    expect(backfillDone(snapshot([stream('a', 'incremental', 1), stream('b', 'backfill', 1)]))).toBe(false);
-    expect(backfillDone(snapshot([stream('a', 'incremental', 1), stream('b', 'incremental', 1)]))).toBe(true);
   });
 });
 
@@ -112,33 +106,40 @@ describe('TerminalBlock', () => {
   });
 });
 
-describe('showBackfillProgress', () => {
-  it('redraws once a second until every stream is caught up, and leaves the last block on screen', async () => {
+describe('showProgressBlock', () => {
+  it('reads once a second, redraws only what changed, and leaves the last block on screen when stopped', async () => {
     const clock = new FakeClock('2026-11-30T07:00:00Z');
     const t = terminal();
     const block = new TerminalBlock(t.out);
     const states = [
       snapshot([stream('a', 'backfill', 1, 10)]),
       snapshot([stream('a', 'backfill', 2, 20)]),
+      snapshot([stream('a', 'backfill', 2, 20)]),
       snapshot([stream('a', 'incremental', 3, 30)]),
     ];
-    let reads = 0;
+    const stop = new AbortController();
     const readAt: number[] = [];
-    const done = showBackfillProgress({
+    const done = showProgressBlock({
       read: async () => {
         readAt.push(clock.now());
-        return states[Math.min(reads++, states.length - 1)]!;
+        if (readAt.length === states.length) stop.abort();
+        return states[readAt.length - 1]!;
       },
       block,
       clock,
       logger: createLogger({ level: 'silent' }),
-      signal: new AbortController().signal,
+      signal: stop.signal,
     });
     // The fake clock jumps to each sleeper's deadline: the reads' times are the redraw interval.
     await done;
-    expect(readAt.map((at) => at - readAt[0]!)).toEqual([0, 1_000, 2_000]);
+    expect(readAt.map((at) => at - readAt[0]!)).toEqual([0, 1_000, 2_000, 3_000]);
+    // Three distinct states, three draws (the block's first line starts each draw).
+    expect(t.chunks.filter((c) => c.includes('acme (123-ABC-456)'))).toHaveLength(3);
     const screen = t.screen();
     expect(screen.at(-1)).toContain('30 records');
     expect(screen.filter((l) => l.includes('records'))).toHaveLength(1);
+    // Released: later output goes below the last block instead of erasing it.
+    block.write('after\n');
+    expect(t.screen().at(-2)).toContain('30 records');
   });
 });

@@ -7,17 +7,12 @@ import type { TerminalBlock } from './terminal-block.ts';
 /** How often the block is redrawn at most. */
 const REDRAW_MS = 1_000;
 
-/** True once every connection has committed streams and all of them are incremental. */
-export function backfillDone(s: StatusSnapshot): boolean {
-  return s.connections.every((c) => c.streams.length > 0 && c.streams.every((v) => v.phase === 'incremental'));
-}
-
 /**
- * The progress block of a backfill, for people: per connection, the calls left today on its
+ * The progress block, for people: per connection, the calls left today on its
  * instance and how many streams are caught up; per stream, its phase, records, pages and the
  * newest date it has reached.
  */
-export function formatBackfillProgress(s: StatusSnapshot): string[] {
+export function formatProgressBlock(s: StatusSnapshot): string[] {
   const lines: string[] = [];
   for (const c of s.connections) {
     const instance = s.instances.find((i) => i.instance === c.instance);
@@ -47,8 +42,8 @@ export function formatBackfillProgress(s: StatusSnapshot): string[] {
   return lines.map((l) => l.trimEnd());
 }
 
-/** Options of {@link showBackfillProgress}. */
-export interface BackfillProgressOptions {
+/** Options of {@link showProgressBlock}. */
+export interface ProgressBlockOptions {
   /** Reads the state to show (the service's status snapshot). */
   read: () => Promise<StatusSnapshot>;
   block: TerminalBlock;
@@ -58,16 +53,19 @@ export interface BackfillProgressOptions {
 }
 
 /**
- * Redraws the backfill's progress block at most once a second until every stream is caught up
- * (the last block then stays on the screen) or `signal` aborts. Never throws: a failed read skips
- * one redraw. Resolves when it stops.
+ * Keeps the progress block on the terminal until `signal` aborts: reads the state at most once a
+ * second and redraws only when what it shows has changed (a service that waits for its next pass
+ * writes nothing). The last block stays on the screen. Never throws: a failed read skips one
+ * redraw. Resolves when it stops.
  */
-export async function showBackfillProgress(o: BackfillProgressOptions): Promise<void> {
+export async function showProgressBlock(o: ProgressBlockOptions): Promise<void> {
+  let shown = '';
   while (!o.signal.aborted) {
     try {
-      const snapshot = await o.read();
-      o.block.draw(formatBackfillProgress(snapshot));
-      if (backfillDone(snapshot)) break;
+      const lines = formatProgressBlock(await o.read());
+      const text = lines.join('\n');
+      if (text !== shown) o.block.draw(lines);
+      shown = text;
     } catch (err) {
       o.logger.debug({ err }, 'progress read failed');
     }

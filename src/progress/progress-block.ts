@@ -55,12 +55,12 @@ export interface ProgressBlockOptions {
 /**
  * Keeps the progress block on the terminal until `signal` aborts: reads the state at most once a
  * second and redraws only when what it shows has changed (a service that waits for its next pass
- * writes nothing). The last block stays on the screen. Never throws: a failed read skips one
- * redraw. Resolves when it stops.
+ * writes nothing). Once stopped it draws the final state, which stays on the screen. Never throws:
+ * a failed read skips one redraw. Resolves when it stops.
  */
 export async function showProgressBlock(o: ProgressBlockOptions): Promise<void> {
   let shown = '';
-  while (!o.signal.aborted) {
+  const redraw = async () => {
     try {
       const lines = formatProgressBlock(await o.read());
       const text = lines.join('\n');
@@ -69,7 +69,11 @@ export async function showProgressBlock(o: ProgressBlockOptions): Promise<void> 
     } catch (err) {
       o.logger.debug({ err }, 'progress read failed');
     }
+  };
+  while (!o.signal.aborted) {
+    await redraw();
     await o.clock.sleep(REDRAW_MS, o.signal).catch(() => {});
   }
+  await redraw();
   o.block.release();
 }

@@ -107,7 +107,7 @@ describe('TerminalBlock', () => {
 });
 
 describe('showProgressBlock', () => {
-  it('reads once a second, redraws only what changed, and leaves the last block on screen when stopped', async () => {
+  it('reads once a second, redraws only what changed, and draws the final state when stopped, left on screen', async () => {
     const clock = new FakeClock('2026-11-30T07:00:00Z');
     const t = terminal();
     const block = new TerminalBlock(t.out);
@@ -122,7 +122,7 @@ describe('showProgressBlock', () => {
     const done = showProgressBlock({
       read: async () => {
         readAt.push(clock.now());
-        if (readAt.length === states.length) stop.abort();
+        if (readAt.length === states.length - 1) stop.abort();
         return states[readAt.length - 1]!;
       },
       block,
@@ -132,7 +132,8 @@ describe('showProgressBlock', () => {
     });
     // The fake clock jumps to each sleeper's deadline: the reads' times are the redraw interval.
     await done;
-    expect(readAt.map((at) => at - readAt[0]!)).toEqual([0, 1_000, 2_000, 3_000]);
+    // The last read is the final one, at once after the stop.
+    expect(readAt.map((at) => at - readAt[0]!)).toEqual([0, 1_000, 2_000, 2_000]);
     // Three distinct states, three draws (the block's first line starts each draw).
     expect(t.chunks.filter((c) => c.includes('acme (123-ABC-456)'))).toHaveLength(3);
     const screen = t.screen();

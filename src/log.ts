@@ -1,4 +1,5 @@
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Level, type Logger, pino } from 'pino';
+import { PinoPretty } from 'pino-pretty';
 
 // Fields that hold a secret wherever they appear in a logged object, a configuration dump included
 // (`{ config }` puts kafka.sasl.password four levels down). pino's own `redact` paths have no
@@ -63,9 +64,16 @@ function scrubber(secrets: readonly string[]): ((line: string) => string) | unde
   };
 }
 
+/** How log lines are written: JSON lines, pretty-printed for people, or pretty only on a terminal. */
+export const LOG_FORMATS = ['json', 'pretty', 'auto'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 export interface LoggerOptions {
   level?: string;
-  destination?: NodeJS.WritableStream;
+  /** Default stderr. */
+  destination?: DestinationStream & { isTTY?: boolean };
+  /** Default `auto`: pretty when the destination is a terminal, JSON lines otherwise. */
+  format?: LogFormat;
   /**
    * Secret values (see `secretValues(config)`) scrubbed from every line whatever field or message
    * carries them: the last line of defence behind the structural redaction.
@@ -76,14 +84,57 @@ export interface LoggerOptions {
 /** The root logger. Components take `logger.child({ component: '…' })`. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const streamWrite = scrubber(options.secrets ?? []);
+  const destination = options.destination ?? process.stderr;
+  const format = options.format ?? 'auto';
+  const pretty = format === 'pretty' || (format === 'auto' && destination.isTTY === true);
   return pino(
     {
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
       formatters: { log: (object) => redactSecrets(object) as Record<string, unknown> },
       ...(streamWrite ? { hooks: { streamWrite } } : {}),
     },
-    options.destination ?? process.stderr,
+    // pino-pretty formats the line after the scrubber has seen it, so the same secrets are blanked.
+    pretty ? prettyStream(destination) : destination,
   );
+}
+
+/** Lines for people: time, level and message first, then the fields; colours only on a terminal. */
+function prettyStream(destination: DestinationStream & { isTTY?: boolean }): DestinationStream {
+  return PinoPretty({
+    destination: destination as NodeJS.WritableStream,
+    colorize: destination.isTTY === true,
+    sync: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    singleLine: true,
+    ignore: 'pid,hostname',
+  });
+}
+
+/** A pino destination handing each serialized line to `send` (a worker thread posts it to the main thread). */
+export function lineDestination(send: (line: string) => void): DestinationStream {
+  return { write: (line: string) => send(line) };
+}
+
+/** Fields of a serialized line that the relaying logger sets itself. */
+const RELAYED_OWN_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'msg']);
+
+/**
+ * Logs a line another pino logger serialized (a worker thread's, see {@link lineDestination})
+ * through `logger`: same level, fields and message, with `logger`'s bindings, destination, format
+ * and secret scrubbing.
+ */
+export function relayLogLine(logger: Logger, line: string): void {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    logger.warn({ line: line.slice(0, 500) }, 'unreadable log line from a worker thread');
+    return;
+  }
+  const label = typeof entry.level === 'number' ? logger.levels.labels[entry.level] : undefined;
+  const level: Level = label !== undefined && label in logger.levels.values ? (label as Level) : 'info';
+  const fields = Object.fromEntries(Object.entries(entry).filter(([k]) => !RELAYED_OWN_FIELDS.has(k)));
+  logger[level](fields, typeof entry.msg === 'string' ? entry.msg : '');
 }
 
 /**

@@ -4,10 +4,12 @@ import type { Config } from './config/index.ts';
 import { type ServiceEndpoints, serveEndpoints } from './http/index.ts';
 import { createKafka, defaultTopicSpecs, ensureTopics, topicNames } from './kafka/index.ts';
 import type { Logger } from './log.ts';
+import { showProgressBlock, type TerminalBlock } from './progress/index.ts';
 import { connectRedis } from './redis/index.ts';
 import { createConnectionDeps } from './runner/connection-deps.ts';
 import { ConnectionWorker, type RunStats } from './runner/connection-worker.ts';
 import { registryClientOptions, SchemaCatalog } from './schemas/index.ts';
+import { readStatus } from './status/index.ts';
 
 export interface ServiceOptions {
   config: Readonly<Config>;
@@ -17,6 +19,8 @@ export interface ServiceOptions {
   /** Stop once every connection has caught up (demo, tests); otherwise run until `signal` aborts. */
   untilCaughtUp?: boolean;
   dispatcher?: Dispatcher;
+  /** Where to show the backfill's progress (a terminal); nothing is shown without one. */
+  progress?: TerminalBlock;
 }
 
 /** What each connection did, by connection id; a connection that failed carries its error. */
@@ -47,13 +51,25 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
   const catalog = new SchemaCatalog(registryClientOptions(config.schemaRegistry));
   const redis = await connectRedis(config.redis, logger, { maxRetriesPerRequest: 5 });
   let endpoints: ServiceEndpoints | undefined;
+  const stopProgress = new AbortController();
+  let progress: Promise<void> | undefined;
   try {
     endpoints = await serveEndpoints({ config, kafka, redis, clock, logger });
+    const { metrics } = endpoints;
+    if (o.progress) {
+      progress = showProgressBlock({
+        read: () => readStatus({ config, redis, clock, logger }),
+        block: o.progress,
+        clock,
+        logger,
+        signal: AbortSignal.any([o.signal, stopProgress.signal]),
+      });
+    }
     const results: ServiceResult = {};
     await Promise.all(
       config.connections.map(async (connection) => {
         const log = logger.child({ connection: connection.id, instance: connection.instance });
-        const common = { config, connection, topics, kafka, redis, clock, logger: log };
+        const common = { config, connection, topics, kafka, redis, clock, logger: log, metrics };
         const deps = createConnectionDeps({ ...common, dispatcher: o.dispatcher });
         const worker = new ConnectionWorker({ ...common, ...deps, catalog });
         try {
@@ -65,6 +81,8 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
     );
     return results;
   } finally {
+    stopProgress.abort();
+    await progress;
     await endpoints?.close();
     redis.disconnect();
   }

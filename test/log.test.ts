@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, secretValues } from '../src/config/index.ts';
-import { createLogger } from '../src/log.ts';
+import { createLogger, lineDestination, relayLogLine } from '../src/log.ts';
 
 const env = {
   KAFKA_BROKERS: '127.0.0.1:9092',
@@ -20,7 +20,7 @@ const env = {
 };
 const SECRETS = ['kafka-pw-1234', 'registry-pw-1234', 'redis-pw-1234', 'marketo-pw-1234'];
 
-function capture(): { stream: Writable; lines: string[] } {
+function capture(isTTY?: boolean): { stream: Writable & { isTTY?: boolean }; lines: string[] } {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk, _enc, done) {
@@ -28,7 +28,7 @@ function capture(): { stream: Writable; lines: string[] } {
       done();
     },
   });
-  return { stream, lines };
+  return { stream: Object.assign(stream, isTTY === undefined ? {} : { isTTY }), lines };
 }
 
 describe('createLogger', () => {
@@ -74,5 +74,69 @@ describe('createLogger', () => {
     expect(JSON.parse(line).a.b.c.d.password).toBe('[redacted]');
     // The caller's object is not modified.
     expect(entry.a.b.c.d.password).toBe('deep-pw-1234');
+  });
+});
+
+describe('log formats', () => {
+  it('pretty: one readable line per entry with level, message and fields, secrets still scrubbed', () => {
+    const { stream, lines } = capture();
+    const logger = createLogger({ level: 'info', destination: stream, format: 'pretty', secrets: ['marketo-pw-1234'] });
+    logger.child({ connection: 'acme' }).warn({ stream: 'programs', token: 'marketo-pw-1234' }, 'page committed');
+    const text = lines.join('');
+    expect(() => JSON.parse(text)).toThrow();
+    expect(text).toMatch(/WARN.*page committed/);
+    expect(text.trimEnd().split('\n')).toHaveLength(1);
+    expect(text).toContain('"connection":"acme"');
+    expect(text).toContain('"stream":"programs"');
+    expect(text).not.toContain('marketo-pw-1234');
+    expect(text).not.toContain('\x1b['); // no colours off a terminal
+  });
+
+  it('auto: pretty (coloured) on a terminal, JSON lines elsewhere', () => {
+    const tty = capture(true);
+    createLogger({ level: 'info', destination: tty.stream }).info('hello');
+    expect(tty.lines.join('')).toContain('\x1b[');
+    expect(() => JSON.parse(tty.lines.join(''))).toThrow();
+    const pipe = capture(false);
+    createLogger({ level: 'info', destination: pipe.stream }).info('hello');
+    expect(JSON.parse(pipe.lines.join(''))).toMatchObject({ level: 30, msg: 'hello' });
+    const forced = capture(true);
+    createLogger({ level: 'info', destination: forced.stream, format: 'json' }).info('hello');
+    expect(JSON.parse(forced.lines.join(''))).toMatchObject({ msg: 'hello' });
+  });
+
+  it('LOG_FORMAT is validated at start, naming the field', () => {
+    expect(loadConfig({ ...env, LOG_FORMAT: 'pretty' }, undefined).logFormat).toBe('pretty');
+    expect(loadConfig(env, undefined).logFormat).toBe('auto');
+    expect(() => loadConfig({ ...env, LOG_FORMAT: 'xml' }, undefined)).toThrow(/logFormat/);
+  });
+});
+
+describe('relayLogLine', () => {
+  it("logs a worker thread's line through the main logger: its level, fields and message, the main bindings, scrubbing", () => {
+    const worker: string[] = [];
+    createLogger({ level: 'debug', destination: lineDestination((line) => worker.push(line)) })
+      .child({ component: 'kafkajs' })
+      .warn({ broker: 'b1', detail: 'saw marketo-pw-1234' }, 'coordinator moved');
+    createLogger({ level: 'debug', destination: lineDestination((line) => worker.push(line)) }).debug('chatty');
+    expect(worker).toHaveLength(2);
+
+    const { stream, lines } = capture();
+    const main = createLogger({ level: 'info', destination: stream, secrets: ['marketo-pw-1234'] });
+    for (const line of worker) relayLogLine(main.child({ connection: 'acme' }), line);
+    relayLogLine(main, 'not json');
+    const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    // The debug line is below the main logger's level; the unreadable one is reported, not lost.
+    expect(entries).toHaveLength(2);
+    expect(entries[0]).toMatchObject({
+      level: 40,
+      connection: 'acme',
+      component: 'kafkajs',
+      broker: 'b1',
+      detail: 'saw [redacted]',
+      msg: 'coordinator moved',
+    });
+    expect(lines[0]!.match(/"level"/g)).toHaveLength(1);
+    expect(entries[1]).toMatchObject({ level: 40, msg: 'unreadable log line from a worker thread', line: 'not json' });
   });
 });

@@ -1,7 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
-import { CursorStore, type StoredCursor } from '../../src/cursor/index.ts';
+import { CursorStore } from '../../src/cursor/index.ts';
 import type { Logger } from '../../src/log.ts';
+import { num, type StreamProgress, streamProgress } from '../../src/progress/index.ts';
+
+export { num, type StreamProgress, streamProgress };
 
 /** What the demo knows about a running backfill at one moment. */
 export interface ProgressSnapshot {
@@ -13,31 +16,16 @@ export interface ProgressSnapshot {
   streams: StreamProgress[];
 }
 
-/** One stream's state, from its cursor as mirrored to Redis (`mkto:{<connection>}:cursor:<stream>`). */
-export interface StreamProgress {
-  name: string;
-  /** Committed pages: a cursor's seq grows by one per page. */
-  pages: number;
-  caughtUp: boolean;
-  /** The newest date the stream has reached (YYYY-MM-DD), when its cursor holds one. */
-  reached?: string;
-}
-
-/** A stream's progress read from its cursor; tolerant of cursor shapes it does not know. */
-export function streamProgress(name: string, cursor: StoredCursor): StreamProgress {
-  const date = [cursor.maxActivityDate, cursor.updatedSince, cursor.sinceDate].find(
-    (v): v is string => typeof v === 'string' && !Number.isNaN(Date.parse(v)),
-  );
-  return { name, pages: cursor.seq, caughtUp: cursor.phase === 'incremental', reached: date?.slice(0, 10) };
-}
-
 /**
- * One line for a person: elapsed time, pages, records (approximate: offsets include transaction
- * markers), calls, streams caught up, and per kind of stream (the name before the first dot) the
- * oldest date its streams still in backfill have reached.
+ * One line for a person: elapsed time, pages, records (exact when every stream's cursor counts
+ * them; else approximate, from offsets, which include transaction markers), calls, streams caught
+ * up, and per kind of stream (the name before the first dot) the oldest date its streams still in
+ * backfill have reached.
  */
 export function formatProgress(s: ProgressSnapshot): string {
   const pages = s.streams.reduce((n, st) => n + st.pages, 0);
+  const counted = s.streams.length > 0 && s.streams.every((st) => st.records !== undefined);
+  const records = counted ? num(s.streams.reduce((n, st) => n + (st.records ?? 0), 0)) : `~${num(s.offsets)}`;
   const caughtUp = s.streams.filter((st) => st.caughtUp).length;
   const kinds = Map.groupBy(s.streams, (st) => st.name.split('.')[0] ?? st.name);
   const dates = [...kinds]
@@ -52,18 +40,13 @@ export function formatProgress(s: ProgressSnapshot): string {
   return [
     `${(s.elapsedMs / 1000).toFixed(0).padStart(4)} s`,
     `${num(pages)} pages`,
-    `~${num(s.offsets)} records`,
+    `${records} records`,
     `${num(s.calls)} calls`,
     s.streams.length > 0 && `${caughtUp} of ${s.streams.length} streams started caught up`,
     dates,
   ]
     .filter(Boolean)
     .join(' · ');
-}
-
-/** A number with thousands separators. */
-export function num(n: number): string {
-  return n.toLocaleString('en-US');
 }
 
 export interface WatchProgressOptions {

@@ -1,6 +1,7 @@
 import { loadConfig, secretValues } from '../config/index.ts';
 import { installKafkaReauthGuard } from '../kafka/index.ts';
 import { createLogger, routeProcessWarnings } from '../log.ts';
+import { TerminalBlock } from '../progress/index.ts';
 import { runService } from '../service.ts';
 import { stopOnSignals } from '../shutdown.ts';
 import type { CliIo } from './context.ts';
@@ -17,7 +18,14 @@ export const RUN_USAGE = `marketo-stream run [--until-caught-up]
 export async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseCommand(args, { 'until-caught-up': { type: 'boolean', default: false } });
   const config = loadConfig(io.env);
-  const logger = createLogger({ level: config.logLevel, secrets: secretValues(config) });
+  // On a terminal the backfill's progress is a block kept under the log lines.
+  const progress = process.stderr.isTTY ? new TerminalBlock(process.stderr) : undefined;
+  const logger = createLogger({
+    destination: progress?.stream(),
+    level: config.logLevel,
+    format: config.logFormat,
+    secrets: secretValues(config),
+  });
   routeProcessWarnings(logger);
   installKafkaReauthGuard(logger);
   const controller = new AbortController();
@@ -30,6 +38,7 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
         logger,
         signal: controller.signal,
         untilCaughtUp: values['until-caught-up'],
+        progress,
       });
     } catch (err) {
       // Start-up failures (Redis or Kafka refusing the credentials, …) end the process with a clear line.

@@ -5,8 +5,8 @@ import { ExitCode, parseCommand, positiveNumber } from './usage.ts';
 
 export const STATUS_USAGE = `marketo-stream status [--json] [--watch] [--interval SECONDS]
   Per instance: calls used today, limit, reserve, reset time, paused or not and why, 606/607/615
-  counts. Per connection: state, worker, and per stream: phase, cursor position, newest date, lag
-  behind now, sequence. A table; --json prints the same as one JSON object (a line per refresh with
+  counts. Per connection: state, worker, and per stream: phase, sequence, records published,
+  newest date, lag behind now, cursor position. A table; --json prints the same as one JSON object (a line per refresh with
   --watch); --watch refreshes every --interval seconds (default 2) until interrupted.`;
 
 const CLEAR_SCREEN = '\x1b[2J\x1b[H';
@@ -76,11 +76,12 @@ export function renderStatus(s: StatusSnapshot): string {
       continue;
     }
     const table = formatTable(
-      ['STREAM', 'PHASE', 'SEQ', 'NEWEST DATE', 'LAG', 'POSITION'],
+      ['STREAM', 'PHASE', 'SEQ', 'RECORDS', 'NEWEST DATE', 'LAG', 'POSITION'],
       c.streams.map((v) => [
         v.stream,
         v.phase,
         String(v.seq),
+        v.published === undefined ? '-' : String(v.published),
         v.newestDate ?? '-',
         formatDuration(v.lagSeconds),
         v.position,

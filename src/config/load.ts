@@ -58,6 +58,7 @@ const ENV_FIELDS: ReadonlyArray<[string, string, (v: string) => unknown]> = [
   ['BULK_RESERVE_MB', 'bulk.reserveMb', num],
   ['BULK_MAX_JOBS', 'bulk.maxJobs', num],
   ['LOG_LEVEL', 'logLevel', String],
+  ['LOG_FORMAT', 'logFormat', String],
   ['METRICS_PORT', 'metricsPort', num],
 ];
 

@@ -265,6 +265,8 @@ export const configSchema = z.object({
     .refine((b) => b.reserveMb < b.dailyMb, { path: ['reserveMb'], message: 'must be less than dailyMb' })
     .default({ dailyMb: 500, reserveMb: 50, maxJobs: 2 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `json` lines, `pretty` for people, or `auto`: pretty when stderr is a terminal. */
+  logFormat: z.enum(['json', 'pretty', 'auto']).default('auto'),
   /** Port of /metrics, /livez and /readyz (0 turns the HTTP endpoints off). */
   metricsPort: z.number().int().min(0).max(65_535).default(9464),
   connections: z.array(connectionSchema).min(1, 'needs at least one connection'),

@@ -3,6 +3,7 @@ import { Agent, type Dispatcher, interceptors, request } from 'undici';
 import type { Clock } from '../clock.ts';
 import { ErrorCodes, hasCode, MarketoStreamError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { type Metrics, noopMetrics, outcomeOf } from '../metrics/index.ts';
 import { retry } from '../retry/index.ts';
 import { type CallContext, malformedError, networkError, wasCounted } from './classify.ts';
 import { decodeEnvelope, decodeIdentity } from './envelope.ts';
@@ -30,6 +31,10 @@ export interface MarketoClientOptions {
   tokenRefreshEarlyMs?: number;
   /** Source of jitter in [0, 1) (default Math.random; tests pin it). */
   random?: () => number;
+  /** Counts every REST and identity call by endpoint and outcome (default: counts nothing). */
+  metrics?: Metrics;
+  /** The instance label of the metrics (default: the base URL's host). */
+  instance?: string;
 }
 
 /** Per-call options of {@link MarketoClient.request}. */
@@ -61,6 +66,9 @@ export function endpointName(path: string): string {
 
 const URI_TOO_LONG = Symbol('uri-too-long');
 
+/** The endpoint label of identity (token) calls in the metrics. */
+const IDENTITY_ENDPOINT = 'identity/oauth/token';
+
 /**
  * Marketo REST client: bearer-token cache, envelope decoding and classification, retries with
  * full-jitter backoff, quota reservation around every call, the `_method=GET` form for long URIs and
@@ -80,6 +88,8 @@ export class MarketoClient {
   readonly #retry: RetryPolicy;
   readonly #random: () => number;
   readonly #tokens: TokenCache;
+  readonly #metrics: Metrics;
+  readonly #instance: string;
   #lastToken: string | undefined;
 
   constructor(options: MarketoClientOptions) {
@@ -99,6 +109,8 @@ export class MarketoClient {
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.#random = options.random ?? Math.random;
+    this.#metrics = options.metrics ?? noopMetrics;
+    this.#instance = options.instance ?? new URL(this.#baseUrl).host;
     this.#tokens = new TokenCache({
       fetch: (signal) => this.#fetchToken(signal),
       clock: options.clock,
@@ -263,6 +275,7 @@ export class MarketoClient {
       }
       const decoded = decodeEnvelope<T>(status, body, ctx);
       if (!decoded.ok) throw decoded.error;
+      this.#metrics.marketoRequest(this.#instance, endpoint, 'success');
       this.#logger.debug(
         {
           call: ctx.call,
@@ -276,6 +289,7 @@ export class MarketoClient {
       );
       return decoded.response;
     } catch (err) {
+      this.#metrics.marketoRequest(this.#instance, endpoint, options.signal?.aborted ? 'aborted' : outcomeOf(err));
       counted = options.signal?.aborted ? true : wasCounted(err);
       if (err instanceof MarketoStreamError) marketoCode = err.marketoCode;
       if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) throw await this.#onQuotaReached(err);
@@ -350,8 +364,16 @@ export class MarketoClient {
       url: `${this.#baseUrl}/identity/oauth/token?${query}`,
       tunnelled: false,
     };
-    const { status, body } = await this.#send(wire, {}, ctx, signal, true);
-    const decoded = decodeIdentity(status, body, ctx);
+    const record = (outcome: string) => this.#metrics.marketoRequest(this.#instance, IDENTITY_ENDPOINT, outcome);
+    let decoded: ReturnType<typeof decodeIdentity>;
+    try {
+      const { status, body } = await this.#send(wire, {}, ctx, signal, true);
+      decoded = decodeIdentity(status, body, ctx);
+    } catch (err) {
+      record(signal?.aborted ? 'aborted' : outcomeOf(err));
+      throw err;
+    }
+    record(decoded instanceof MarketoStreamError ? outcomeOf(decoded) : 'success');
     if (decoded instanceof MarketoStreamError) throw decoded;
     this.#lastToken = decoded.accessToken;
     this.#logger.info({ expiresInS: decoded.expiresIn }, 'Marketo access token obtained');

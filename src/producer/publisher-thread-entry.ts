@@ -3,10 +3,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ErrorCodes, MarketoStreamError } from '../errors.ts';
 import { createKafka } from '../kafka/client.ts';
-import { createLogger, routeProcessWarnings } from '../log.ts';
+import { createLogger, lineDestination, routeProcessWarnings } from '../log.ts';
 import { type PublishResult, TransactionalPublisher } from './publisher.ts';
 import {
   type PublisherThreadData,
+  type PublisherThreadLog,
   type PublisherThreadRequest,
   type PublisherThreadResponse,
   toWireError,
@@ -22,7 +23,14 @@ if (!port) {
 
 const data = workerData as PublisherThreadData;
 const secrets = data.kafka.sasl ? [data.kafka.sasl.password] : [];
-const logger = createLogger({ level: data.log.level, secrets }).child(data.log.bindings);
+// Lines go to the main thread, which logs them through the service's logger (its bindings,
+// destination, format and scrubbing): the thread never writes to stderr itself.
+const logger = createLogger({
+  level: data.log.level,
+  secrets,
+  format: 'json',
+  destination: lineDestination((line) => port.postMessage({ log: line } satisfies PublisherThreadLog)),
+});
 routeProcessWarnings(logger);
 const kafka = createKafka(data.kafka, logger);
 const publisher = new TransactionalPublisher({

@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, ErrorCodes, MarketoStreamError } from '../errors.ts';
 import type { KafkaClientSettings } from '../kafka/client.ts';
-import type { Logger } from '../log.ts';
+import { type Logger, relayLogLine } from '../log.ts';
 import type { PackedMessages } from './packed-messages.ts';
 import type { PublishBatch, Publisher, PublishResult } from './publisher.ts';
 
@@ -23,7 +23,13 @@ export interface PublisherThreadData {
   transactionalId: string;
   checkpointTopic: string;
   transactionTimeoutMs?: number;
-  log: { level: string; bindings: Record<string, unknown> };
+  /** The level of the thread's logger; its lines are relayed as {@link PublisherThreadLog} messages. */
+  log: { level: string };
+}
+
+/** A log line of the thread (pino JSON), which the main thread logs through the publisher's logger. */
+export interface PublisherThreadLog {
+  log: string;
 }
 
 /** A call into the thread; a page's messages travel packed, their buffer transferred (moved, not copied). */
@@ -167,14 +173,16 @@ export class ThreadedPublisher implements Publisher {
       transactionalId,
       checkpointTopic,
       transactionTimeoutMs,
-      log: { level: this.#logger.level, bindings: this.#options.logger.bindings() },
+      log: { level: this.#logger.level },
     };
     const worker = new Worker(this.#options.entry ?? ENTRY, {
       workerData: data,
       name: `publisher ${transactionalId}`,
       resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB },
     });
-    worker.on('message', (response: PublisherThreadResponse) => {
+    worker.on('message', (message: PublisherThreadResponse | PublisherThreadLog) => {
+      if ('log' in message) return relayLogLine(this.#options.logger, message.log);
+      const response = message;
       const call = this.#pending.get(response.id);
       if (!call) return;
       this.#pending.delete(response.id);

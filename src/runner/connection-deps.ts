@@ -6,6 +6,7 @@ import type { Config, ConnectionConfig } from '../config/index.ts';
 import type { TopicNames } from '../kafka/index.ts';
 import type { Logger } from '../log.ts';
 import { MarketoClient } from '../marketo/index.ts';
+import type { Metrics } from '../metrics/index.ts';
 import { type Publisher, ThreadedPublisher, TransactionalPublisher } from '../producer/index.ts';
 import { Quota } from '../quota/index.ts';
 
@@ -35,6 +36,8 @@ export function createConnectionDeps(o: {
   logger: Logger;
   /** HTTP dispatcher for Marketo calls (tests pass their own). */
   dispatcher?: Dispatcher;
+  /** Where the client counts its calls (default: nowhere). */
+  metrics?: Metrics;
 }): ConnectionDeps {
   const { connection: c, config, clock, logger } = o;
   const quota = new Quota({
@@ -56,6 +59,8 @@ export function createConnectionDeps(o: {
     timeoutMs: c.requestTimeoutMs,
     clock,
     logger,
+    metrics: o.metrics,
+    instance: c.instance,
   });
   const publisher = {
     transactionalId: transactionalIdOf(c.id),

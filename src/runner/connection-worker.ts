@@ -7,6 +7,7 @@ import { ErrorCodes, hasCode } from '../errors.ts';
 import type { TopicNames } from '../kafka/index.ts';
 import { ConnectionLease } from '../lease/index.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics/index.ts';
 import { readCheckpoints } from '../producer/index.ts';
 import { type RetryDecision, retriableDecision, retry } from '../retry/index.ts';
 import type { SchemaCatalog } from '../schemas/index.ts';
@@ -24,6 +25,8 @@ export interface ConnectionWorkerDeps extends ConnectionDeps {
   clock: Clock;
   /** Already bound to the connection. */
   logger: Logger;
+  /** Where committed pages are counted (default: nowhere). */
+  metrics?: Metrics;
 }
 
 export interface RunOptions {
@@ -138,6 +141,7 @@ export class ConnectionWorker {
           instance: c.instance,
           clock: this.#d.clock,
           logger: this.#log,
+          metrics: this.#d.metrics,
         }),
     );
     for (const runner of this.#runners) {

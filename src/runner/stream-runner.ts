@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { CursorStore } from '../cursor/index.ts';
 import { fetchEndOffsets, readTopic } from '../kafka/index.ts';
 import type { Logger } from '../log.ts';
+import { type Metrics, noopMetrics } from '../metrics/index.ts';
 import type { PackedMessages, Publisher } from '../producer/index.ts';
 import { MessagePacker } from '../producer/index.ts';
 import type { SchemaCatalog } from '../schemas/index.ts';
@@ -28,6 +29,8 @@ export interface StreamRunnerDeps {
   instance: string;
   clock: Clock;
   logger: Logger;
+  /** Counts committed pages, records and commit times (default: counts nothing). */
+  metrics?: Metrics;
 }
 
 /** A page ready to publish: its messages (records and dead letters) and its checkpoint. */
@@ -35,6 +38,7 @@ interface PreparedPage<Raw, C> {
   records: readonly Raw[];
   fetched: number;
   published: number;
+  deadLettered: number;
   messages: PackedMessages;
   cursor: C;
 }
@@ -168,6 +172,7 @@ export class StreamRunner<Raw, C extends StreamCursor> {
     const pulledAt = this.#deps.clock.now();
     const packer = new MessagePacker(this.#pageCapacity);
     let published = 0;
+    let deadLettered = 0;
     for (const raw of page.records) {
       let id = '';
       try {
@@ -187,6 +192,7 @@ export class StreamRunner<Raw, C extends StreamCursor> {
         published++;
       } catch (err) {
         stats.deadLettered++;
+        deadLettered++;
         this.#addDeadLetter(packer, raw, id, err);
       }
     }
@@ -205,18 +211,28 @@ export class StreamRunner<Raw, C extends StreamCursor> {
       seq: previous.seq + 1,
       updatedAt: new Date(pulledAt).toISOString(),
       lookbackFrom,
+      published: (previous.published ?? 0) + published,
     };
-    return { records: page.records, fetched: page.records.length, published, messages, cursor };
+    return { records: page.records, fetched: page.records.length, published, deadLettered, messages, cursor };
   }
 
   async #publish(page: PreparedPage<Raw, C>, stats: PassStats): Promise<void> {
     const { connection, cursors } = this.#deps;
+    const sentAt = performance.now();
     const result = await this.#deps.publisher.publish({
       messages: page.messages,
       checkpoint: { key: StreamRunner.checkpointKey(connection, this.def.name), value: page.cursor },
     });
     // Committed: from here on the page is in Kafka exactly once.
     this.#cursor = page.cursor;
+    (this.#deps.metrics ?? noopMetrics).pageCommitted({
+      connection,
+      stream: this.def.name,
+      topic: this.def.topic,
+      published: page.published,
+      deadLettered: page.deadLettered,
+      commitSeconds: (performance.now() - sentAt) / 1000,
+    });
     for (const o of result.partitions) {
       // A lower bound of where the next page starts in this partition (other writers may add more).
       if (o.topic === this.def.topic) {

@@ -4,6 +4,8 @@ export interface StreamView {
   phase: string;
   /** Checkpoint sequence: one more per committed page. */
   seq: number;
+  /** Records committed to the stream's topic, from the cursor (absent in cursors older than the counter). */
+  published?: number;
   /** Where the stream stands, in words (window, paging date, offsets). */
   position: string;
   /** The newest record date the stream has reached (ISO), when its cursor has one. */
@@ -65,5 +67,6 @@ export function viewCursor(stream: string, cursor: Record<string, unknown>, now:
     updatedAt,
   };
   if (!Number.isNaN(newest)) view.newestDate = new Date(newest).toISOString();
+  if (typeof cursor.published === 'number') view.published = cursor.published;
   return view;
 }

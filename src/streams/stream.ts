@@ -11,6 +11,12 @@ export interface StreamCursor {
   updatedAt: string;
   /** Kafka offsets (partition → offset) from which the stream's look-back window can be re-read. */
   lookbackFrom?: Record<string, number>;
+  /**
+   * Records the stream has committed to its topic (dead letters not included), counted in the
+   * same transaction as the records, so it is what read_committed consumers have from the stream.
+   * Absent in cursors older than the counter, which then counts from the next page on.
+   */
+  published?: number;
 }
 
 /** One page fetched from Marketo, ready to publish. */

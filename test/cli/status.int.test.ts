@@ -1,8 +1,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCheckpoints } from '../../src/producer/index.ts';
+import { STREAM_HEADER } from '../../src/schemas/index.ts';
 import type { StatusSnapshot } from '../../src/status/index.ts';
 import { configFileEnv, runCliCaptured } from '../support/cli.ts';
+import { readWholeTopic } from '../support/committed-reader.ts';
 import { runUntilCaughtUp, testConfig, testKafka, topicsOf } from '../support/pipeline.ts';
 import { useSimulator } from '../support/scenario.ts';
 
@@ -51,12 +53,31 @@ describe('marketo-stream status', () => {
 
     const checkpoints = await readCheckpoints(testKafka(), topicsOf(config).checkpoints, `${connection.id}:`);
     const fromKafka = Object.fromEntries(
-      [...checkpoints].map(([key, c]) => [key.slice(connection.id.length + 1), c as { seq: number; phase: string }]),
+      [...checkpoints].map(([key, c]) => [
+        key.slice(connection.id.length + 1),
+        c as { seq: number; phase: string; published: number },
+      ]),
     );
     expect(Object.keys(fromKafka).length).toBeGreaterThanOrEqual(6);
     expect(Object.fromEntries(view.streams.map((s) => [s.stream, { seq: s.seq, phase: s.phase }]))).toEqual(
       Object.fromEntries(Object.entries(fromKafka).map(([s, c]) => [s, { seq: c.seq, phase: c.phase }])),
     );
+
+    // Records per stream: the checkpoint's count, and what a read_committed consumer finds (by the
+    // stream header the records carry).
+    const topics = topicsOf(config);
+    const byStream = new Map<string, number>();
+    for (const topic of [topics.activities, topics.leads, topics.programs, topics.campaigns]) {
+      for (const r of await readWholeTopic(topic)) {
+        const stream = r.headers[STREAM_HEADER]!;
+        byStream.set(stream, (byStream.get(stream) ?? 0) + 1);
+      }
+    }
+    expect(byStream.size).toBeGreaterThanOrEqual(5);
+    for (const s of view.streams) {
+      expect(s.published, s.stream).toBe(fromKafka[s.stream]!.published);
+      expect(s.published, s.stream).toBe(byStream.get(s.stream) ?? 0);
+    }
     for (const s of view.streams) {
       // Caught up: incremental, and the lag is the time since the stream's last commit.
       expect(s.phase).toBe('incremental');

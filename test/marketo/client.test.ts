@@ -456,3 +456,48 @@ describe('MarketoClient', () => {
     await expect(t.client.get('/rest/v1/leads.json', undefined, controller.signal)).rejects.toThrow('shutdown');
   });
 });
+
+describe('MarketoClient metrics', () => {
+  /** Metrics that remember every call. */
+  const recording = () => {
+    const calls: string[] = [];
+    return {
+      calls,
+      metrics: {
+        marketoRequest: (instance: string, endpoint: string, outcome: string) =>
+          void calls.push(`${instance} ${endpoint} ${outcome}`),
+        pageCommitted: () => {},
+      },
+    };
+  };
+
+  it('counts every attempt by endpoint and outcome, identity calls included', async () => {
+    const m = recording();
+    const t = setup({ metrics: m.metrics, instance: '123-ABC-456' });
+    t.reply('/rest/v1/leads/123.json', 502, '<html>502</html>', { 'content-type': 'text/html' });
+    t.reply('/rest/v1/leads/123.json', 200, fail('606', 'Max rate limit exceeded'));
+    t.reply('/rest/v1/leads/123.json', 200, ok([{ id: 123 }]));
+    await t.client.get('/rest/v1/leads/123.json');
+    expect(m.calls).toEqual([
+      '123-ABC-456 identity/oauth/token success',
+      '123-ABC-456 v1/leads/:id unavailable',
+      '123-ABC-456 v1/leads/:id rate_limited',
+      '123-ABC-456 v1/leads/:id success',
+    ]);
+  });
+
+  it("counts a call cut short by the caller's signal as aborted, and labels by host without an instance", async () => {
+    const m = recording();
+    const t = setup({ metrics: m.metrics });
+    const controller = new AbortController();
+    t.pool
+      .intercept({ path: (p) => p.startsWith('/rest/v1/leads.json'), method: 'GET' })
+      .reply(() => {
+        controller.abort(new Error('shutdown'));
+        return { statusCode: 200, data: ok([]) };
+      })
+      .delay(50);
+    await expect(t.client.get('/rest/v1/leads.json', undefined, controller.signal)).rejects.toThrow('shutdown');
+    expect(m.calls).toEqual(['127.0.0.1:9999 identity/oauth/token success', '127.0.0.1:9999 v1/leads aborted']);
+  });
+});

@@ -217,3 +217,30 @@ describe('ThreadedPublisher when its thread dies (real Kafka)', () => {
     }
   });
 });
+
+describe('ThreadedPublisher logging (real Kafka)', () => {
+  it("sends the thread's log lines through the publisher's logger, with its bindings", async () => {
+    const lines: string[] = [];
+    const captured = createLogger({
+      level: 'debug',
+      format: 'json',
+      destination: { write: (line: string) => void lines.push(line) },
+    }).child({ connection: 'thread-logs' });
+    const transactionalId = uniqueName('thread-logs');
+    const p = new ThreadedPublisher({
+      kafka: { clientId: 'publisher-thread-logs', brokers: process.env.KAFKA_BROKERS!.split(',') },
+      transactionalId,
+      checkpointTopic: uniqueName('thread-logs-checkpoints'),
+      logger: captured,
+    });
+    await p.connect();
+    await p.disconnect();
+    const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    // kafkajs runs only inside the thread here: its lines can only have come across the port.
+    const fromThread = entries.filter((e) => e.component === 'kafkajs');
+    expect(fromThread.length).toBeGreaterThan(0);
+    for (const e of fromThread) expect(e).toMatchObject({ connection: 'thread-logs' });
+    // The thread logs at the publisher's level (debug here), not at a default of its own.
+    expect(fromThread.some((e) => e.level === 20)).toBe(true);
+  });
+});

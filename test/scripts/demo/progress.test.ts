@@ -42,6 +42,19 @@ describe('formatProgress', () => {
     );
   });
 
+  it('shows the exact record count once every stream counts its records', () => {
+    const line = formatProgress({
+      elapsedMs: 1000,
+      calls: 10,
+      offsets: 999,
+      streams: [
+        { name: 'activities.1', pages: 2, records: 1500, caughtUp: false, reached: '2026-09-01' },
+        { name: 'programs', pages: 1, records: 40, caughtUp: true },
+      ],
+    });
+    expect(line).toContain(' · 1,540 records · ');
+  });
+
   it('leaves the streams out before any has committed a page', () => {
     expect(formatProgress({ elapsedMs: 5000, calls: 0, offsets: 0, streams: [] })).toBe(
       '   5 s · 0 pages · ~0 records · 0 calls',

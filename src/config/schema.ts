@@ -219,6 +219,11 @@ export const configSchema = z.object({
   incrementIntervalSeconds: z.number().int().min(1).default(300),
   /** Lifetime of a worker's lease on a connection; a crashed worker's connection is taken over after it. */
   leaseTtlSeconds: z.number().int().min(1).default(30),
+  /**
+   * A connection that failed on something only a person can fix (credentials, permissions, a
+   * configured type or field that does not exist) is tried again this often, so a fix needs no restart.
+   */
+  failedRetryMinutes: z.number().int().min(1).max(1440).default(15),
   /** The zone whose midnight resets Marketo's daily quota. */
   quotaTimeZone: timeZone.default('America/Chicago'),
   /** Backfill windows: a month, or a day where a month holds more than `dailySplitThreshold` activities. */

@@ -126,11 +126,11 @@ export const connectionSchema = z
     clientSecret: z.string().min(1, 'is required'),
     /** Where the historical backfill starts. */
     startDate: isoDate,
-    /** Tracked activity types, by name or id. */
+    /** Tracked activity types, by name or id (absent: the defaults, see `activityTypesDefaulted`). */
     activityTypes: z
       .array(z.union([z.string().min(1), z.number().int().positive()]))
       .min(1)
-      .default([...DEFAULT_TRACKED_ACTIVITY_TYPES]),
+      .optional(),
     /** Lead fields to pull (REST names), validated against leads/describe2.json at start. */
     leadFields: z
       .array(z.string().min(1))
@@ -153,7 +153,13 @@ export const connectionSchema = z
     /** A Marketo call that has not answered by then is abandoned and retried. */
     requestTimeoutMs: z.number().int().min(10).default(30_000),
   })
-  .refine((c) => c.quotaReserve < c.dailyQuota, { path: ['quotaReserve'], message: 'must be less than dailyQuota' });
+  .refine((c) => c.quotaReserve < c.dailyQuota, { path: ['quotaReserve'], message: 'must be less than dailyQuota' })
+  .transform((c) => ({
+    ...c,
+    activityTypes: c.activityTypes ?? [...DEFAULT_TRACKED_ACTIVITY_TYPES],
+    /** The operator named no types: a default type the instance lacks is skipped, not a failure. */
+    activityTypesDefaulted: c.activityTypes === undefined,
+  }));
 
 /** The whole service configuration. */
 export const configSchema = z.object({

@@ -123,6 +123,7 @@ export class StreamSet {
       instance: c.instance,
       connection: c.id,
       plan,
+      describedFields: this.#leadFields,
       fetchLog: this.#fetchLog,
       startDate: c.startDate,
       lookbackMs: this.#lookbackMs,

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runService } from '../../src/service.ts';
 import { readConnectionStatus } from '../../src/status/index.ts';
-import { consumeAll, duplicatesOf, expectTrackedActivitiesExactlyOnce, testLogger } from '../support/pipeline.ts';
+import { consumeAll, expectTrackedActivitiesExactlyOnce, testLogger } from '../support/pipeline.ts';
 import { useScenario } from '../support/scenario.ts';
 
 const startScenario = useScenario();

@@ -14,18 +14,22 @@ export type TokenCheck = 'ok' | '601' | '602';
  * Access tokens as Marketo's identity service hands them out: one current token per instance,
  * `lifetimeMs` long (3600 s) on the simulator clock; asking again before expiry returns the same
  * token with its remaining lifetime. After expiry the first call with the token gets 602, later
- * calls 601; a revoked or unknown token gets 601.
+ * calls 601; a revoked or unknown token gets 601. With `apiLeadMs`, the REST API holds a token
+ * expired that long before the identity service stops handing it out (their clocks differ): a call
+ * in that window gets 602, and again 601 with the "refreshed" token, which is the same one.
  */
 export class TokenStore {
   readonly #clock: SimClock;
   readonly #seed: number;
   readonly #pod: string;
   readonly #lifetimeMs: number;
+  readonly #apiLeadMs: number;
   readonly #tokens = new Map<string, TokenState>();
   #current: string | undefined;
   #issued = 0;
 
-  constructor(clock: SimClock, seed: number, pod: string, lifetimeMs = 3600_000) {
+  constructor(clock: SimClock, seed: number, pod: string, lifetimeMs = 3600_000, apiLeadMs = 0) {
+    this.#apiLeadMs = apiLeadMs;
     this.#clock = clock;
     this.#seed = seed;
     this.#pod = pod;
@@ -56,7 +60,7 @@ export class TokenStore {
     if (!token) return '601';
     const s = this.#tokens.get(token);
     if (!s || s.revoked) return '601';
-    if (this.#clock.now() >= s.expiresAt) {
+    if (this.#clock.now() >= s.expiresAt - this.#apiLeadMs) {
       if (s.expiryReported) return '601';
       s.expiryReported = true;
       return '602';

@@ -3,6 +3,7 @@ import { businessFailure, failure, leadDbSuccess, type Reply } from './envelope.
 import { guid, isoZ, parseMarketoDate } from './hash.ts';
 import { LEAD_FIELDS, leadFieldIndex } from './lead-fields.ts';
 import type { Limits } from './limits.ts';
+import { listParam } from './params.ts';
 import { activityJson, typeMask, type World } from './world.ts';
 
 type JobStatus = 'Created' | 'Queued' | 'Processing' | 'Completed' | 'Failed' | 'Cancelled';
@@ -73,8 +74,8 @@ function csvCell(v: unknown): string {
 }
 
 function statusList(query: URLSearchParams): JobStatus[] | undefined {
-  const values = query.getAll('status').flatMap((v) => v.split(','));
-  if (values.length === 0) return undefined;
+  const values = listParam(query, 'status');
+  if (!values) return undefined;
   return values.map((v) => (v === 'Canceled' ? 'Cancelled' : v) as JobStatus);
 }
 

@@ -6,6 +6,7 @@ import { DEFAULT_LEAD_FIELDS, describe2Result, describeResult, LEAD_FIELDS, lead
 import type { Limits } from './limits.ts';
 import { PageWriter } from './page-writer.ts';
 import { decodePagingToken, encodePagingToken, type PagingToken } from './paging-token.ts';
+import { idListParam, listParam } from './params.ts';
 import { type RawActivity, type ScanFilter, typeMask, type World, writeActivityJson } from './world.ts';
 
 /** Rates of Marketo's paging quirks on activities.json / leadchanges.json / deletedleads.json. */
@@ -33,6 +34,8 @@ export interface EndpointSettings {
   /** Timeline positions one activities call looks at before returning what it has. */
   scanCap: number;
   clientId: string;
+  /** Activity types this instance lacks (names or ids): absent from types.json (e.g. no Sales Insight). */
+  missingActivityTypes?: readonly (string | number)[];
 }
 
 /** One parsed REST call. */
@@ -42,7 +45,14 @@ export interface CallContext {
   now: number;
 }
 
-const TYPES_JSON = JSON.stringify(typesResult());
+/** types.json's result without the types the instance lacks. */
+function typesJson(missing: readonly (string | number)[] = []): string {
+  const gone = new Set(missing.map((m) => (typeof m === 'string' ? m.toLowerCase() : m)));
+  const present = (typesResult() as { id: number; name: string }[]).filter(
+    (t) => !gone.has(t.id) && !gone.has(t.name.toLowerCase()),
+  );
+  return JSON.stringify(present);
+}
 const DESCRIBE_JSON = JSON.stringify(describeResult());
 const DESCRIBE2_JSON = JSON.stringify(describe2Result());
 
@@ -71,11 +81,6 @@ function intParam(p: URLSearchParams, name: string, def: number): number {
   if (v === null || v === '') return def;
   const n = Number(v);
   return Number.isInteger(n) ? n : Number.NaN;
-}
-
-function idList(s: string | null): number[] | undefined {
-  if (s === null || s.trim() === '') return undefined;
-  return s.split(',').map((x) => Number(x.trim()));
 }
 
 /**
@@ -124,13 +129,14 @@ export function createEndpoints(
   };
 
   const leadSetOf = (c: CallContext): Set<number> | null | 'bad' => {
-    const ids = idList(c.params.get('leadIds'));
+    const ids = idListParam(c.params, 'leadIds');
     if (!ids) return null;
     if (ids.length > 30 || ids.some((n) => !Number.isInteger(n))) return 'bad';
     return new Set(ids);
   };
 
-  routes.set('/rest/v1/activities/types.json', (c) => leadDbSuccess(c.requestId, TYPES_JSON));
+  const types = typesJson(settings.missingActivityTypes);
+  routes.set('/rest/v1/activities/types.json', (c) => leadDbSuccess(c.requestId, types));
 
   routes.set('/rest/v1/activities/pagingtoken.json', (c) => {
     const since = c.params.get('sinceDatetime');
@@ -145,7 +151,7 @@ export function createEndpoints(
   });
 
   routes.set('/rest/v1/activities.json', (c) => {
-    const ids = idList(c.params.get('activityTypeIds'));
+    const ids = idListParam(c.params, 'activityTypeIds');
     if (!ids) return failure(c.requestId, '701', "'activityTypeIds' cannot be blank");
     if (ids.length > 10 || ids.some((n) => !Number.isInteger(n)))
       return businessFailure(c.requestId, '1003', 'Invalid activityTypeIds: at most 10 integer ids');
@@ -156,12 +162,12 @@ export function createEndpoints(
 
   const CHANGES = typeMask([12, 13]);
   routes.set('/rest/v1/activities/leadchanges.json', (c) => {
-    const fields = c.params.get('fields');
+    const fields = listParam(c.params, 'fields');
     if (!fields) return failure(c.requestId, '701', "'fields' cannot be blank");
     const fieldMask = new Uint8Array(LEAD_FIELDS.length);
-    for (const f of fields.split(',')) {
-      const idx = leadFieldIndex(f.trim());
-      if (idx < 0) return businessFailure(c.requestId, '1006', `Field '${f.trim()}' not found`);
+    for (const f of fields) {
+      const idx = leadFieldIndex(f);
+      if (idx < 0) return businessFailure(c.requestId, '1006', `Field '${f}' not found`);
       fieldMask[idx] = 1;
     }
     const leadSet = leadSetOf(c);
@@ -190,14 +196,10 @@ export function createEndpoints(
     if (!filterType) return failure(c.requestId, '701', "'filterType' cannot be blank");
     if (filterType !== 'id')
       return businessFailure(c.requestId, '1003', `Unsupported filterType '${filterType}' (the simulator supports id)`);
-    const values = idList(c.params.get('filterValues'));
+    const values = idListParam(c.params, 'filterValues');
     if (!values) return failure(c.requestId, '701', "'filterValues' cannot be blank");
     if (values.length > 300) return businessFailure(c.requestId, '1003', 'Too many values in filterValues, max 300');
-    const names = c.params
-      .get('fields')
-      ?.split(',')
-      .map((f) => f.trim())
-      .filter(Boolean) ?? [...DEFAULT_LEAD_FIELDS];
+    const names = listParam(c.params, 'fields') ?? [...DEFAULT_LEAD_FIELDS];
     const idx: number[] = [];
     for (const n of names) {
       const i = leadFieldIndex(n);
@@ -239,7 +241,7 @@ export function createEndpoints(
     if (Number.isNaN(earliest) || Number.isNaN(latest)) return assetFailure(c.requestId, '701', 'Invalid date format');
     if (e && l && earliest >= latest)
       return assetFailure(c.requestId, '701', 'earliestUpdatedAt must be before latestUpdatedAt');
-    const ids = c.params.get('filterType') === 'id' ? new Set(idList(c.params.get('filterValues')) ?? []) : null;
+    const ids = c.params.get('filterType') === 'id' ? new Set(idListParam(c.params, 'filterValues') ?? []) : null;
     const matching = all.filter((a) => {
       if (a.createdAt > c.now) return false;
       const u = updatedAtAsOf(a, c.now);
@@ -266,7 +268,7 @@ export function createEndpoints(
     const paging = positionPaging(c, seed, -2);
     if ('reply' in paging) return paging.reply;
     const { batchSize, offset } = paging;
-    const ids = idList(c.params.get('id'));
+    const ids = idListParam(c.params, 'id');
     const visible = world.campaigns.filter((x) => x.createdAt <= c.now && (!ids || ids.includes(x.id)));
     const slice = visible.slice(offset, offset + batchSize).map((x) => legacyCampaignRecord(x, c.now));
     const more = offset + batchSize < visible.length;

@@ -5,7 +5,8 @@ import { hash3, unit } from './hash.ts';
  * - 'http5xx': an HTTP error status (default 502) with an HTML gateway page;
  * - 'truncated': the real response cut after a valid prefix (the call is counted: Marketo did it);
  * - 'delay': hold the response `delayMs` real milliseconds, then answer normally (holds a slot in flight);
- * - 'error': HTTP 200 with success:false and Marketo `code` (604, 608, 611, 713, …), not counted;
+ * - 'error': HTTP 200 with success:false and Marketo `code` (500, 502, 604, 608, 611, 614, 702, 713,
+ *   …; or in turn each of `codes`), not counted: a response-level error;
  * - 'revokeToken': the current token becomes invalid and this call gets 601;
  * - 'malformed': the real (counted) response with its first `result` record altered: `field` set
  *   to `value` (default: `leadId` set to null), as a record Marketo sends broken.
@@ -25,6 +26,8 @@ export interface FaultSpec {
   times?: number;
   status?: number;
   code?: string;
+  /** 'error': the codes used in turn, one per firing (e.g. every response-level kind in one rule). */
+  codes?: string[];
   message?: string;
   delayMs?: number;
   /** 'malformed': the record field to alter (default 'leadId'). */
@@ -79,6 +82,10 @@ export function malformFirstRecord(body: string, field = 'leadId', value: unknow
 }
 
 const MESSAGES: Record<string, string> = {
+  '500': 'Internal Server Error',
+  '502': 'Bad Gateway',
+  '614': 'Invalid Subscription',
+  '702': 'No data found',
   '604': 'Request timed out',
   '608': 'API Temporarily Unavailable',
   '611': 'System error',
@@ -130,7 +137,7 @@ export class Faults {
       if (byCall || byRate || (r.calls === undefined && r.rate === undefined)) {
         r.fired++;
         r.byPath[path] = (r.byPath[path] ?? 0) + 1;
-        out.push(r);
+        out.push(r.codes?.length ? { ...r, code: r.codes[(r.fired - 1) % r.codes.length] } : r);
       }
     }
     return out;

@@ -66,6 +66,17 @@ export interface SimulatorOptions {
   numericGuids?: boolean;
   /** Bulk activity files carry NUL bytes and stray CRs now and then, as Marketo's do (default false). */
   bulkNoise?: boolean;
+  /**
+   * Activity types (names or ids) this instance does not have, as when a customer lacks Sales
+   * Insight or Dialogue: types.json leaves them out (default none).
+   */
+  missingActivityTypes?: (string | number)[];
+  /**
+   * The REST API treats a token as expired this long before the identity service does (default 0).
+   * In that window the identity service still hands back the token the API rejects, so a call gets
+   * 601/602 twice: once before and once after refreshing.
+   */
+  tokenApiLeadMs?: number;
   port?: number;
   /** Interface to listen on (default 127.0.0.1; a container serving others needs 0.0.0.0). */
   host?: string;
@@ -195,6 +206,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     pagingTokenTtlMs: options.pagingTokenTtlMs,
     scanCap: options.scanCap ?? DEFAULT_SCAN_CAP,
     clientId: credentials.clientId,
+    missingActivityTypes: options.missingActivityTypes,
   };
   const tokens = new TokenStore(
     clock,
@@ -203,6 +215,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       .toLowerCase()
       .replace(/[^a-z0-9]/g, '')
       .slice(0, 4) || 'sim',
+    undefined,
+    options.tokenApiLeadMs,
   );
   const faults = new Faults(seed);
   const bulk = new BulkExtract(world, limits, seed);

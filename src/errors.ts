@@ -22,7 +22,7 @@ export const ErrorCodes = {
   CONCURRENCY_LIMITED: 'MKTO_CONCURRENCY_LIMITED',
   /** Marketo 607, or the local daily budget is spent. Wait until the next Central midnight. */
   QUOTA_EXHAUSTED: 'MKTO_QUOTA_EXHAUSTED',
-  /** 5xx, 604, 608, 611, 713, 719: Marketo-side transient failure. Retriable. */
+  /** HTTP 5xx, response-level 5xx (500, 502, …), 604, 608, 611, 614, 713, 719: Marketo-side transient failure. Retriable. */
   UNAVAILABLE: 'MKTO_UNAVAILABLE',
   /** Network failure or client-side timeout. Retriable. */
   NETWORK: 'MKTO_NETWORK',
@@ -30,6 +30,11 @@ export const ErrorCodes = {
   MALFORMED_RESPONSE: 'MKTO_MALFORMED_RESPONSE',
   /** A stored nextPageToken was rejected; restart paging from the stored date. */
   PAGING_TOKEN_INVALID: 'MKTO_PAGING_TOKEN_INVALID',
+  /**
+   * Marketo 702 "no data found for a given search scenario": for a read (GET) the client answers
+   * an empty result instead; elsewhere it is rejected without a retry.
+   */
+  NO_DATA: 'MKTO_NO_DATA',
   /** Any other Marketo error (603, 609, 610, 701, 1003, 1006, …). Fatal until someone fixes the cause. */
   REQUEST_REJECTED: 'MKTO_REQUEST_REJECTED',
   /** A record could not be encoded against its schema (goes to the dead-letter topic). */

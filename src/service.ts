@@ -8,8 +8,9 @@ import { showProgressBlock, type TerminalBlock } from './progress/index.ts';
 import { connectRedis } from './redis/index.ts';
 import { createConnectionDeps } from './runner/connection-deps.ts';
 import { ConnectionWorker, type RunStats } from './runner/connection-worker.ts';
+import { superviseConnection } from './runner/supervisor.ts';
 import { registryClientOptions, SchemaCatalog } from './schemas/index.ts';
-import { readStatus } from './status/index.ts';
+import { ConnectionStatusWriter, readStatus } from './status/index.ts';
 
 export interface ServiceOptions {
   config: Readonly<Config>;
@@ -27,8 +28,11 @@ export interface ServiceOptions {
 export type ServiceResult = Record<string, { stats?: RunStats; error?: Error }>;
 
 /**
- * The service: creates the topics, then runs one ConnectionWorker per configured connection in
- * this process. A connection that fails fatally stops alone; the others go on.
+ * The service: creates the topics, then runs one supervised ConnectionWorker per configured
+ * connection in this process. Transient failures are retried; a connection that needs a person is
+ * `failed` and tried again every `failedRetryMinutes` (with untilCaughtUp it ends, carrying its
+ * error); the others go on. Returns when `signal` aborts, or (untilCaughtUp) once every connection
+ * has caught up or failed.
  */
 export async function runService(o: ServiceOptions): Promise<ServiceResult> {
   const { config, logger } = o;
@@ -70,13 +74,29 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
       config.connections.map(async (connection) => {
         const log = logger.child({ connection: connection.id, instance: connection.instance });
         const common = { config, connection, topics, kafka, redis, clock, logger: log, metrics };
-        const deps = createConnectionDeps({ ...common, dispatcher: o.dispatcher });
-        const worker = new ConnectionWorker({ ...common, ...deps, catalog });
-        try {
-          results[connection.id] = { stats: await worker.run({ signal: o.signal, untilCaughtUp: o.untilCaughtUp }) };
-        } catch (err) {
-          results[connection.id] = { error: err as Error };
-        }
+        const status = new ConnectionStatusWriter({ redis, connection: connection.id, clock, logger: log });
+        // Each run starts from fresh clients: a failed one may have left its producer or token unusable.
+        const run = async (signal: AbortSignal) => {
+          const deps = createConnectionDeps({ ...common, dispatcher: o.dispatcher });
+          try {
+            return await new ConnectionWorker({ ...common, ...deps, catalog, status }).run({
+              signal,
+              untilCaughtUp: o.untilCaughtUp,
+            });
+          } finally {
+            await deps.client.close();
+          }
+        };
+        const outcome = await superviseConnection({
+          run,
+          status,
+          clock,
+          logger: log,
+          signal: o.signal,
+          failedRetryMs: config.failedRetryMinutes * 60_000,
+          untilCaughtUp: o.untilCaughtUp,
+        });
+        results[connection.id] = outcome.error ? { error: outcome.error } : { stats: outcome.result };
       }),
     );
     return results;

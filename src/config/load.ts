@@ -54,6 +54,7 @@ const ENV_FIELDS: ReadonlyArray<[string, string, (v: string) => unknown]> = [
   ['INCREMENT_INTERVAL_SECONDS', 'incrementIntervalSeconds', num],
   ['QUOTA_TIME_ZONE', 'quotaTimeZone', String],
   ['LEASE_TTL_SECONDS', 'leaseTtlSeconds', num],
+  ['FAILED_RETRY_MINUTES', 'failedRetryMinutes', num],
   ['BULK_DAILY_MB', 'bulk.dailyMb', num],
   ['BULK_RESERVE_MB', 'bulk.reserveMb', num],
   ['BULK_MAX_JOBS', 'bulk.maxJobs', num],

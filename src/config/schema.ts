@@ -129,11 +129,11 @@ export const connectionSchema = z
     clientSecret: z.string().min(1, 'is required'),
     /** Where the historical backfill starts. */
     startDate: isoDate,
-    /** Tracked activity types, by name or id. */
+    /** Tracked activity types, by name or id (absent: the defaults, see `activityTypesDefaulted`). */
     activityTypes: z
       .array(z.union([z.string().min(1), z.number().int().positive()]))
       .min(1)
-      .default([...DEFAULT_TRACKED_ACTIVITY_TYPES]),
+      .optional(),
     /** Lead fields to pull (REST names), validated against leads/describe2.json at start. */
     leadFields: z
       .array(z.string().min(1))
@@ -156,7 +156,13 @@ export const connectionSchema = z
     /** A Marketo call that has not answered by then is abandoned and retried. */
     requestTimeoutMs: z.number().int().min(10).default(30_000),
   })
-  .refine((c) => c.quotaReserve < c.dailyQuota, { path: ['quotaReserve'], message: 'must be less than dailyQuota' });
+  .refine((c) => c.quotaReserve < c.dailyQuota, { path: ['quotaReserve'], message: 'must be less than dailyQuota' })
+  .transform((c) => ({
+    ...c,
+    activityTypes: c.activityTypes ?? [...DEFAULT_TRACKED_ACTIVITY_TYPES],
+    /** The operator named no types: a default type the instance lacks is skipped, not a failure. */
+    activityTypesDefaulted: c.activityTypes === undefined,
+  }));
 
 /** The whole service configuration. */
 export const configSchema = z.object({
@@ -242,6 +248,11 @@ export const configSchema = z.object({
   incrementIntervalSeconds: z.number().int().min(1).default(300),
   /** Lifetime of a worker's lease on a connection; a crashed worker's connection is taken over after it. */
   leaseTtlSeconds: z.number().int().min(1).default(30),
+  /**
+   * A connection that failed on something only a person can fix (credentials, permissions, a
+   * configured type or field that does not exist) is tried again this often, so a fix needs no restart.
+   */
+  failedRetryMinutes: z.number().int().min(1).max(1440).default(15),
   /** The zone whose midnight resets Marketo's daily quota. */
   quotaTimeZone: timeZone.default('America/Chicago'),
   /** Backfill windows: a month, or a day where a month holds more than `dailySplitThreshold` activities. */

@@ -5,7 +5,13 @@ import { ErrorCodes, hasCode, MarketoStreamError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { type Metrics, noopMetrics, outcomeOf } from '../metrics/index.ts';
 import { retry } from '../retry/index.ts';
-import { type CallContext, malformedError, networkError, wasCounted } from './classify.ts';
+import {
+  type CallContext,
+  malformedError,
+  networkError,
+  SUBSCRIPTION_UNREACHABLE_CODE,
+  wasCounted,
+} from './classify.ts';
 import { decodeEnvelope, decodeIdentity } from './envelope.ts';
 import { clientRetryDecision, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
 import { type FetchedToken, TokenCache } from './token-cache.ts';
@@ -128,8 +134,8 @@ export class MarketoClient {
     const { signal } = options;
     const endpoint = endpointName(path);
     const ctx: CallContext = { call: `${method} ${path}`, sentPagingToken: options.query?.nextPageToken !== undefined };
-    // Both hold for the whole call, across attempts: one token refresh, and the long form once needed.
-    const state = { refreshedToken: false, tunnel: false };
+    // Both hold for the whole call, across attempts: the token refreshes so far, and the long form once needed.
+    const state = { tokenRefreshes: 0, tunnel: false };
     return retry(() => this.#call<T>(method, path, options, endpoint, ctx, state), {
       ...this.#retry,
       clock: this.#clock,
@@ -138,6 +144,10 @@ export class MarketoClient {
       classify: (err) => clientRetryDecision(err, this.#retry),
       onRetry: (err, { attempt, delayMs }) => {
         const e = err as MarketoStreamError;
+        const why =
+          e.marketoCode === SUBSCRIPTION_UNREACHABLE_CODE
+            ? 'Marketo cannot reach the subscription (614), retrying after a long wait'
+            : 'Marketo call failed, retrying';
         this.#logger.warn(
           {
             call: ctx.call,
@@ -148,7 +158,7 @@ export class MarketoClient {
             attempt,
             delayMs,
           },
-          `Marketo call failed, retrying: ${e.message}`,
+          `${why}: ${e.message}`,
         );
       },
     });
@@ -156,7 +166,8 @@ export class MarketoClient {
 
   /**
    * One attempt of a call, with the re-sends that are not retries: the same call in the
-   * `_method=GET` form after Marketo's own 414, and once per call after a 601/602 with a fresh token.
+   * `_method=GET` form after Marketo's own 414, and after a 601/602 with a fresh token (at most
+   * `maxTokenRefreshes` times per call; then the rejection is surfaced, as credentials that need a person).
    */
   async #call<T>(
     method: 'GET' | 'POST',
@@ -164,7 +175,7 @@ export class MarketoClient {
     options: RequestOptions,
     endpoint: string,
     ctx: CallContext,
-    state: { refreshedToken: boolean; tunnel: boolean },
+    state: { tokenRefreshes: number; tunnel: boolean },
   ): Promise<MarketoResponse<T>> {
     const { signal } = options;
     for (;;) {
@@ -178,13 +189,35 @@ export class MarketoClient {
       } catch (caught) {
         if (signal?.aborted) throw signal.reason;
         const err = this.#scrub(caught);
-        if (!hasCode(err, ErrorCodes.TOKEN_EXPIRED) || state.refreshedToken) throw err;
-        state.refreshedToken = true;
-        if (token !== undefined) this.#tokens.invalidate(token);
-        this.#logger.info({ call: ctx.call, marketoCode: err.marketoCode }, 'access token rejected; refreshing once');
+        if (!hasCode(err, ErrorCodes.TOKEN_EXPIRED) || state.tokenRefreshes >= this.#retry.maxTokenRefreshes) throw err;
+        state.tokenRefreshes += 1;
+        if (token !== undefined) await this.#dropToken(token, state.tokenRefreshes, ctx, err, signal);
       }
       signal?.throwIfAborted();
     }
+  }
+
+  /**
+   * Forgets a rejected token. A first rejection is refreshed at once. A rejection right after a
+   * refresh means the identity service handed back the same token in its last moments (it keeps
+   * doing so until the token expires by its clock, which may run behind the API's): wait until
+   * then, briefly, so the next fetch yields a new token.
+   */
+  async #dropToken(
+    token: string,
+    refreshes: number,
+    ctx: CallContext,
+    err: MarketoStreamError,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const remainingMs = this.#tokens.remainingMs(token);
+    this.#tokens.invalidate(token);
+    const waitMs = refreshes === 1 ? 0 : Math.min(Math.max(remainingMs + 500, 1_000), 15_000);
+    this.#logger.info(
+      { call: ctx.call, marketoCode: err.marketoCode, refresh: refreshes, waitMs },
+      'access token rejected; fetching a new one',
+    );
+    if (waitMs > 0) await this.#clock.sleep(waitMs, signal);
   }
 
   /** `request('GET', path, { query, signal })`. */
@@ -274,6 +307,10 @@ export class MarketoClient {
         return URI_TOO_LONG;
       }
       const decoded = decodeEnvelope<T>(status, body, ctx);
+      if (!decoded.ok && method === 'GET' && hasCode(decoded.error, ErrorCodes.NO_DATA)) {
+        counted = false;
+        return noDataResponse<T>(decoded.error, options.query);
+      }
       if (!decoded.ok) throw decoded.error;
       this.#metrics.marketoRequest(this.#instance, endpoint, 'success');
       this.#logger.debug(
@@ -394,6 +431,22 @@ export class MarketoClient {
     }
     return err;
   }
+}
+
+/**
+ * A read answered 702 ("no data found for a given search scenario"): the search found nothing, so
+ * it is an empty last page (any paging token sent is handed back: nothing lies after it).
+ */
+function noDataResponse<T>(err: MarketoStreamError, query: Query | undefined): MarketoResponse<T> {
+  const sent = query?.nextPageToken;
+  return {
+    result: [],
+    moreResult: false,
+    nextPageToken: typeof sent === 'string' ? sent : undefined,
+    warnings: [err.message],
+    requestId: err.requestId,
+    raw: { success: true, result: [], warnings: [err.message] },
+  };
 }
 
 function describe(err: unknown): string {

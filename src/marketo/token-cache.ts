@@ -28,6 +28,8 @@ export class TokenCache {
   readonly #refreshEarlyMs: number;
   #token: string | undefined;
   #usableUntil = 0;
+  /** The last token fetched and when the identity service said it expires (kept after `invalidate`). */
+  #issued: { token: string; expiresAt: number } | undefined;
   #pending: Promise<string> | undefined;
 
   constructor(options: TokenCacheOptions) {
@@ -56,10 +58,20 @@ export class TokenCache {
     }
   }
 
+  /**
+   * How long until `token` expires by the identity service's word (0 when unknown or past). After a
+   * token was rejected, the identity service keeps handing it back until then.
+   */
+  remainingMs(token: string): number {
+    if (this.#issued?.token !== token) return 0;
+    return Math.max(0, this.#issued.expiresAt - this.#clock.now());
+  }
+
   async #refresh(signal?: AbortSignal): Promise<string> {
     const fetched = await this.#fetch(signal);
     const lifetimeMs = Math.max(0, fetched.expiresIn * 1000);
     this.#token = fetched.accessToken;
+    this.#issued = { token: fetched.accessToken, expiresAt: this.#clock.now() + lifetimeMs };
     this.#usableUntil = this.#clock.now() + lifetimeMs - Math.min(this.#refreshEarlyMs, lifetimeMs / 2);
     return fetched.accessToken;
   }

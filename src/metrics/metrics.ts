@@ -201,7 +201,7 @@ function registerSnapshotGauges(registers: Registry[], snapshot: () => Promise<S
   streamGauge('marketo_stream_cursor_sequence', "The committed cursor's sequence (one more per page)", (v) => v.seq);
   new Gauge({
     name: 'marketo_stream_connection_state',
-    help: "1 for a connection's current state (running, paused, failed, waiting, stopped, unknown), 0 for the others",
+    help: "1 for a connection's current state (running, paused-quota, failed, waiting, stopped, unknown; paused is an older name of paused-quota), 0 for the others",
     labelNames: ['connection', 'state'] as const,
     registers,
     async collect() {

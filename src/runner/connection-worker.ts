@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics/index.ts';
 import { readCheckpoints } from '../producer/index.ts';
 import { type RetryDecision, retriableDecision, retry } from '../retry/index.ts';
 import type { SchemaCatalog } from '../schemas/index.ts';
+import type { ConnectionStatusWriter } from '../status/index.ts';
 import { type StreamCursor, StreamSet } from '../streams/index.ts';
 import type { ConnectionDeps } from './connection-deps.ts';
 import { type PassStats, StreamRunner } from './stream-runner.ts';
@@ -27,6 +28,8 @@ export interface ConnectionWorkerDeps extends ConnectionDeps {
   logger: Logger;
   /** Where committed pages are counted (default: nowhere). */
   metrics?: Metrics;
+  /** Where the worker records running / paused-quota / waiting (the supervisor writes failed and stopped). */
+  status?: ConnectionStatusWriter;
 }
 
 export interface RunOptions {
@@ -55,7 +58,8 @@ function passRetryDecision(err: unknown): RetryDecision {
 /**
  * Pulls one Marketo connection: backfill, then increments on an interval, every stream through
  * one StreamRunner. Pauses when the daily budget is spent and resumes by itself after the reset;
- * retries transient failures; stops on a fatal error (naming it) or when fenced by another worker.
+ * retries transient failures; ends the run on any other error (naming it; the supervisor decides
+ * what follows) or when fenced by another worker. Records its state in `status` when given.
  */
 export class ConnectionWorker {
   #d: ConnectionWorkerDeps;
@@ -81,12 +85,14 @@ export class ConnectionWorker {
       logger: this.#log,
       ttlMs: config.leaseTtlSeconds * 1000,
     });
+    await this.#d.status?.set('waiting', { reason: 'waiting for the connection lease' });
     if (!(await lease.acquire(options.signal))) return totals;
     // Losing the lease stops this worker between pages; Kafka fences it if it is slower than that.
     const signal = AbortSignal.any([options.signal, lease.lost]);
     try {
       await publisher.connect();
       while (!signal.aborted) {
+        await this.#d.status?.set('running');
         if (this.#stale) await this.#retrying(signal, () => this.#setUp(streams));
         for (const name of this.#runners.map((r) => r.def.name)) {
           const stats = await this.#retrying(signal, () => this.#runPass(streams, name, signal));
@@ -163,19 +169,22 @@ export class ConnectionWorker {
         signal,
         classify: passRetryDecision,
         onRetry: (err, { delayMs }) => {
+          const nextRetryAt = clock.now() + delayMs;
           if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) {
+            void this.#d.status?.set('paused-quota', { reason: err.message, nextRetryAt });
             this.#log.warn(
               { resumesAt: new Date(clock.now() + delayMs).toISOString() },
               'daily API budget spent; pausing until the reset',
             );
           } else {
+            void this.#d.status?.set('waiting', { reason: (err as Error).message ?? String(err), nextRetryAt });
             this.#log.warn({ err, waitMs: delayMs }, 'transient failure; retrying the pass');
           }
         },
       });
     } catch (err) {
       if (signal.aborted) return undefined;
-      this.#log.error({ err }, 'fatal error; the connection stops');
+      this.#log.error({ err }, 'error that a pass retry cannot fix; the run ends');
       throw err;
     }
   }

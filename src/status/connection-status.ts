@@ -2,10 +2,19 @@ import type { Redis } from 'ioredis';
 
 /**
  * The states a connection's supervisor writes to `mkto:{<connection>}:status` (issue #12): running,
- * paused (quota), failed (needs a person; retried at a long interval), waiting (for a lease or a
- * retry), stopped. `unknown` is what readers show when the key does not exist.
+ * paused-quota (the daily budget is spent), failed (needs a person; retried at a long interval),
+ * waiting (for a lease or a retry), stopped. `paused` is an older name of paused-quota, still read;
+ * `unknown` is what readers show when the key does not exist.
  */
-export const CONNECTION_STATES = ['running', 'paused', 'failed', 'waiting', 'stopped', 'unknown'] as const;
+export const CONNECTION_STATES = [
+  'running',
+  'paused-quota',
+  'paused',
+  'failed',
+  'waiting',
+  'stopped',
+  'unknown',
+] as const;
 
 export type ConnectionState = (typeof CONNECTION_STATES)[number];
 

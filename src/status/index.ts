@@ -17,3 +17,4 @@ export {
   type StatusSnapshot,
   type StatusSource,
 } from './snapshot.ts';
+export { ConnectionStatusWriter, type StateDetail, type WrittenState } from './status-writer.ts';

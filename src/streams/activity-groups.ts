@@ -9,13 +9,26 @@ export interface NamedActivityType {
   name: string;
 }
 
+/** Options of {@link resolveActivityTypes}. */
+export interface ResolveOptions {
+  /**
+   * The list is the built-in default, not the operator's: a type the instance lacks (it depends on
+   * a feature the customer may not have, e.g. Sales Insight) is skipped, not an error.
+   */
+  defaulted?: boolean;
+  /** Told the default types the instance lacks (once per call, when there are any). */
+  onSkipped?: (missing: string[]) => void;
+}
+
 /**
- * Resolves tracked activity types (names or ids) against the instance's types. Unknown entries are
- * an error naming them, since a misspelt type would silently pull nothing.
+ * Resolves tracked activity types (names or ids) against the instance's types. An unknown entry
+ * the operator configured is an error naming it and the closest existing names, since a misspelt
+ * type would silently pull nothing; an unknown default is skipped (see `defaulted`).
  */
 export function resolveActivityTypes(
   tracked: readonly (string | number)[],
   available: readonly NamedActivityType[],
+  options: ResolveOptions = {},
 ): number[] {
   const byName = new Map(available.map((t) => [t.name.toLowerCase(), t.id]));
   const ids = new Set(available.map((t) => t.id));
@@ -26,14 +39,43 @@ export function resolveActivityTypes(
     if (id === undefined) unknown.push(String(entry));
     else resolved.add(id);
   }
-  if (unknown.length > 0) {
+  if (unknown.length > 0 && options.defaulted) options.onSkipped?.(unknown);
+  else if (unknown.length > 0) {
+    const names = available.map((t) => t.name);
+    // An unknown id has no nearest name worth suggesting; a name does.
+    const described = unknown.map((u) =>
+      /^\d+$/.test(u) ? u : `${u} (closest: ${closestNames(u, names).join(', ')})`,
+    );
     throw new MarketoStreamError(
       ErrorCodes.CONFIG_UNKNOWN_ACTIVITY_TYPE,
-      `activityTypes: unknown activity type(s) on this instance: ${unknown.join(', ')}`,
+      `activityTypes: unknown activity type(s) on this instance: ${described.join('; ')}`,
       { field: 'activityTypes' },
     );
   }
   return [...resolved].sort((a, b) => a - b);
+}
+
+/** Edit distance between two strings (insertions, deletions, substitutions). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** Up to `n` of `candidates` nearest to `name` (case-insensitive edit distance), nearest first. */
+export function closestNames(name: string, candidates: readonly string[], n = 3): string[] {
+  const target = name.toLowerCase();
+  return candidates
+    .map((c) => ({ c, d: editDistance(target, c.toLowerCase()) }))
+    .sort((x, y) => x.d - y.d || x.c.localeCompare(y.c))
+    .slice(0, n)
+    .map((x) => x.c);
 }
 
 /** A group of activity types pulled by one call: `ids` names its cursor, `request` is what is asked for. */

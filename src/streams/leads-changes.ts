@@ -1,4 +1,5 @@
-import type { MarketoLead } from '../marketo/index.ts';
+import { ErrorCodes, MarketoStreamError } from '../errors.ts';
+import type { MarketoLead, MarketoLeadField } from '../marketo/index.ts';
 import { getLeadChangesPage, parseMarketoDate } from '../marketo/index.ts';
 import { afterDatedPage, type DatedCursor, datedCursorRules, datedPage } from './dated-paging.ts';
 import {
@@ -26,6 +27,24 @@ export const LEAD_CHANGES_STREAM = 'leads.changes';
 const MAX_CHANGE_PAGES_PER_FETCH = 10;
 
 /**
+ * The fields to ask leadchanges.json for: of the requested ones, those describe2 lists (Marketo
+ * takes field names from the lead description there; one it does not know fails the call with
+ * 1006). Fails naming the fields when none is left.
+ */
+export function leadChangeFields(requested: readonly string[], described: readonly MarketoLeadField[]): string[] {
+  const listed = new Set(described.map((f) => f.name));
+  const fields = requested.filter((name) => listed.has(name));
+  if (fields.length === 0) {
+    throw new MarketoStreamError(
+      ErrorCodes.CONFIG_UNKNOWN_LEAD_FIELD,
+      `leadFields: none of ${requested.join(', ')} is in leads/describe2.json, so lead changes cannot be asked for`,
+      { field: 'leadFields' },
+    );
+  }
+  return fields;
+}
+
+/**
  * Leads that changed (`activities/leadchanges.json`: New Lead and Change Data Value of the
  * configured fields), whether or not a tracked activity mentions them. Change records are paged
  * by a date-based token from the start date; their lead ids are gathered (across checkpoints,
@@ -36,7 +55,8 @@ const MAX_CHANGE_PAGES_PER_FETCH = 10;
  */
 export function leadChangesStream(o: LeadStreamOptions): StreamDefinition<MarketoLead, LeadChangesCursor> {
   const name = LEAD_CHANGES_STREAM;
-  const fields = requestedLeadFields(o.plan);
+  const requested = requestedLeadFields(o.plan);
+  const fields = o.describedFields ? leadChangeFields(requested, o.describedFields) : requested;
   const dated = datedCursorRules<LeadChangesCursor>(o);
   return {
     ...fetchedLeadStreamParts(o, name),

@@ -25,13 +25,21 @@ export interface MergedLead {
 }
 
 /**
- * The lead ids of a "Merge IDs" attribute value: Marketo sends a JSON-array-looking string
- * (`"[123,456]"`); a bare number or a comma list is tolerated. Non-ids are dropped.
+ * The lead ids of a "Merge IDs" attribute value, whichever form it takes: a JSON-array text
+ * (`"[123,456]"`, also with quoted ids), a comma-separated text (`"123,456"`), a bare number, or an
+ * array. Non-ids are dropped.
  */
 export function mergeIds(value: unknown): number[] {
-  const parts =
-    typeof value === 'number' ? [value] : typeof value === 'string' ? value.replace(/[[\]\s]/g, '').split(',') : [];
-  return parts.map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
+  const parts: unknown[] = Array.isArray(value)
+    ? value
+    : typeof value === 'number'
+      ? [value]
+      : typeof value === 'string'
+        ? value.replace(/[[\]\s"']/g, '').split(',')
+        : [];
+  return parts
+    .map((p) => (typeof p === 'string' && p.trim() !== '' ? Number(p) : p))
+    .filter((n): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n > 0);
 }
 
 /** The leads merged away by a Merge Leads activity (none when it names no id). */

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.ts';
-import type { MarketoClient, MarketoLead, MarketoResponse } from '../marketo/index.ts';
+import type { MarketoClient, MarketoLead, MarketoLeadField, MarketoResponse } from '../marketo/index.ts';
 import { getLeadsByIds, LIMITS, parseMarketoDate } from '../marketo/index.ts';
 import { EventTypes, type LeadSchemaPlan, recordKey, toLeadRecord } from '../schemas/index.ts';
 import type { OutgoingRecord, StreamContext, StreamCursor, StreamDefinition } from './stream.ts';
@@ -61,6 +61,8 @@ export interface LeadStreamOptions {
   connection: string;
   /** The generated schema and its fields. */
   plan: LeadSchemaPlan;
+  /** The instance's lead fields as describe2 lists them (which fields leadchanges.json may be asked for). */
+  describedFields?: readonly MarketoLeadField[];
   fetchLog: LeadFetchLog;
   startDate: string;
   lookbackMs: number;

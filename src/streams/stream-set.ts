@@ -55,7 +55,8 @@ export interface StreamSetDeps {
  * The streams of one connection, in the order a pass runs them: one per group of ≤ 10 tracked
  * activity types, then leads (activity-driven, changed, deleted, merged), programs and smart
  * campaigns, as the connection's `streams` selects. Tracked types and lead fields are checked
- * against the instance (an unknown one fails naming it), the lead schema is planned from
+ * against the instance (a configured one it lacks fails naming it; a default type it lacks is
+ * skipped with one warning), the lead schema is planned from
  * describe2. Holds what outlives a rebuild: describe2's fields (asked once) and the lead fetch log.
  */
 export class StreamSet {
@@ -65,6 +66,8 @@ export class StreamSet {
   /** Which lead was fetched when, shared by the lead streams. */
   readonly #fetchLog: LeadFetchLog;
   #leadFields: MarketoLeadField[] | undefined;
+  /** Default activity types the instance lacks are reported once. */
+  #warnedSkipped = false;
 
   constructor(connection: Readonly<ConnectionConfig>, deps: StreamSetDeps) {
     this.#c = connection;
@@ -90,7 +93,17 @@ export class StreamSet {
   async #activityStreams(checkpointed: readonly string[]): Promise<AnyStreamDefinition[]> {
     const { client, topics, settings } = this.#d;
     const types = await getActivityTypes(client);
-    const tracked = resolveActivityTypes(this.#c.activityTypes, types);
+    const tracked = resolveActivityTypes(this.#c.activityTypes, types, {
+      defaulted: this.#c.activityTypesDefaulted,
+      onSkipped: (missing) => {
+        if (this.#warnedSkipped) return;
+        this.#warnedSkipped = true;
+        this.#d.logger.warn(
+          { missing },
+          `default activity type(s) missing on this instance, skipped: ${missing.join(', ')}`,
+        );
+      },
+    });
     const existing = checkpointed.map(parseActivityGroupName).filter((g): g is number[] => g !== undefined);
     const typeNames = new Map(types.map((t) => [t.id, t.name]));
     return planActivityGroups(tracked, existing).map((group) =>
@@ -131,6 +144,7 @@ export class StreamSet {
       instance: c.instance,
       connection: c.id,
       plan,
+      describedFields: this.#leadFields,
       fetchLog: this.#fetchLog,
       startDate: c.startDate,
       lookbackMs: this.#lookbackMs,

@@ -47,8 +47,13 @@ describe('marketo-stream status', () => {
 
     expect(status.connections).toHaveLength(1);
     const view = status.connections[0]!;
-    // No supervisor status key yet (issue #12), and the worker gave its lease back.
-    expect(view).toMatchObject({ connection: connection.id, instance: connection.instance, state: 'unknown' });
+    // The supervisor wrote the connection's end (it caught up), and the worker gave its lease back.
+    expect(view).toMatchObject({
+      connection: connection.id,
+      instance: connection.instance,
+      state: 'stopped',
+      reason: 'caught up',
+    });
     expect(view.worker).toBeUndefined();
 
     const checkpoints = await readCheckpoints(testKafka(), topicsOf(config).checkpoints, `${connection.id}:`);

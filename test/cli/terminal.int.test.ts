@@ -67,7 +67,8 @@ describe('status on a real terminal', () => {
     expect(lines).toContainEqual(
       expect.stringMatching(new RegExp(`^${c.instance} +\\d{4}-\\d{2}-\\d{2} +[1-9]\\d* +50000 +0 `)),
     );
-    expect(lines).toContainEqual(`CONNECTION ${c.id}  instance ${c.instance}  state unknown  worker -`);
+    expect(lines).toContainEqual(`CONNECTION ${c.id}  instance ${c.instance}  state stopped  worker -`);
+    expect(lines).toContainEqual('  reason: caught up');
     expect(lines).toContainEqual(
       expect.stringMatching(/^ {2}STREAM +PHASE +SEQ +RECORDS +NEWEST DATE +LAG +POSITION$/),
     );

@@ -44,6 +44,8 @@ describe('loadConfig', () => {
     const c = config.connections[0]!;
     expect(c.baseUrl).toBe('https://123-abc-456.mktorest.com');
     expect(c.activityTypes).toEqual(DEFAULT_TRACKED_ACTIVITY_TYPES);
+    expect(c.activityTypesDefaulted).toBe(true);
+    expect(config.failedRetryMinutes).toBe(15);
     expect(c.dailyQuota).toBe(50_000);
     expect(c.ratePer20s).toBe(50);
     expect(config.lookbackMinutes).toBe(60);
@@ -76,12 +78,22 @@ describe('loadConfig', () => {
     }
   });
 
+  it('FAILED_RETRY_MINUTES sets the failed-connection retry interval, validated', () => {
+    expect(loadConfig({ ...env, FAILED_RETRY_MINUTES: '5' }, undefined).failedRetryMinutes).toBe(5);
+    for (const bad of ['0', '1441', '2.5', 'soon']) {
+      const err = failure({ ...env, FAILED_RETRY_MINUTES: bad });
+      expect(err.code).toBe(ErrorCodes.CONFIG_INVALID);
+      expect(err.message).toMatch(/failedRetryMinutes|FAILED_RETRY_MINUTES/);
+    }
+  });
+
   it('reads lists and numbers from the environment', () => {
     const config = loadConfig(
       { ...env, MARKETO_ACTIVITY_TYPES: '6, Fill Out Form', MARKETO_DAILY_QUOTA: '10000', TOPIC_PARTITIONS: '12' },
       undefined,
     );
     expect(config.connections[0]!.activityTypes).toEqual([6, 'Fill Out Form']);
+    expect(config.connections[0]!.activityTypesDefaulted).toBe(false);
     expect(config.connections[0]!.dailyQuota).toBe(10_000);
     expect(config.kafka.partitions).toBe(12);
   });

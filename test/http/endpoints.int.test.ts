@@ -119,9 +119,16 @@ describe('HTTP endpoints', () => {
       { timeout: 20_000, interval: 250 },
     );
 
-    const states = samples(text, 'marketo_stream_connection_state');
-    expect(states.get(`{connection="${c.id}",state="unknown"}`)).toBe(1);
-    expect(states.get(`{connection="${c.id}",state="running"}`)).toBe(0);
+    // The worker writes its state to mkto:{<connection>}:status; the gauge shows the same.
+    await vi.waitFor(
+      async () => {
+        const states = samples(await scrape(), 'marketo_stream_connection_state');
+        expect((await status()).connections[0]!.state).toBe('running');
+        expect(states.get(`{connection="${c.id}",state="running"}`)).toBe(1);
+        expect(states.get(`{connection="${c.id}",state="unknown"}`)).toBe(0);
+      },
+      { timeout: 20_000, interval: 250 },
+    );
 
     expect((await fetch(`http://127.0.0.1:${port}/livez`)).status).toBe(200);
     await service.stop();

@@ -44,7 +44,10 @@ afterEach(async () => {
   agents = [];
 });
 
-function setup(options: Partial<MarketoClientOptions> = {}, identity: { lifetimes?: number[] } = {}) {
+function setup(
+  options: Partial<MarketoClientOptions> = {},
+  identity: { lifetimes?: number[]; tokens?: string[] } = {},
+) {
   const agent = new MockAgent();
   agent.disableNetConnect();
   agents.push(agent);
@@ -87,9 +90,10 @@ function setup(options: Partial<MarketoClientOptions> = {}, identity: { lifetime
       record(opts);
       tokenNo += 1;
       const expiresIn = lifetimes[Math.min(tokenNo - 1, lifetimes.length - 1)];
+      const token = identity.tokens?.[tokenNo - 1] ?? `tok-${tokenNo}:ab`;
       return {
         statusCode: 200,
-        data: JSON.stringify({ access_token: `tok-${tokenNo}:ab`, token_type: 'bearer', expires_in: expiresIn }),
+        data: JSON.stringify({ access_token: token, token_type: 'bearer', expires_in: expiresIn }),
       };
     })
     .persist();
@@ -173,14 +177,76 @@ describe('MarketoClient', () => {
     expect(t.clock.sleeps).toEqual([]);
   });
 
-  it('a second token rejection in a row is surfaced, not looped on', async () => {
-    const t = setup();
+  it('a second rejection right after a refresh (the same token handed back) waits briefly and gets a new one', async () => {
+    // The identity service hands back the rejected token (1 s left by its clock) on the first refresh.
+    const t = setup({}, { lifetimes: [1, 1, 3599], tokens: ['tok-1:ab', 'tok-1:ab', 'tok-2:ab'] });
     t.reply('/rest/v1/leads.json', 200, fail('602', 'Access token expired'));
     t.reply('/rest/v1/leads.json', 200, fail('601', 'Access token invalid'));
+    t.reply('/rest/v1/leads.json', 200, ok([{ id: 3 }]));
+    const res = await t.client.get('/rest/v1/leads.json');
+    expect(res.result).toEqual([{ id: 3 }]);
+    expect(t.rest().map((s) => s.headers.authorization)).toEqual([
+      'Bearer tok-1:ab',
+      'Bearer tok-1:ab',
+      'Bearer tok-2:ab',
+    ]);
+    // One short wait, past the handed-back token's remaining second.
+    expect(t.clock.sleeps).toHaveLength(1);
+    expect(t.clock.sleeps[0]).toBeGreaterThanOrEqual(1_000);
+    expect(t.clock.sleeps[0]).toBeLessThanOrEqual(15_000);
+  });
+
+  it('token rejections past the bound are surfaced as TOKEN_EXPIRED, not looped on', async () => {
+    const t = setup();
+    for (let i = 0; i < 4; i++) t.reply('/rest/v1/leads.json', 200, fail('601', 'Access token invalid'));
     const err = await t.client.get('/rest/v1/leads.json').catch((e: unknown) => e);
     expect(hasCode(err, ErrorCodes.TOKEN_EXPIRED)).toBe(true);
-    expect(t.rest()).toHaveLength(2);
-    expect(t.identityCalls()).toBe(2);
+    expect((err as MarketoStreamError).retriable).toBe(false);
+    expect(t.rest()).toHaveLength(4);
+    expect(t.identityCalls()).toBe(4);
+  });
+
+  it.each([
+    ['500', 'Internal Server Error'],
+    ['502', 'Bad Gateway'],
+    ['503', 'Service Unavailable'],
+  ])('response-level %s in an HTTP 200 envelope is retried with backoff, not counted', async (code, message) => {
+    const t = setup();
+    t.reply('/rest/v1/activities.json', 200, fail(code, message));
+    t.reply('/rest/v1/activities.json', 200, fail(code, message));
+    t.reply('/rest/v1/activities.json', 200, ok([{ marketoGUID: 'g' }]));
+    expect((await t.client.get('/rest/v1/activities.json')).result).toHaveLength(1);
+    expect(t.clock.sleeps).toEqual([50, 100]); // full jitter 0.5 × 100 · 2^(n-1)
+    expect(t.quota.released.map((r) => r.counted)).toEqual([false, false, true]);
+  });
+
+  it('614: retried after a long wait and reported as a warning', async () => {
+    const t = setup({ retry: { unreachableDelayMs: 60_000, baseDelayMs: 100, maxDelayMs: 5_000 } });
+    t.reply('/rest/v1/activities.json', 200, fail('614', 'Invalid Subscription'));
+    t.reply('/rest/v1/activities.json', 200, ok([{ marketoGUID: 'g' }]));
+    expect((await t.client.get('/rest/v1/activities.json')).result).toHaveLength(1);
+    expect(t.clock.sleeps).toEqual([60_000]);
+    const warned = t.logLines.map((l) => JSON.parse(l)).filter((l) => l.level === 40);
+    expect(warned.map((l) => l.marketoCode)).toEqual(['614']);
+  });
+
+  it('702 on a read is an empty last page (the paging token handed back), not counted', async () => {
+    const t = setup();
+    t.reply('/rest/v1/activities.json', 200, fail('702', 'No data found'));
+    const res = await t.client.get('/rest/v1/activities.json', { nextPageToken: 'TOKEN1' });
+    expect(res.result).toEqual([]);
+    expect(res.moreResult).toBe(false);
+    expect(res.nextPageToken).toBe('TOKEN1');
+    expect(t.quota.released).toEqual([{ counted: false, marketoCode: undefined }]);
+    expect(t.clock.sleeps).toEqual([]);
+  });
+
+  it('702 on a write is surfaced as NO_DATA, not retried', async () => {
+    const t = setup();
+    t.reply('/rest/v1/leads/push.json', 200, fail('702', 'No data found'));
+    const err = await t.client.request('POST', '/rest/v1/leads/push.json', { body: {} }).catch((e: unknown) => e);
+    expect(hasCode(err, ErrorCodes.NO_DATA)).toBe(true);
+    expect(t.rest()).toHaveLength(1);
   });
 
   it('606: waits at least rateLimitedDelayMs, re-reserves and retries; the failed call is not counted', async () => {
@@ -438,7 +504,7 @@ describe('MarketoClient', () => {
     t.reply('/rest/v1/leads.json', 200, ok([]));
     await t.client.get('/rest/v1/leads.json');
     const all = t.logLines.join('');
-    expect(all).toContain('refreshing once');
+    expect(all).toContain('access token rejected; fetching a new one');
     expect(all).not.toContain('tok-1');
     expect(all).not.toContain('tok-2');
     expect(all).not.toContain(SECRET);

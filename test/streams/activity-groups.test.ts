@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.ts';
 import {
   activityGroupName,
+  closestNames,
   parseActivityGroupName,
   planActivityGroups,
   resolveActivityTypes,
@@ -16,9 +17,38 @@ describe('activity groups', () => {
       expect.objectContaining({
         code: ErrorCodes.CONFIG_UNKNOWN_ACTIVITY_TYPE,
         field: 'activityTypes',
-        message: expect.stringMatching(/Visit Web Page, 99/),
+        message: expect.stringMatching(/Visit Web Page \(closest: [^)]+\); 99$/),
       }),
     );
+  });
+
+  it('a configured type the instance lacks fails naming it and the closest existing names', () => {
+    const instance = [
+      { id: 6, name: 'Send Email' },
+      { id: 2, name: 'Fill Out Form' },
+      { id: 52, name: 'Send Sales Email' },
+      { id: 10, name: 'Open Email' },
+    ];
+    expect(() => resolveActivityTypes(['Fill Out Form', 'Send Sales Emial'], instance)).toThrow(
+      expect.objectContaining({
+        code: ErrorCodes.CONFIG_UNKNOWN_ACTIVITY_TYPE,
+        retriable: false,
+        message: expect.stringMatching(/Send Sales Emial \(closest: Send Sales Email, Send Email, /),
+      }),
+    );
+    expect(closestNames('fill out from', ['Open Email', 'Fill Out Form', 'Send Email'], 1)).toEqual(['Fill Out Form']);
+  });
+
+  it('a default type the instance lacks is skipped, reported once, the rest resolved', () => {
+    const skipped: string[][] = [];
+    const ids = resolveActivityTypes(['Type 1', 'Dialogue Goal Reached', 'Type 2', 'Share Content'], available, {
+      defaulted: true,
+      onSkipped: (missing) => skipped.push(missing),
+    });
+    expect(ids).toEqual([1, 2]);
+    expect(skipped).toEqual([['Dialogue Goal Reached', 'Share Content']]);
+    // The same list configured explicitly fails.
+    expect(() => resolveActivityTypes(['Type 1', 'Dialogue Goal Reached'], available)).toThrow(/Dialogue Goal Reached/);
   });
 
   it('groups at most ten types per call', () => {

@@ -12,6 +12,22 @@ describe('leads-merged', () => {
     expect(mergeIds('[abc, 0, -3, 1.5]')).toEqual([]);
   });
 
+  it('reads every merged-away id of the other forms Marketo sends: an array, quoted ids, a single id text', () => {
+    expect(mergeIds([123, 456])).toEqual([123, 456]);
+    expect(mergeIds(['123', 456])).toEqual([123, 456]);
+    expect(mergeIds('["123","456"]')).toEqual([123, 456]);
+    expect(mergeIds('123')).toEqual([123]);
+    expect(mergeIds(' 12 , 34 ')).toEqual([12, 34]);
+    const activity = {
+      marketoGUID: 'g-2',
+      leadId: 1,
+      activityDate: '2026-01-02T03:04:05Z',
+      activityTypeId: 32,
+      attributes: [{ name: 'Merge Ids', value: [5, 6] }],
+    };
+    expect(mergedLeads(activity as never).map((m) => m.leadId)).toEqual([5, 6]);
+  });
+
   it('gives one merged lead per id, never the winner itself', () => {
     const activity = {
       marketoGUID: 'g-1',

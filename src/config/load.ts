@@ -50,6 +50,8 @@ const ENV_FIELDS: ReadonlyArray<[string, string, (v: string) => unknown]> = [
   ['LOOKBACK_MINUTES', 'lookbackMinutes', num],
   ['INCREMENT_INTERVAL_SECONDS', 'incrementIntervalSeconds', num],
   ['QUOTA_TIME_ZONE', 'quotaTimeZone', String],
+  ['QUOTA_RECHECK_MINUTES', 'quotaRecheckMinutes', num],
+  ['QUOTA_RESET_MARGIN_SECONDS', 'quotaResetMarginSeconds', num],
   ['LEASE_TTL_SECONDS', 'leaseTtlSeconds', num],
   ['BULK_DAILY_MB', 'bulk.dailyMb', num],
   ['BULK_RESERVE_MB', 'bulk.reserveMb', num],

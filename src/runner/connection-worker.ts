@@ -8,6 +8,7 @@ import type { TopicNames } from '../kafka/index.ts';
 import { ConnectionLease } from '../lease/index.ts';
 import type { Logger } from '../log.ts';
 import { readCheckpoints } from '../producer/index.ts';
+import { asRedisUnavailable } from '../redis/index.ts';
 import { type RetryDecision, retriableDecision, retry } from '../retry/index.ts';
 import type { SchemaCatalog } from '../schemas/index.ts';
 import { type StreamCursor, StreamSet } from '../streams/index.ts';
@@ -46,7 +47,8 @@ function passRetryDecision(err: unknown): RetryDecision {
   if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) {
     return { retry: true, waitMs: Math.max(err.retryAfterMs ?? 60_000, 1_000) };
   }
-  return retriableDecision(err);
+  // A Redis outage anywhere (lease, status, mirrors) waits like any transient failure.
+  return retriableDecision(asRedisUnavailable(err));
 }
 
 /**
@@ -152,8 +154,11 @@ export class ConnectionWorker {
    */
   async #retrying<T>(signal: AbortSignal, step: () => Promise<T>): Promise<T | undefined> {
     const { clock } = this.#d;
+    // After Marketo's 607 the quota takes Marketo's own count before the pause is decided.
+    const settled = () =>
+      step().catch(async (err: unknown) => Promise.reject(await this.#d.quota.afterQuotaReached(err, signal)));
     try {
-      return await retry(step, {
+      return await retry(settled, {
         ...PASS_BACKOFF,
         clock,
         signal,
@@ -162,7 +167,7 @@ export class ConnectionWorker {
           if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) {
             this.#log.warn(
               { resumesAt: new Date(clock.now() + delayMs).toISOString() },
-              'daily API budget spent; pausing until the reset',
+              'daily API budget spent or Marketo said 607; pausing',
             );
           } else {
             this.#log.warn({ err, waitMs: delayMs }, 'transient failure; retrying the pass');

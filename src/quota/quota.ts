@@ -290,7 +290,7 @@ export class Quota {
     if (this.#readUsage) {
       const { date } = localDay(this.#clock.now(), this.#timeZone);
       await this.#syncFromMarketo(date, signal).catch((readErr: unknown) => {
-        this.#logger.warn({ err: readErr }, "could not read Marketo's own count after its 607");
+        this.#logger.warn({ reason: (readErr as Error).message }, "could not read Marketo's own count after its 607");
       });
     }
     const retryAfterMs = await this.pausedFor().catch(() => err.retryAfterMs);

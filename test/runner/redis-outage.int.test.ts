@@ -36,7 +36,8 @@ describe('Redis unreachable for a while', () => {
       // Calls reserved before the outage may still be answered; nothing after them may start.
       await new Promise((r) => setTimeout(r, 1_000));
       const requestsWhenDown = sim.counts().total.requests;
-      const watchUntil = Date.now() + 6_000;
+      // Long enough for ioredis to give up on queued commands (maxRetriesPerRequest) more than once.
+      const watchUntil = Date.now() + 15_000;
       while (Date.now() < watchUntil) {
         expect(sim.counts().total.requests).toBe(requestsWhenDown);
         await new Promise((r) => setTimeout(r, 200));

@@ -80,7 +80,8 @@ export class ConnectionWorker {
       logger: this.#log,
       ttlMs: config.leaseTtlSeconds * 1000,
     });
-    if (!(await lease.acquire(options.signal))) return totals;
+    // A Redis outage at start (REDIS_UNAVAILABLE) is waited out like any transient failure.
+    if (!(await this.#retrying(options.signal, () => lease.acquire(options.signal)))) return totals;
     // Losing the lease stops this worker between pages; Kafka fences it if it is slower than that.
     const signal = AbortSignal.any([options.signal, lease.lost]);
     try {

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CursorStore } from '../../src/cursor/index.ts';
 import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
+import { ConnectionLease } from '../../src/lease/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { Quota } from '../../src/quota/index.ts';
 import { asRedisUnavailable, isRedisOutage } from '../../src/redis/index.ts';
@@ -50,6 +51,11 @@ describe('Redis unreachable', () => {
       unavailable,
     );
     await expect(store.list('c')).rejects.toMatchObject(unavailable);
+  });
+
+  it("a worker's lease fails with a retriable REDIS_UNAVAILABLE (the worker retries it)", async () => {
+    const lease = new ConnectionLease({ redis: await unreachable(), connection: 'c', logger });
+    await expect(lease.acquire(new AbortController().signal)).rejects.toMatchObject(unavailable);
   });
 
   it('tells outages from other errors', () => {

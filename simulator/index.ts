@@ -31,6 +31,11 @@ export interface SimulatorOptions {
   now?: string;
   /** 'running' (default) ticks with real time, 'frozen' only moves when told, or follow a TimeSource. */
   clock?: 'running' | 'frozen' | TimeSource;
+  /**
+   * Marketo's clock minus its client's, in ms (default 0): the simulator's clock starts this far
+   * from `now` and so runs that far from the TimeSource it follows. -30 000 = the client is 30 s ahead.
+   */
+  clockSkewMs?: number;
   programs?: number;
   campaigns?: number;
   clientId?: string;
@@ -186,7 +191,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     deletedLeadRate: options.deletedLeadRate ?? 0.02,
     numericGuids: options.numericGuids ?? false,
   });
-  const clock = new SimClock(options.now ? toMs(options.now) : end, options.clock ?? 'running');
+  const clock = new SimClock(
+    (options.now ? toMs(options.now) : end) + (options.clockSkewMs ?? 0),
+    options.clock ?? 'running',
+  );
   const instance = options.instance ?? '123-SIM-456';
   const limits = new Limits({
     ratePer20s: 100,
@@ -194,6 +202,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     dailyQuota: 50_000,
     bulkDailyBytes: 500_000_000,
     timeZone: 'America/Chicago',
+    resetLateSeconds: 0,
     ...options.limits,
   });
   const credentials = {

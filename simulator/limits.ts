@@ -12,6 +12,8 @@ export interface LimitSettings {
   bulkDailyBytes: number | false;
   /** Zone whose midnight resets the daily counters. */
   timeZone: string;
+  /** The daily reset comes this many seconds after the zone's midnight (default 0), as Marketo's may. */
+  resetLateSeconds: number;
 }
 
 /** Per-endpoint counters. */
@@ -115,9 +117,9 @@ export class Limits {
     if (!this.#firstCountedAt.has(d)) this.#firstCountedAt.set(d, now);
   }
 
-  /** The date whose midnight resets the counters. */
+  /** The quota day of `now`: the zone's date, turning `resetLateSeconds` after its midnight. */
   centralDate(now: number): string {
-    return zonedDate(now, this.settings.timeZone);
+    return zonedDate(now - (this.settings.resetLateSeconds ?? 0) * 1000, this.settings.timeZone);
   }
 
   /** Counted calls on the Central date of `now`. */

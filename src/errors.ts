@@ -54,6 +54,11 @@ export const ErrorCodes = {
    * message names the service, the user and the setting to fix, never the secret. Fatal until fixed.
    */
   CREDENTIALS_REJECTED: 'MKTO_CREDENTIALS_REJECTED',
+  /**
+   * Redis did not answer (connection refused or lost, its retries per command spent, still loading
+   * its data). Retriable: nothing that needs Redis (a quota reservation above all) goes ahead without it.
+   */
+  REDIS_UNAVAILABLE: 'MKTO_REDIS_UNAVAILABLE',
   /** Another worker took over this connection (lease lost or producer fenced). Stop working on it. */
   FENCED: 'MKTO_FENCED',
   /**

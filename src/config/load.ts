@@ -53,6 +53,8 @@ const ENV_FIELDS: ReadonlyArray<[string, string, (v: string) => unknown]> = [
   ['DEEP_LOOKBACK_EVERY_HOURS', 'deepLookbackEveryHours', num],
   ['INCREMENT_INTERVAL_SECONDS', 'incrementIntervalSeconds', num],
   ['QUOTA_TIME_ZONE', 'quotaTimeZone', String],
+  ['QUOTA_RECHECK_MINUTES', 'quotaRecheckMinutes', num],
+  ['QUOTA_RESET_MARGIN_SECONDS', 'quotaResetMarginSeconds', num],
   ['LEASE_TTL_SECONDS', 'leaseTtlSeconds', num],
   ['FAILED_RETRY_MINUTES', 'failedRetryMinutes', num],
   ['BULK_DAILY_MB', 'bulk.dailyMb', num],

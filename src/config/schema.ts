@@ -255,6 +255,13 @@ export const configSchema = z.object({
   failedRetryMinutes: z.number().int().min(1).max(1440).default(15),
   /** The zone whose midnight resets Marketo's daily quota. */
   quotaTimeZone: timeZone.default('America/Chicago'),
+  /** After Marketo's 607, how often a call probes whether the quota is back (QUOTA_RECHECK_MINUTES). */
+  quotaRecheckMinutes: z.number().int().min(1).default(15),
+  /**
+   * A 607 pause also ends this long after the local midnight (QUOTA_RESET_MARGIN_SECONDS): Marketo's
+   * reset may come late, or its clock lag ours.
+   */
+  quotaResetMarginSeconds: z.number().int().min(1).default(120),
   /** Backfill windows: a month, or a day where a month holds more than `dailySplitThreshold` activities. */
   backfill: z
     .object({ dailySplitThreshold: z.number().int().positive().default(100_000) })

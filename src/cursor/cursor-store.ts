@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ErrorCodes, MarketoStreamError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { redisCall } from '../redis/errors.ts';
 
 /**
  * A committed cursor as read back from Redis. `seq` orders cursors of one stream (a later commit
@@ -78,7 +79,7 @@ export class CursorStore {
 
   /** The stored cursor of `stream`, or undefined when none was ever committed. */
   async get<C extends CursorLike = StoredCursor>(connection: string, stream: string): Promise<C | undefined> {
-    const json = await this.#redis.hget(cursorKey(connection, stream), JSON_FIELD);
+    const json = await redisCall(() => this.#redis.hget(cursorKey(connection, stream), JSON_FIELD));
     return json === null ? undefined : (JSON.parse(json) as C);
   }
 
@@ -94,12 +95,14 @@ export class CursorStore {
         { field: 'seq' },
       );
     }
-    const written = (await this.#redis.eval(
-      SET_IF_NEWER,
-      1,
-      cursorKey(connection, stream),
-      cursor.seq,
-      ...Object.entries(cursorHashFields(cursor)).flat(),
+    const written = (await redisCall(() =>
+      this.#redis.eval(
+        SET_IF_NEWER,
+        1,
+        cursorKey(connection, stream),
+        cursor.seq,
+        ...Object.entries(cursorHashFields(cursor)).flat(),
+      ),
     )) as number;
     if (written !== 1) {
       this.#logger.debug(
@@ -112,11 +115,15 @@ export class CursorStore {
 
   /** Deletes the stored cursor of `stream` (`cursor reset`: the checkpoint topic was reset first). */
   async remove(connection: string, stream: string): Promise<void> {
-    await this.#redis.del(cursorKey(connection, stream));
+    await redisCall(() => this.#redis.del(cursorKey(connection, stream)));
   }
 
   /** Every stored cursor of `connection`, keyed by stream name (operators' tools and the demo read it). */
   async list<C extends CursorLike = StoredCursor>(connection: string): Promise<Record<string, C>> {
+    return redisCall(() => this.#list<C>(connection));
+  }
+
+  async #list<C extends CursorLike>(connection: string): Promise<Record<string, C>> {
     const prefix = cursorKey(connection, '');
     const keys: string[] = [];
     let scanCursor = '0';

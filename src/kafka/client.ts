@@ -5,6 +5,7 @@ import { ErrorCodes, MarketoStreamError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { explainTlsTrustFailure } from '../tls.ts';
 import { kafkaLogCreator } from './kafka-logger.ts';
+import './request-queue-fix.ts';
 
 /** The Kafka settings a client needs (a worker thread receives exactly this); no `ssl`: plaintext. */
 export type KafkaClientSettings = Pick<KafkaConfig, 'clientId' | 'brokers'> &

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
+import { redisCall } from '../redis/errors.ts';
 
 // Extend or drop the lease only while we still hold it.
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
@@ -49,8 +50,15 @@ export class ConnectionLease {
     return this.#lost.signal;
   }
 
-  /** Waits until this worker holds the lease (or `signal` aborts: then resolves false). */
+  /**
+   * Waits until this worker holds the lease (or `signal` aborts: then resolves false). Rejects with
+   * the retriable REDIS_UNAVAILABLE when Redis does not answer.
+   */
   async acquire(signal: AbortSignal): Promise<boolean> {
+    return redisCall(() => this.#acquire(signal));
+  }
+
+  async #acquire(signal: AbortSignal): Promise<boolean> {
     let logged = false;
     while (!signal.aborted) {
       if ((await this.#redis.set(this.key, this.holderId, 'PX', this.#ttlMs, 'NX')) === 'OK') {

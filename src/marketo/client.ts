@@ -276,7 +276,7 @@ export class MarketoClient {
         this.#tokens.invalidate(token);
         continue;
       }
-      if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) throw await this.#onQuotaReached(err);
+      if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) throw await this.#onQuotaReached(err, reservation.date);
       throw this.#scrub(err);
     }
   }
@@ -329,7 +329,7 @@ export class MarketoClient {
       this.#metrics.marketoRequest(this.#instance, endpoint, options.signal?.aborted ? 'aborted' : outcomeOf(err));
       counted = options.signal?.aborted ? true : wasCounted(err);
       if (err instanceof MarketoStreamError) marketoCode = err.marketoCode;
-      if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) throw await this.#onQuotaReached(err);
+      if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) throw await this.#onQuotaReached(err, reservation.date);
       throw err;
     } finally {
       await reservation.release({ counted, marketoCode }).catch((releaseErr: unknown) => {
@@ -338,9 +338,12 @@ export class MarketoClient {
     }
   }
 
-  /** Marketo said 607: the quota marks the day spent (pausing every process on the instance) and says until when. */
-  async #onQuotaReached(err: MarketoStreamError): Promise<MarketoStreamError> {
-    const pause = await this.#quota.exhaust().catch((exhaustErr: unknown) => {
+  /**
+   * Marketo said 607: the quota marks the reservation's day spent (pausing every process on the
+   * instance) and says until when.
+   */
+  async #onQuotaReached(err: MarketoStreamError, reservedOn: string | undefined): Promise<MarketoStreamError> {
+    const pause = await this.#quota.exhaust(reservedOn).catch((exhaustErr: unknown) => {
       this.#logger.error({ err: exhaustErr }, 'could not mark the daily quota as spent');
       return undefined;
     });

@@ -19,13 +19,13 @@ export interface MarketoResponse<T> {
 /** The part of the quota the client needs (`Quota` from src/quota fits). */
 export interface QuotaGate {
   reserve(endpoint: string, signal?: AbortSignal): Promise<QuotaReservation>;
-  /** Marks the day spent after Marketo's 607, and says when calls may resume. */
-  exhaust(): Promise<QuotaPause>;
+  /** Marks the quota day `date` (the call's reservation's) spent after Marketo's 607, and says when calls may resume. */
+  exhaust(date?: string): Promise<QuotaPause>;
 }
 
 /** Until when a spent quota pauses calls (see src/quota `Quota.exhaust`). */
 export interface QuotaPause {
-  /** The instant (epoch ms) the quota resets. */
+  /** The instant (epoch ms) calls may resume: the next probe for Marketo's reset. */
   resetAt: number;
   /** How long from now until then. */
   retryAfterMs: number;
@@ -33,6 +33,8 @@ export interface QuotaPause {
 
 /** One reserved call (see src/quota `Reservation`). */
 export interface QuotaReservation {
+  /** The quota day (YYYY-MM-DD) the call was reserved on. */
+  readonly date?: string;
   release(outcome: { counted: boolean; marketoCode?: string }): Promise<void>;
 }
 

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
-import { ErrorCodes, MarketoStreamError } from '../errors.ts';
+import { ErrorCodes, hasCode, MarketoStreamError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { QuotaPause } from '../marketo/types.ts';
-import { localDate, localDay } from './day.ts';
+import type { MarketoUsage, QuotaPause } from '../marketo/types.ts';
+import { asRedisUnavailable } from '../redis/errors.ts';
+import { localDate, localDay, nextMidnight } from './day.ts';
 import { quotaKeys } from './keys.ts';
 import { RAISE_USED, RELEASE, RESERVE } from './scripts.ts';
 
@@ -14,6 +15,11 @@ const WINDOW_MS = 20_000;
 const DAY_TTL_SECONDS = 2 * 86_400;
 /** The Marketo codes whose occurrences the day hash counts. */
 const RECORDED_CODES = new Set(['606', '607', '615']);
+/**
+ * The endpoint of Marketo's own count (`stats/usage.json`). Its calls pass a 607 pause and an
+ * unsynced day (they are how both get settled); the budget, window and in-flight limits still hold.
+ */
+export const USAGE_ENDPOINT = 'v1/stats/usage';
 
 /** Options of {@link Quota}. */
 export interface QuotaOptions {
@@ -36,6 +42,19 @@ export interface QuotaOptions {
   slotTtlMs?: number;
   /** How often to look again for a free in-flight slot (default 100 ms). */
   pollMs?: number;
+  /** After Marketo's 607, how long until a call probes whether it has reset (default 15 min). */
+  recheckMs?: number;
+  /**
+   * A 607 pause also ends this long after the local midnight (default 2 min): Marketo's reset may
+   * come late, or its clock lag ours.
+   */
+  resetMarginMs?: number;
+  /**
+   * Reads Marketo's own count (`stats/usage.json`, through the client, so it is reserved and counted
+   * like any call). When given, the first reservation of a day whose count was never taken from
+   * Marketo (a new day, or Redis lost its data) reads it first and raises the counter to it.
+   */
+  readUsage?: (signal?: AbortSignal) => Promise<MarketoUsage[]>;
 }
 
 /** What Marketo made of a call, told to {@link Reservation.release}. */
@@ -65,8 +84,10 @@ export interface QuotaStatus {
   used: number;
   limit: number;
   remaining: number;
-  /** True once a 607 from Marketo marked the day as spent. */
+  /** True while a 607 from Marketo marks the day as spent (until a call gets through again). */
   exhausted: boolean;
+  /** ISO instant a call next probes whether Marketo reset, while `exhausted`. */
+  recheckAt?: string;
   /** ISO instant of the next reset (local midnight). */
   resetsAt: string;
   /** Counted calls per endpoint name. */
@@ -108,6 +129,9 @@ export class Quota {
   readonly #holderId: string;
   readonly #slotTtlMs: number;
   readonly #pollMs: number;
+  readonly #recheckMs: number;
+  readonly #resetMarginMs: number;
+  readonly #readUsage: QuotaOptions['readUsage'];
   #seq = 0;
 
   constructor(options: QuotaOptions) {
@@ -126,14 +150,27 @@ export class Quota {
     this.#holderId = options.holderId ?? randomUUID();
     this.#slotTtlMs = positiveInt(options.slotTtlMs ?? 60_000, 'slotTtlMs');
     this.#pollMs = positiveInt(options.pollMs ?? 100, 'pollMs');
+    this.#recheckMs = positiveInt(options.recheckMs ?? 15 * 60_000, 'recheckMs');
+    this.#resetMarginMs = positiveInt(options.resetMarginMs ?? 2 * 60_000, 'resetMarginMs');
+    this.#readUsage = options.readUsage;
   }
 
   /**
    * Waits until the 20 s window has room and an in-flight slot is free, then takes one unit of
    * today's budget. Throws MarketoStreamError QUOTA_EXHAUSTED (retriable, `retryAfterMs` = time
-   * until the next local midnight) when the budget is spent, or the signal's reason when aborted.
+   * until the next local midnight) when the budget is spent, or until the next probe while a 607
+   * pauses the day; REDIS_UNAVAILABLE (retriable) when Redis does not answer; the signal's reason
+   * when aborted. With `readUsage`, a day whose count was never taken from Marketo is synced first.
    */
   async reserve(endpoint: string, signal?: AbortSignal): Promise<Reservation> {
+    try {
+      return await this.#reserve(endpoint, signal);
+    } catch (err) {
+      throw asRedisUnavailable(err);
+    }
+  }
+
+  async #reserve(endpoint: string, signal?: AbortSignal): Promise<Reservation> {
     let waitingSince: number | undefined;
     for (;;) {
       signal?.throwIfAborted();
@@ -158,12 +195,26 @@ export class Quota {
         DAY_TTL_SECONDS,
         endpoint,
         WINDOW_MS + this.#slotTtlMs,
+        endpoint === USAGE_ENDPOINT ? '1' : '0',
+        this.#slotTtlMs,
+        this.#readUsage ? '1' : '0',
       )) as [number, number, number, number];
       if (state === 1) {
         if (waitingSince !== undefined) {
           this.#logger.debug({ endpoint, waitedMs: now - waitingSince }, 'quota slot acquired after waiting');
         }
         return this.#reservation(endpoint, date, token, at);
+      }
+      if (state === -3) {
+        throw new MarketoStreamError(
+          ErrorCodes.QUOTA_EXHAUSTED,
+          `Marketo reported the daily quota of instance ${this.#instance} reached (607) for ${date}; a call probes again at ${new Date(at + waitMs).toISOString()}`,
+          { retriable: true, retryAfterMs: Math.max(at + waitMs - now, 0) },
+        );
+      }
+      if (state === -4) {
+        await this.#syncFromMarketo(date, signal);
+        continue;
       }
       if (state === 0) {
         const retryAfterMs = resetAt - now;
@@ -181,30 +232,113 @@ export class Quota {
       // A full in-flight set frees up on release (not only on expiry), so poll; a full window frees
       // exactly when its oldest call turns 20 s old. The wait counts from the time the script judged
       // for, so time spent on the reply is not waited twice.
-      const wakeAt = at + (state === -1 ? Math.min(Math.max(waitMs, 1), this.#pollMs) : Math.max(waitMs, 1));
+      // The window's oldest call still in flight (-2 with no wait) and another caller's sync (-5)
+      // end when something answers: poll those too.
+      const poll = state === -1 || state === -5 || waitMs <= 0;
+      const wakeAt = at + (poll ? Math.min(Math.max(waitMs, 1), this.#pollMs) : waitMs);
       await this.#clock.sleep(Math.max(wakeAt - this.#clock.now(), 0), signal);
     }
   }
 
   /**
-   * Marks today's budget as spent (Marketo said 607): every process pauses until the reset. Returns
-   * that reset and the wait until it, so the caller need not know how quota days are counted.
+   * Marketo said 607 to a call reserved on quota day `date` (default today): marks that day spent,
+   * so every process pauses, until a probe (a call let through every `recheckMs`, and right after
+   * the next local midnight plus `resetMarginMs`) gets through again. The day of the reservation,
+   * not of the answer: a call sent at 23:59:59 whose 607 comes back after midnight leaves the new
+   * day alone. Returns the end of the pause and the wait until it (none when `date` is not today).
    */
-  async exhaust(): Promise<QuotaPause> {
-    const now = this.#clock.now();
-    const { date, resetAt } = localDay(now, this.#timeZone);
+  async exhaust(date?: string): Promise<QuotaPause> {
+    try {
+      const now = this.#clock.now();
+      const today = localDay(now, this.#timeZone);
+      const day = date ?? today.date;
+      const recheckAt = Math.min(
+        now + this.#recheckMs,
+        nextMidnight(now - this.#resetMarginMs, this.#timeZone) + this.#resetMarginMs,
+      );
+      const tx = this.#redis
+        .multi()
+        .hset(quotaKeys(this.#instance, day).day, {
+          exhausted: new Date(now).toISOString(),
+          exhaustedAt: now,
+          pausedUntil: recheckAt,
+          limit: this.#budget,
+        })
+        .hsetnx(quotaKeys(this.#instance, day).day, 'used', 0);
+      if (day === today.date) tx.hsetnx(quotaKeys(this.#instance, day).day, 'resetAt', today.resetAt);
+      await tx.expire(quotaKeys(this.#instance, day).day, DAY_TTL_SECONDS).exec();
+      this.#logger.warn(
+        { date: day, recheckAt: new Date(recheckAt).toISOString() },
+        'Marketo reported its daily quota reached (607); pausing until a call probes again',
+      );
+      if (day !== today.date) return { resetAt: now, retryAfterMs: 0 };
+      return { resetAt: recheckAt, retryAfterMs: recheckAt - now };
+    } catch (err) {
+      throw asRedisUnavailable(err);
+    }
+  }
+
+  /**
+   * Given a failure: when it is Marketo's 607 (QUOTA_EXHAUSTED with marketoCode 607), reads
+   * Marketo's own count once (with `readUsage`; other integrations spend the same quota), raises
+   * today's counter to it, and returns the error with the pause that follows: until the reset when
+   * Marketo's count leaves none of our budget, else until the next probe. A failed read (Marketo
+   * may refuse it with 607 too) only costs the figure. Any other error is returned unchanged.
+   */
+  async afterQuotaReached(err: unknown, signal?: AbortSignal): Promise<unknown> {
+    if (!hasCode(err, ErrorCodes.QUOTA_EXHAUSTED) || err.marketoCode !== '607') return err;
+    if (this.#readUsage) {
+      const { date } = localDay(this.#clock.now(), this.#timeZone);
+      await this.#syncFromMarketo(date, signal).catch((readErr: unknown) => {
+        this.#logger.warn({ reason: (readErr as Error).message }, "could not read Marketo's own count after its 607");
+      });
+    }
+    const retryAfterMs = await this.pausedFor().catch(() => err.retryAfterMs);
+    return new MarketoStreamError(err.code, err.message, {
+      retriable: true,
+      marketoCode: err.marketoCode,
+      requestId: err.requestId,
+      status: err.status,
+      retryAfterMs,
+      cause: err.cause,
+    });
+  }
+
+  /** How long from now until a reservation may go through (0 when it may now): a spent budget or a 607 pause. */
+  async pausedFor(): Promise<number> {
+    try {
+      const now = this.#clock.now();
+      const { date, resetAt } = localDay(now, this.#timeZone);
+      const [used, exhausted, pausedUntil] = await this.#redis.hmget(
+        quotaKeys(this.#instance, date).day,
+        'used',
+        'exhausted',
+        'pausedUntil',
+      );
+      if (Number(used ?? 0) >= this.#budget) return resetAt - now;
+      if (exhausted !== null) return Math.max(Number(pausedUntil ?? 0) - now, 0);
+      return 0;
+    } catch (err) {
+      throw asRedisUnavailable(err);
+    }
+  }
+
+  /**
+   * Takes the day's count from Marketo (one counted call) and raises the counter to it. Around
+   * midnight Marketo's day may still be the previous one: then ours starts from what we counted.
+   * On failure the claim on the sync is given up, so the next reservation tries again.
+   */
+  async #syncFromMarketo(date: string, signal?: AbortSignal): Promise<void> {
     const { day } = quotaKeys(this.#instance, date);
-    await this.#redis
-      .multi()
-      .hset(day, 'exhausted', new Date(now).toISOString(), 'limit', this.#budget, 'resetAt', resetAt)
-      .hsetnx(day, 'used', 0)
-      .expire(day, DAY_TTL_SECONDS)
-      .exec();
-    this.#logger.warn(
-      { date, resetsAt: new Date(resetAt).toISOString() },
-      'Marketo reported its daily quota reached (607)',
-    );
-    return { resetAt, retryAfterMs: resetAt - now };
+    try {
+      const usage = await this.#readUsage!(signal);
+      const marketo = usage.find((u) => u.date === date);
+      const { before, after } = await this.#raise(date, marketo?.total ?? 0);
+      this.#logger.info({ date, marketo: marketo?.total ?? null, before, after }, "day's count taken from Marketo");
+    } catch (err) {
+      await this.#redis.hdel(day, 'syncClaim').catch(() => undefined);
+      throw err;
+    }
   }
 
   /**
@@ -213,18 +347,29 @@ export class Quota {
    * Resolves with the count before and after.
    */
   async raiseUsed(count: number): Promise<{ date: string; before: number; after: number }> {
-    const { date, resetAt } = localDay(this.#clock.now(), this.#timeZone);
-    const [before, after] = (await this.#redis.eval(
-      RAISE_USED,
-      1,
-      quotaKeys(this.#instance, date).day,
-      Math.max(0, Math.floor(count)),
-      this.#budget,
-      resetAt,
-      DAY_TTL_SECONDS,
-    )) as [number, number];
+    const { date } = localDay(this.#clock.now(), this.#timeZone);
+    const { before, after } = await this.#raise(date, count);
     if (after > before) this.#logger.info({ date, before, after }, "raised today's count to Marketo's own");
     return { date, before, after };
+  }
+
+  async #raise(date: string, count: number): Promise<{ before: number; after: number }> {
+    const now = this.#clock.now();
+    try {
+      const [before, after] = (await this.#redis.eval(
+        RAISE_USED,
+        1,
+        quotaKeys(this.#instance, date).day,
+        Math.max(0, Math.floor(count)),
+        this.#budget,
+        localDay(now, this.#timeZone).resetAt,
+        DAY_TTL_SECONDS,
+        now,
+      )) as [number, number];
+      return { before, after };
+    } catch (err) {
+      throw asRedisUnavailable(err);
+    }
   }
 
   /** Today's figures, for operators and health checks. */
@@ -236,7 +381,9 @@ export class Quota {
       this.#redis.hgetall(keys.day),
       this.#redis.zcount(keys.rate, `(${now - WINDOW_MS}`, '+inf'),
       this.#redis.zcount(keys.inflight, `(${now}`, '+inf'),
-    ]);
+    ]).catch((err: unknown) => {
+      throw asRedisUnavailable(err);
+    });
     const used = Number(day.used ?? 0);
     const limit = Number(day.limit ?? this.#budget);
     const exhausted = day.exhausted !== undefined;
@@ -251,6 +398,9 @@ export class Quota {
       limit,
       remaining: exhausted ? 0 : Math.max(0, limit - used),
       exhausted,
+      ...(exhausted && day.pausedUntil !== undefined
+        ? { recheckAt: new Date(Number(day.pausedUntil)).toISOString() }
+        : {}),
       resetsAt: new Date(resetAt).toISOString(),
       byEndpoint,
       errors: {
@@ -286,6 +436,8 @@ export class Quota {
           code && RECORDED_CODES.has(code) ? `err:${code}` : '',
           DAY_TTL_SECONDS,
           this.#clock.now(),
+          grantedAt,
+          endpoint === USAGE_ENDPOINT ? '0' : '1',
         );
       },
     };

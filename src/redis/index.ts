@@ -1,1 +1,2 @@
 export { connectRedis, createRedis, explainRedisError, isRedisAuthError, redisClientOptions } from './client.ts';
+export { asRedisUnavailable, isRedisOutage, redisCall } from './errors.ts';

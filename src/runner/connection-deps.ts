@@ -5,7 +5,7 @@ import type { Clock } from '../clock.ts';
 import type { Config, ConnectionConfig } from '../config/index.ts';
 import type { TopicNames } from '../kafka/index.ts';
 import type { Logger } from '../log.ts';
-import { MarketoClient } from '../marketo/index.ts';
+import { getDailyUsage, MarketoClient } from '../marketo/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { type Publisher, ThreadedPublisher, TransactionalPublisher } from '../producer/index.ts';
 import { Quota } from '../quota/index.ts';
@@ -47,10 +47,15 @@ export function createConnectionDeps(o: {
     ratePer20s: c.ratePer20s,
     maxInFlight: c.maxInFlight,
     timeZone: config.quotaTimeZone,
+    recheckMs: config.quotaRecheckMinutes * 60_000,
+    resetMarginMs: config.quotaResetMarginSeconds * 1000,
+    // The client reserves from this quota, so it is bound once built: a day's count comes from
+    // Marketo before its first other call (a new day, or a Redis that lost its data).
+    readUsage: (signal) => getDailyUsage(client, signal),
     clock,
     logger,
   });
-  const client = new MarketoClient({
+  const client: MarketoClient = new MarketoClient({
     baseUrl: c.baseUrl,
     clientId: c.clientId,
     clientSecret: c.clientSecret,

@@ -9,6 +9,7 @@ import { ConnectionLease } from '../lease/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { readCheckpoints } from '../producer/index.ts';
+import { asRedisUnavailable } from '../redis/index.ts';
 import { type RetryDecision, retriableDecision, retry } from '../retry/index.ts';
 import type { SchemaCatalog } from '../schemas/index.ts';
 import type { ConnectionStatusWriter } from '../status/index.ts';
@@ -52,7 +53,8 @@ function passRetryDecision(err: unknown): RetryDecision {
   if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) {
     return { retry: true, waitMs: Math.max(err.retryAfterMs ?? 60_000, 1_000) };
   }
-  return retriableDecision(err);
+  // A Redis outage anywhere (lease, status, mirrors) waits like any transient failure.
+  return retriableDecision(asRedisUnavailable(err));
 }
 
 /**
@@ -86,7 +88,8 @@ export class ConnectionWorker {
       ttlMs: config.leaseTtlSeconds * 1000,
     });
     await this.#d.status?.set('waiting', { reason: 'waiting for the connection lease' });
-    if (!(await lease.acquire(options.signal))) return totals;
+    // A Redis outage at start (REDIS_UNAVAILABLE) is waited out like any transient failure.
+    if (!(await this.#retrying(options.signal, () => lease.acquire(options.signal)))) return totals;
     // Losing the lease stops this worker between pages; Kafka fences it if it is slower than that.
     const signal = AbortSignal.any([options.signal, lease.lost]);
     try {
@@ -162,8 +165,11 @@ export class ConnectionWorker {
    */
   async #retrying<T>(signal: AbortSignal, step: () => Promise<T>): Promise<T | undefined> {
     const { clock } = this.#d;
+    // After Marketo's 607 the quota takes Marketo's own count before the pause is decided.
+    const settled = () =>
+      step().catch(async (err: unknown) => Promise.reject(await this.#d.quota.afterQuotaReached(err, signal)));
     try {
-      return await retry(step, {
+      return await retry(settled, {
         ...PASS_BACKOFF,
         clock,
         signal,
@@ -174,7 +180,7 @@ export class ConnectionWorker {
             void this.#d.status?.set('paused-quota', { reason: err.message, nextRetryAt });
             this.#log.warn(
               { resumesAt: new Date(clock.now() + delayMs).toISOString() },
-              'daily API budget spent; pausing until the reset',
+              'daily API budget spent or Marketo said 607; pausing',
             );
           } else {
             void this.#d.status?.set('waiting', { reason: (err as Error).message ?? String(err), nextRetryAt });

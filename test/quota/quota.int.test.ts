@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ErrorCodes, hasCode, MarketoStreamError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import { quotaKeys } from '../../src/quota/keys.ts';
-import { Quota, type QuotaOptions, type Reservation } from '../../src/quota/quota.ts';
+import { Quota, type QuotaOptions, type Reservation, USAGE_ENDPOINT } from '../../src/quota/quota.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
 const logger = createLogger({ level: 'silent' });
@@ -115,20 +115,133 @@ describe('Quota (real Redis)', () => {
     expect(status.byEndpoint).toEqual({ 'v1/leads': 1, 'v1/activities': 1 });
   });
 
-  it('exhaust() (a 607) pauses every process sharing the instance until midnight, and says so', async () => {
+  it('exhaust() (a 607) pauses every process for the recheck interval, then one probe call goes; its success ends the pause', async () => {
     const name = instance();
     const clock = new FakeClock('2026-07-15T12:00:00Z'); // 07:00 CDT
     const a = quota({ instance: name, clock, dailyBudget: 50_000 });
     const b = quota({ instance: name, clock, dailyBudget: 50_000 });
-    await (await a.reserve('v1/leads')).release({ counted: true, marketoCode: '607' });
-    expect(await a.exhaust()).toEqual({ resetAt: Date.parse('2026-07-16T05:00:00Z'), retryAfterMs: 17 * 3600_000 });
+    const first = await a.reserve('v1/leads');
+    expect(await a.exhaust(first.date)).toEqual({
+      resetAt: Date.parse('2026-07-15T12:15:00Z'),
+      retryAfterMs: 15 * 60_000,
+    });
+    await first.release({ counted: false, marketoCode: '607' });
     await expect(b.reserve('v1/leads')).rejects.toMatchObject({
       code: ErrorCodes.QUOTA_EXHAUSTED,
-      retryAfterMs: 17 * 3600_000,
+      retriable: true,
+      retryAfterMs: 15 * 60_000,
     });
-    expect(await b.status()).toMatchObject({ exhausted: true, remaining: 0, used: 1, errors: { '607': 1 } });
-    clock.set('2026-07-16T05:00:00Z');
-    await expect(b.reserve('v1/leads')).resolves.toMatchObject({ date: '2026-07-16' });
+    expect(await b.status()).toMatchObject({
+      exhausted: true,
+      recheckAt: '2026-07-15T12:15:00.000Z',
+      remaining: 0,
+      used: 0,
+      errors: { '607': 1 },
+    });
+    clock.set('2026-07-15T12:15:00Z');
+    const probe = await b.reserve('v1/leads');
+    // While the probe is out, the others wait for its answer.
+    await expect(a.reserve('v1/leads')).rejects.toMatchObject({ code: ErrorCodes.QUOTA_EXHAUSTED });
+    await probe.release({ counted: true });
+    expect(await a.status()).toMatchObject({ exhausted: false, used: 1 });
+    await expect(a.reserve('v1/leads')).resolves.toMatchObject({ date: '2026-07-15' });
+  });
+
+  it('a 607 just before or after midnight pauses until midnight plus the margin, not a day', async () => {
+    const name = instance();
+    const clock = new FakeClock('2026-07-16T04:59:00Z'); // 23:59 CDT
+    const q = quota({ instance: name, clock });
+    const late = await q.reserve('v1/leads');
+    expect(late.date).toBe('2026-07-15');
+    // Its 607 comes back after midnight: it marks the day it was reserved on, not the new one.
+    clock.set('2026-07-16T05:00:05Z');
+    expect(await q.exhaust(late.date)).toEqual({ resetAt: clock.now(), retryAfterMs: 0 });
+    await late.release({ counted: false, marketoCode: '607' });
+    const next = await q.reserve('v1/leads');
+    expect(next.date).toBe('2026-07-16');
+    // Our clock is ahead of Marketo's: the first call of the new day gets 607 too.
+    expect(await q.exhaust(next.date)).toEqual({ resetAt: Date.parse('2026-07-16T05:02:00Z'), retryAfterMs: 115_000 });
+    await next.release({ counted: false, marketoCode: '607' });
+    expect((await q.status()).exhausted).toBe(true);
+    await expect(q.reserve('v1/leads')).rejects.toMatchObject({ retryAfterMs: 115_000 });
+    // A 607 a minute before midnight re-checks at 00:02, not 15 min later.
+    const other = quota({ instance: instance(), clock: new FakeClock('2026-07-16T04:59:00Z') });
+    expect((await other.exhaust()).resetAt).toBe(Date.parse('2026-07-16T05:02:00Z'));
+  });
+
+  it("takes a day's count from Marketo (readUsage) before its first other call, once across processes", async () => {
+    const name = instance();
+    const clock = new FakeClock('2026-07-15T12:00:00Z');
+    let reads = 0;
+    const quotas: Quota[] = [];
+    const readUsage = async (signal?: AbortSignal) => {
+      reads += 1;
+      // As the client does: the read is itself reserved, and Marketo's figure includes it.
+      const r = await quotas[0]!.reserve(USAGE_ENDPOINT, signal);
+      await r.release({ counted: true });
+      return [{ date: '2026-07-15', total: 700, users: [] }];
+    };
+    for (let i = 0; i < 3; i++) quotas.push(quota({ instance: name, clock, dailyBudget: 1000, readUsage }));
+    const granted = await Promise.all(quotas.map((q) => q.reserve('v1/activities')));
+    await Promise.all(granted.map((r) => r.release({ counted: true })));
+    expect(reads).toBe(1);
+    expect((await quotas[1]!.status()).used).toBe(703);
+    const day = await admin.hgetall(quotaKeys(name, '2026-07-15').day);
+    expect(Number(day.syncedAt)).toBeGreaterThanOrEqual(Date.parse('2026-07-15T12:00:00Z'));
+    expect(day.syncClaim).toBeUndefined();
+  });
+
+  it("after Marketo's 607, afterQuotaReached reads Marketo's count and pauses until the reset when our budget is gone", async () => {
+    const name = instance();
+    const clock = new FakeClock('2026-07-15T12:00:00Z'); // 07:00 CDT
+    let total = 0;
+    const q: Quota = quota({
+      instance: name,
+      clock,
+      dailyBudget: 1000,
+      readUsage: async () => {
+        const r = await q.reserve(USAGE_ENDPOINT);
+        await r.release({ counted: true });
+        return [{ date: '2026-07-15', total, users: [] }];
+      },
+    });
+    await (await q.reserve('v1/leads')).release({ counted: true });
+    const reserved = await q.reserve('v1/leads');
+    const pause = await q.exhaust(reserved.date);
+    await reserved.release({ counted: false, marketoCode: '607' });
+    const the607 = new MarketoStreamError(ErrorCodes.QUOTA_EXHAUSTED, '607', {
+      retriable: true,
+      marketoCode: '607',
+      retryAfterMs: pause.retryAfterMs,
+    });
+    // Other integrations spent the instance's quota: Marketo counts 1200 of our 1000.
+    total = 1200;
+    const settled = await q.afterQuotaReached(the607);
+    expect(settled).toMatchObject({ code: ErrorCodes.QUOTA_EXHAUSTED, retriable: true, retryAfterMs: 17 * 3600_000 });
+    expect((await q.status()).used).toBe(1200);
+    // Not a 607: returned as it is.
+    const other = new Error('other');
+    expect(await q.afterQuotaReached(other)).toBe(other);
+  });
+
+  it("a failed read of Marketo's count after a 607 keeps the probe pause", async () => {
+    const name = instance();
+    const clock = new FakeClock('2026-07-15T12:00:00Z');
+    const q = quota({
+      instance: name,
+      clock,
+      readUsage: async () => {
+        throw new MarketoStreamError(ErrorCodes.QUOTA_EXHAUSTED, 'usage refused', {
+          retriable: true,
+          marketoCode: '607',
+        });
+      },
+    });
+    await q.exhaust();
+    const settled = await q.afterQuotaReached(
+      new MarketoStreamError(ErrorCodes.QUOTA_EXHAUSTED, '607', { retriable: true, marketoCode: '607' }),
+    );
+    expect(settled).toMatchObject({ retryAfterMs: 15 * 60_000 });
   });
 
   it('never lets more than ratePer20s calls into any 20 s window, across processes', async () => {
@@ -193,6 +306,31 @@ describe('Quota (real Redis)', () => {
     await vi.waitFor(() => expect(clock.sleeps.length).toBeGreaterThan(0));
     clock.set(start + 25_000);
     expect((await waiting).grantedAt).toBeGreaterThanOrEqual(start + 25_000);
+  });
+
+  it('keeps a call in the window while it is in flight, however long after its reservation', async () => {
+    const name = instance();
+    const clock = new FakeClock('2026-01-15T12:00:00Z', { autoAdvance: false });
+    const q = quota({ instance: name, clock, ratePer20s: 2, slotTtlMs: 120_000 });
+    const start = clock.now();
+    const slow = await q.reserve('v1/activities'); // still waiting for its answer 30 s later
+    await (await q.reserve('v1/activities')).release({ counted: true });
+    clock.set(start + 25_000);
+    // The quick call has left the window; the slow one has not: it may reach Marketo any moment.
+    const third = await q.reserve('v1/activities');
+    expect(third.grantedAt).toBe(start + 25_000);
+    await third.release({ counted: true });
+    // Full: the third and the slow call still in flight (it may reach Marketo any moment).
+    const fourth = q.reserve('v1/activities');
+    await vi.waitFor(() => expect(clock.sleeps.length).toBeGreaterThan(0));
+    clock.set(start + 30_000);
+    await slow.release({ counted: true }); // answered at +30 s: it stays in the window until +50 s
+    clock.set(start + 45_001); // the third has left: room for one
+    expect((await fourth).grantedAt).toBeGreaterThanOrEqual(start + 45_001);
+    const fifth = q.reserve('v1/activities');
+    await vi.waitFor(() => expect(clock.sleeps.length).toBeGreaterThan(1));
+    clock.set(start + 50_001);
+    expect((await fifth).grantedAt).toBeGreaterThanOrEqual(start + 50_001);
   });
 
   it('never has more than maxInFlight calls in flight, across processes', async () => {

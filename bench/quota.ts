@@ -2,12 +2,15 @@
  * Marketo calls per simulated day of the activities streams, against the floor of reading each
  * activity once: `npm run bench:quota -- --json FILE [--hours H] [--per-day N] [--late-rate R]
  * [--late-max-hours H] [--lookback-minutes M] [--lookback-every-minutes M] [--deep-hours H]
- * [--deep-every-hours H] [--interval-seconds S] [--scan-cap N] [--idle-hours H]`.
+ * [--deep-every-hours H] [--interval-seconds S] [--scan-cap N] [--idle-hours H] [--skew-seconds S]
+ * [--reset-late-seconds S] [--only-quota-edge]`.
  *
  * The service's own stream definitions (activity groups of the 20 default types, cursor rules,
  * paging, the fallback for rejected tokens) run pass after pass against the simulator over HTTP,
  * on a virtual clock (no waiting); the runner's de-duplication is the runner's SeenWindow. Kafka is
- * not in the loop: what is published does not change what is asked of Marketo.
+ * not in the loop: what is published does not change what is asked of Marketo. A scenario of its own
+ * takes the daily quota across Central midnight through the real Quota (Redis at REDIS_URL) and
+ * reports the pause after Marketo's 607.
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';

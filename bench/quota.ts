@@ -2,23 +2,32 @@
  * Marketo calls per simulated day of the activities streams, against the floor of reading each
  * activity once: `npm run bench:quota -- --json FILE [--hours H] [--per-day N] [--late-rate R]
  * [--late-max-hours H] [--lookback-minutes M] [--lookback-every-minutes M] [--deep-hours H]
- * [--deep-every-hours H] [--interval-seconds S] [--scan-cap N] [--idle-hours H]`.
+ * [--deep-every-hours H] [--interval-seconds S] [--scan-cap N] [--idle-hours H] [--skew-seconds S]
+ * [--reset-late-seconds S] [--only-quota-edge]`.
  *
  * The service's own stream definitions (activity groups of the 20 default types, cursor rules,
  * paging, the fallback for rejected tokens) run pass after pass against the simulator over HTTP,
  * on a virtual clock (no waiting); the runner's de-duplication is the runner's SeenWindow. Kafka is
- * not in the loop: what is published does not change what is asked of Marketo.
+ * not in the loop: what is published does not change what is asked of Marketo. A scenario of its own
+ * takes the daily quota across Central midnight through the real Quota (Redis at REDIS_URL) and
+ * reports the pause after Marketo's 607.
  */
+import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { nextZonedMidnight, zonedDate } from '../simulator/chicago.ts';
 import { ACTIVITY_TYPES, startSimulator, TRACKED_TYPE_IDS } from '../simulator/index.ts';
 import { typeMask } from '../simulator/world.ts';
 import type { Clock } from '../src/clock.ts';
 import { DEFAULT_TRACKED_ACTIVITY_TYPES } from '../src/config/defaults.ts';
 import { configSchema } from '../src/config/schema.ts';
+import { ErrorCodes, hasCode } from '../src/errors.ts';
 import { createLogger } from '../src/log.ts';
-import { getActivityTypes, MarketoClient } from '../src/marketo/index.ts';
+import { getActivityTypes, getDailyUsage, MarketoClient } from '../src/marketo/index.ts';
 import type { QuotaGate } from '../src/marketo/types.ts';
+import { Quota } from '../src/quota/index.ts';
+import { retriableDecision, retry } from '../src/retry/index.ts';
 import { SeenWindow } from '../src/runner/seen-window.ts';
 import { activitiesStream } from '../src/streams/activities.ts';
 import { planActivityGroups, resolveActivityTypes } from '../src/streams/activity-groups.ts';
@@ -42,6 +51,9 @@ const { values } = parseArgs({
     'scan-cap': { type: 'string' },
     'idle-hours': { type: 'string', default: '24' },
     seed: { type: 'string', default: '7' },
+    'only-quota-edge': { type: 'boolean', default: false },
+    'skew-seconds': { type: 'string', default: '30' },
+    'reset-late-seconds': { type: 'string', default: '45' },
   },
 });
 
@@ -106,6 +118,46 @@ const LATENESS_BUCKETS: [string, number][] = [
   ['>24h', Number.POSITIVE_INFINITY],
 ];
 
+/** The look-back schedule of the activities streams, in ms. */
+interface Schedule {
+  lookbackMs: number;
+  everyMs: number;
+  deepLookbackMs: number;
+  deepEveryMs: number;
+}
+
+function scheduleOf(s: ReturnType<typeof settings>): Schedule {
+  return {
+    lookbackMs: s.lookbackMinutes * MINUTE,
+    everyMs: s.lookbackEveryMinutes * MINUTE,
+    deepLookbackMs: s.deepLookbackHours * HOUR,
+    deepEveryMs: s.deepLookbackEveryHours * HOUR,
+  };
+}
+
+/** The service's activities streams (the default tracked types in their groups) from `startMs`. */
+async function activityStreamDefs(client: MarketoClient, instance: string, startMs: number, schedule: Schedule) {
+  const types = await getActivityTypes(client);
+  const tracked = resolveActivityTypes([...DEFAULT_TRACKED_ACTIVITY_TYPES], types);
+  const typeNames = new Map(types.map((t) => [t.id, t.name]));
+  const defs: AnyStreamDefinition[] = planActivityGroups(tracked, []).map((group) =>
+    activitiesStream({
+      client,
+      group,
+      topic: 'bench',
+      instance,
+      connection: 'bench',
+      typeNames,
+      startDate: new Date(startMs).toISOString(),
+      // Both spellings: the code before the schedule takes `lookbackMs`, the code after `schedule`.
+      ...({ lookbackMs: schedule.lookbackMs } as object),
+      schedule,
+      dailySplitThreshold: 100_000_000,
+    }),
+  );
+  return { defs, tracked };
+}
+
 /**
  * One simulated stretch: a backfill of the hour before `t0`, then a pass every interval for
  * `hours`. Counts only the passes after the backfill. `perDay` tracked activities a day.
@@ -147,30 +199,7 @@ async function simulate(o: { hours: number; perDay: number; seed: number }): Pro
     logger,
   });
   try {
-    const types = await getActivityTypes(client);
-    const tracked = resolveActivityTypes([...DEFAULT_TRACKED_ACTIVITY_TYPES], types);
-    const typeNames = new Map(types.map((t) => [t.id, t.name]));
-    const schedule = {
-      lookbackMs: s.lookbackMinutes * MINUTE,
-      everyMs: s.lookbackEveryMinutes * MINUTE,
-      deepLookbackMs: s.deepLookbackHours * HOUR,
-      deepEveryMs: s.deepLookbackEveryHours * HOUR,
-    };
-    const defs: AnyStreamDefinition[] = planActivityGroups(tracked, []).map((group) =>
-      activitiesStream({
-        client,
-        group,
-        topic: 'bench',
-        instance: sim.instance,
-        connection: 'bench',
-        typeNames,
-        startDate: new Date(t0 - HOUR).toISOString(),
-        // Both spellings: the code before the schedule takes `lookbackMs`, the code after `schedule`.
-        ...({ lookbackMs: schedule.lookbackMs } as object),
-        schedule,
-        dailySplitThreshold: 100_000_000,
-      }),
-    );
+    const { defs, tracked } = await activityStreamDefs(client, sim.instance, t0 - HOUR, scheduleOf(s));
     const ctx = { clock, logger, signal: new AbortController().signal };
     const cursors = defs.map((d) => d.initialCursor(clock.now()));
     const seen = defs.map((d) => new SeenWindow(d.lookbackMs));
@@ -256,40 +285,211 @@ async function simulate(o: { hours: number; perDay: number; seed: number }): Pro
   }
 }
 
+/** What the quota-edge scenario measured (instants on Marketo's clock, epoch ms). */
+interface QuotaEdge {
+  budget: number;
+  skewSeconds: number;
+  resetLateSeconds: number;
+  /** The service's budget ran out (its first refusal), before midnight. */
+  budgetSpentAt: number | null;
+  firstQuota607At: number | null;
+  /** Marketo's reset: its Central midnight plus the late seconds. */
+  marketoResetAt: number;
+  firstCountedNewDayAt: number | null;
+  quota607: number;
+  wallMs: number;
+}
+
+/**
+ * The daily quota across Central midnight: a `budget` of calls (ours and Marketo's alike) spent
+ * twenty minutes before midnight, the service's clock `skewMs` ahead of Marketo's and Marketo's
+ * reset `resetLateSeconds` late, the activities streams backfilling two months through the real
+ * Quota (in Redis, under an instance name of its own, deleted afterwards) and the worker's retry
+ * rule (a QUOTA_EXHAUSTED waits its `retryAfterMs`; Marketo's 607 is settled by the quota first).
+ * Stops at the first call Marketo counts on its new day.
+ */
+async function quotaEdge(o: {
+  budget: number;
+  skewMs: number;
+  resetLateSeconds: number;
+  seed: number;
+}): Promise<QuotaEdge> {
+  const s = settings();
+  const wallStart = performance.now();
+  const startedAt = Date.parse('2026-03-10T04:40:00Z'); // 23:40 CDT on the service's clock
+  const clock = virtualClock(startedAt);
+  const sim = await startSimulator({
+    seed: o.seed,
+    leads: 200,
+    activities: 12_000,
+    start: '2026-01-01T00:00:00Z',
+    end: '2026-03-01T00:00:00Z',
+    now: new Date(startedAt).toISOString(),
+    clock,
+    clockSkewMs: -o.skewMs,
+    limits: { ratePer20s: false, maxInFlight: false, dailyQuota: o.budget, resetLateSeconds: o.resetLateSeconds },
+    quirks: { shortPageRate: 0, emptyPageRate: 0 },
+    lateArrivalRate: 0,
+    deletedLeadRate: 0,
+  });
+  const logger = createLogger({ level: 'silent' });
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const instance = `bench-quota-${randomUUID()}`;
+  const defaults = configSchema.shape;
+  const quota: Quota = new Quota({
+    redis,
+    instance,
+    dailyBudget: o.budget,
+    recheckMs: (defaults.quotaRecheckMinutes.parse(undefined) as number) * MINUTE,
+    resetMarginMs: (defaults.quotaResetMarginSeconds.parse(undefined) as number) * 1000,
+    readUsage: (signal) => getDailyUsage(client, signal),
+    clock,
+    logger,
+  });
+  const client: MarketoClient = new MarketoClient({
+    baseUrl: sim.url,
+    clientId: sim.clientId,
+    clientSecret: sim.clientSecret,
+    quota,
+    clock,
+    logger,
+  });
+  const firstDay = zonedDate(sim.clock.now() - o.resetLateSeconds * 1000);
+  const marketoResetAt = nextZonedMidnight(sim.clock.now() - o.resetLateSeconds * 1000) + o.resetLateSeconds * 1000;
+  const newDayCountedAt = () =>
+    Object.entries(sim.counts().firstCountedAt).find(([day]) => day > firstDay)?.[1] ?? null;
+  let budgetSpentAt: number | null = null;
+  let firstQuota607At: number | null = null;
+  const giveUpAt = startedAt + 6 * HOUR;
+  try {
+    const { defs } = await activityStreamDefs(client, sim.instance, Date.parse('2026-01-01T00:00:00Z'), scheduleOf(s));
+    const ctx = { clock, logger, signal: new AbortController().signal };
+    const cursors = defs.map((d) => d.initialCursor(clock.now()));
+    // One pass over the streams; resolves early (true) once Marketo counted a call of its new day.
+    const pass = async () => {
+      for (const [j, def] of defs.entries()) {
+        if (!def.inPass(cursors[j])) cursors[j] = def.beginPass(cursors[j], clock.now());
+        for (let done = false; !done; ) {
+          const page = await def.fetchPage(cursors[j], ctx);
+          cursors[j] = page.cursor;
+          done = page.done;
+          if (newDayCountedAt() !== null) return true;
+        }
+      }
+      return false;
+    };
+    const settled = () =>
+      pass().catch(async (err: unknown) => {
+        if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) {
+          if (err.marketoCode === '607') firstQuota607At ??= sim.clock.now();
+          else budgetSpentAt ??= sim.clock.now();
+        }
+        return Promise.reject(await quota.afterQuotaReached(err));
+      });
+    while (newDayCountedAt() === null && clock.now() < giveUpAt) {
+      const reached = await retry(settled, {
+        baseDelayMs: 2_000,
+        maxDelayMs: 60_000,
+        clock,
+        classify: retriableDecision,
+      });
+      if (!reached) await clock.sleep(s.intervalMs);
+    }
+    return {
+      budget: o.budget,
+      skewSeconds: o.skewMs / 1000,
+      resetLateSeconds: o.resetLateSeconds,
+      budgetSpentAt,
+      firstQuota607At,
+      marketoResetAt,
+      firstCountedNewDayAt: newDayCountedAt(),
+      quota607: sim.counts().total.quota607,
+      wallMs: Math.round(performance.now() - wallStart),
+    };
+  } finally {
+    await client.close();
+    await sim.close();
+    const keys = await redis.keys(`mkto:{${instance}}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  }
+}
+
+/** The quota-edge figures for the JSON: instants as ISO strings, pauses in minutes. */
+function quotaEdgeResult(q: QuotaEdge) {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  const minutes = (from: number | null) =>
+    from === null || q.firstCountedNewDayAt === null ? null : Math.round((q.firstCountedNewDayAt - from) / 600) / 100;
+  // Marketo's midnight on its own clock (before the late reset): the end of the budget's day.
+  const budgetDayEnd = q.marketoResetAt - q.resetLateSeconds * 1000;
+  return {
+    pauseAfterQuotaSkewMinutes: minutes(q.firstQuota607At ?? budgetDayEnd),
+    pauseAfterMarketoResetMinutes: minutes(q.marketoResetAt),
+    quotaEdge: {
+      budget: q.budget,
+      serviceClockAheadSeconds: q.skewSeconds,
+      resetLateSeconds: q.resetLateSeconds,
+      budgetSpentAt: iso(q.budgetSpentAt),
+      firstQuota607At: iso(q.firstQuota607At),
+      marketoResetAt: iso(q.marketoResetAt),
+      firstCountedNewDayAt: iso(q.firstCountedNewDayAt),
+      quota607Answers: q.quota607,
+      note: "instants on Marketo's clock; the pause runs from the first 607 (Marketo's midnight when there was none) to the first call Marketo counted on its new day",
+    },
+  };
+}
+
 const s = settings();
 const perDay = Number(values['per-day']);
-const busy = await simulate({ hours: Number(values.hours), perDay, seed: Number(values.seed) });
-const idle = await simulate({ hours: Number(values['idle-hours']), perDay: 0, seed: Number(values.seed) });
-const perDayOf = (n: number, hours: number) => Math.round((n * 24) / hours);
-const pct = (caught: number, total: number) => (total === 0 ? null : Math.round((10_000 * caught) / total) / 100);
-const result = {
-  settings: { ...s, perDay, lateRate: Number(values['late-rate']), lateMaxHours: Number(values['late-max-hours']) },
-  hoursSimulated: busy.hours,
-  callsPerDay: perDayOf(busy.calls, busy.hours),
-  floorCallsPerDay: perDayOf(busy.floorCalls, busy.hours),
-  ratioToFloor: Math.round((100 * busy.calls) / busy.floorCalls) / 100,
-  pagingTokenCallsPerDay: perDayOf(busy.pagingTokenCalls, busy.hours),
-  activitiesPublished: busy.published,
-  duplicatesRecognised: busy.duplicates,
-  idleCallsPerStreamPass: Math.round((1000 * idle.calls) / (idle.passes * idle.streams)) / 1000,
-  idleHoursSimulated: idle.hours,
-  lateArrivals: busy.late.total,
-  lateCaughtPct: pct(busy.late.caught, busy.late.total),
-  lateCaughtPctByLateness: Object.fromEntries(
-    Object.entries(busy.late.byLateness).map(([k, v]) => [k, { total: v.total, caughtPct: pct(v.caught, v.total) }]),
-  ),
-  deepLookbackHours: s.deepLookbackHours,
-  // A window W re-read every E catches for certain what shows up to W − E late (once its re-read comes).
-  lateCaughtForCertainMinutes: Math.max(
-    0,
-    s.lookbackMinutes - s.lookbackEveryMinutes,
-    s.deepLookbackHours > 0 ? (s.deepLookbackHours - s.deepLookbackEveryHours) * 60 : 0,
-  ),
-  peakRememberedIds: busy.peakSeenIds,
-  pauseAfterQuotaSkewMinutes: null,
-  pauseAfterQuotaSkewNote:
-    'not measured here: the 607/reset edge is fixed on the quota-edge branch; this bench runs without a quota',
-  wallSeconds: Math.round((busy.wallMs + idle.wallMs) / 100) / 10,
-};
-process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
+const edge = quotaEdgeResult(
+  await quotaEdge({
+    budget: 12,
+    skewMs: Number(values['skew-seconds']) * 1000,
+    resetLateSeconds: Number(values['reset-late-seconds']),
+    seed: Number(values.seed),
+  }),
+);
+
+/** The activities-day figures (a busy day and an idle one), with the quota-edge figures. */
+async function activityDayResult() {
+  const busy = await simulate({ hours: Number(values.hours), perDay, seed: Number(values.seed) });
+  const idle = await simulate({ hours: Number(values['idle-hours']), perDay: 0, seed: Number(values.seed) });
+  const perDayOf = (n: number, hours: number) => Math.round((n * 24) / hours);
+  const pct = (caught: number, total: number) => (total === 0 ? null : Math.round((10_000 * caught) / total) / 100);
+  const result = {
+    settings: { ...s, perDay, lateRate: Number(values['late-rate']), lateMaxHours: Number(values['late-max-hours']) },
+    hoursSimulated: busy.hours,
+    callsPerDay: perDayOf(busy.calls, busy.hours),
+    floorCallsPerDay: perDayOf(busy.floorCalls, busy.hours),
+    ratioToFloor: Math.round((100 * busy.calls) / busy.floorCalls) / 100,
+    pagingTokenCallsPerDay: perDayOf(busy.pagingTokenCalls, busy.hours),
+    activitiesPublished: busy.published,
+    duplicatesRecognised: busy.duplicates,
+    idleCallsPerStreamPass: Math.round((1000 * idle.calls) / (idle.passes * idle.streams)) / 1000,
+    idleHoursSimulated: idle.hours,
+    lateArrivals: busy.late.total,
+    lateCaughtPct: pct(busy.late.caught, busy.late.total),
+    lateCaughtPctByLateness: Object.fromEntries(
+      Object.entries(busy.late.byLateness).map(([k, v]) => [k, { total: v.total, caughtPct: pct(v.caught, v.total) }]),
+    ),
+    deepLookbackHours: s.deepLookbackHours,
+    // A window W re-read every E catches for certain what shows up to W − E late (once its re-read comes).
+    lateCaughtForCertainMinutes: Math.max(
+      0,
+      s.lookbackMinutes - s.lookbackEveryMinutes,
+      s.deepLookbackHours > 0 ? (s.deepLookbackHours - s.deepLookbackEveryHours) * 60 : 0,
+    ),
+    peakRememberedIds: busy.peakSeenIds,
+    ...edge,
+    wallSeconds: Math.round((busy.wallMs + idle.wallMs) / 100) / 10,
+  };
+  return result;
+}
+
+/** Prints the result and writes it to --json. */
+function emit(result: object) {
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
+}
+
+emit(values['only-quota-edge'] ? edge : await activityDayResult());

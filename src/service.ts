@@ -1,12 +1,13 @@
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/index.ts';
+import { type ConnectionResults, runFleetWorker, type StartConnection, Supervisor } from './fleet/index.ts';
 import { type ServiceEndpoints, serveEndpoints } from './http/index.ts';
 import { createKafka, defaultTopicSpecs, ensureTopics, topicNames } from './kafka/index.ts';
 import type { Logger } from './log.ts';
 import { connectRedis } from './redis/index.ts';
 import { createConnectionDeps } from './runner/connection-deps.ts';
-import { ConnectionWorker, type RunStats } from './runner/connection-worker.ts';
+import { ConnectionWorker } from './runner/connection-worker.ts';
 import { registryClientOptions, SchemaCatalog } from './schemas/index.ts';
 
 export interface ServiceOptions {
@@ -20,11 +21,12 @@ export interface ServiceOptions {
 }
 
 /** What each connection did, by connection id; a connection that failed carries its error. */
-export type ServiceResult = Record<string, { stats?: RunStats; error?: Error }>;
+export type ServiceResult = ConnectionResults;
 
 /**
- * The service: creates the topics, then runs one ConnectionWorker per configured connection in
- * this process. A connection that fails fatally stops alone; the others go on.
+ * The service: creates the topics, then runs one ConnectionWorker per connection: the configured
+ * connections in this process, or (with `fleet.enabled`) the connections the fleet's consumer
+ * group assigns this worker. A connection that fails fatally stops alone; the others go on.
  */
 export async function runService(o: ServiceOptions): Promise<ServiceResult> {
   const { config, logger } = o;
@@ -49,21 +51,18 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
   let endpoints: ServiceEndpoints | undefined;
   try {
     endpoints = await serveEndpoints({ config, kafka, redis, clock, logger });
-    const results: ServiceResult = {};
-    await Promise.all(
-      config.connections.map(async (connection) => {
-        const log = logger.child({ connection: connection.id, instance: connection.instance });
-        const common = { config, connection, topics, kafka, redis, clock, logger: log };
-        const deps = createConnectionDeps({ ...common, dispatcher: o.dispatcher });
-        const worker = new ConnectionWorker({ ...common, ...deps, catalog });
-        try {
-          results[connection.id] = { stats: await worker.run({ signal: o.signal, untilCaughtUp: o.untilCaughtUp }) };
-        } catch (err) {
-          results[connection.id] = { error: err as Error };
-        }
-      }),
-    );
-    return results;
+    const start: StartConnection = (connection, signal) => {
+      const log = logger.child({ connection: connection.id, instance: connection.instance });
+      const common = { config, connection, topics, kafka, redis, clock, logger: log };
+      const deps = createConnectionDeps({ ...common, dispatcher: o.dispatcher });
+      return new ConnectionWorker({ ...common, ...deps, catalog }).run({ signal, untilCaughtUp: o.untilCaughtUp });
+    };
+    if (config.fleet.enabled) return await runFleetWorker({ config, kafka, logger, signal: o.signal, start });
+    // A single process runs its configured connections through the same supervisor as a fleet worker.
+    const supervisor = new Supervisor({ start, signal: o.signal, logger });
+    await supervisor.apply(config.connections);
+    await supervisor.idle();
+    return supervisor.results;
   } finally {
     await endpoints?.close();
     redis.disconnect();

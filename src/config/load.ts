@@ -54,6 +54,10 @@ const ENV_FIELDS: ReadonlyArray<[string, string, (v: string) => unknown]> = [
   ['BULK_DAILY_MB', 'bulk.dailyMb', num],
   ['BULK_RESERVE_MB', 'bulk.reserveMb', num],
   ['BULK_MAX_JOBS', 'bulk.maxJobs', num],
+  ['FLEET_ENABLED', 'fleet.enabled', bool],
+  ['FLEET_GROUP_ID', 'fleet.groupId', String],
+  ['FLEET_SESSION_TIMEOUT_MS', 'fleet.sessionTimeoutMs', num],
+  ['FLEET_HEARTBEAT_INTERVAL_MS', 'fleet.heartbeatIntervalMs', num],
   ['LOG_LEVEL', 'logLevel', String],
   ['METRICS_PORT', 'metricsPort', num],
 ];
@@ -201,6 +205,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.CONF
     const connections = (input.connections as Record<string, unknown>[] | undefined) ?? [];
     // The environment describes (or overrides) the first connection.
     input.connections = [{ ...connections[0], ...fromEnv }, ...connections.slice(1)];
+  }
+  // A fleet takes its connections from its topic: the environment then needs none.
+  if (input.connections === undefined && (input.fleet as { enabled?: unknown } | undefined)?.enabled === true) {
+    input.connections = [];
   }
   return parseConfig(input as ConfigInput);
 }

@@ -15,6 +15,7 @@ export {
   resolveConnection,
   validateConnectionRecord,
 } from './connection-record.ts';
+export { readConnections, writeConnections } from './connection-store.ts';
 export { ensureConnectionsTopic, fleetGroupId, runFleetWorker } from './fleet.ts';
 export { FleetMembership, type MembershipOptions } from './membership.ts';
 export { type ConnectionResults, type StartConnection, Supervisor } from './supervisor.ts';

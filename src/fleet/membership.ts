@@ -101,7 +101,7 @@ export class FleetMembership {
       const { groups } = await admin.describeGroups([this.#o.groupId]);
       const group = groups[0];
       const me = group?.members.find((m) => m.memberId === memberId);
-      if (!group || group.state !== 'Stable' || !me) return; // another rebalance is under way
+      if (group?.state !== 'Stable' || !me) return; // another rebalance is under way
       const connections = decodeAssignment(me.memberAssignment);
       if (connections === undefined || join !== this.#joins) return;
       this.#log.info({ connections: connections.length, leader: this.#leader }, 'connections assigned');

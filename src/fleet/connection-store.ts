@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import { type Kafka, Partitioners } from 'kafkajs';
 import { readTopic } from '../kafka/index.ts';
 import { type ConnectionRecord, decodeConnectionRecord, encodeConnectionRecord } from './connection-record.ts';
 
@@ -26,7 +26,11 @@ export async function writeConnections(
   topic: string,
   changes: readonly { id: string; record: ConnectionRecord | null }[],
 ): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    idempotent: true,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   try {
     await producer.send({

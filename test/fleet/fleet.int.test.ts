@@ -154,7 +154,7 @@ async function expectExactlyOnce(config: Readonly<Config>, sims: readonly Simula
 
 describe('a fleet of workers', () => {
   it('two, then three workers share six connections evenly; a SIGKILLed worker’s connections move and stay exactly-once', async () => {
-    const fleet = await fleetOf(6, { activities: 1_500, latencyMs: 150 });
+    const fleet = await fleetOf(6, { activities: 8_000, latencyMs: 300 });
     const applied = await connectionsCli(fleet, 'apply', fileOf(fleet.records));
     expect(applied.stderr).toBe('');
     expect(applied.code).toBe(0);
@@ -170,7 +170,18 @@ describe('a fleet of workers', () => {
     expect([...three.values()]).toEqual([2, 2, 2]);
 
     const killedAt = Date.now();
+    const killedRuns = [...(await holders(ids))].filter(([, pid]) => pid === b.pid).map(([id]) => id);
     b.kill('SIGKILL');
+    // The kill lands mid-backfill: a connection of the killed worker has not published everything yet.
+    const atKill = await readWholeTopic(`${fleet.config.kafka.topicPrefix}.activities`);
+    const unfinished = killedRuns.filter((id) => {
+      const sim = fleet.sims[ids.indexOf(id)]!;
+      const published = atKill.filter((r) => r.headers.ce_source === `/marketo/${sim.instance}`).length;
+      return (
+        published < [...sim.truth.activities({ typeIds: [...TRACKED_TYPE_IDS], from: '2026-01-01T00:00:00Z' })].length
+      );
+    });
+    expect(unfinished.length).toBeGreaterThan(0);
     const after = await expectBalanced(ids, [a.pid!, c.pid!]);
     expect([...after.values()]).toEqual([3, 3]);
     // Kafka drops the silent worker after its session timeout; then its leases expire.

@@ -7,6 +7,7 @@
  * once (read_committed) against the simulator's ground truth. See bench/README.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -206,7 +207,9 @@ try {
   const victim = live().find((w) => w !== empty && w !== joiner)!;
   const cpuBeforeKill = cpuMsOf(victim.pid!);
   const killedAt = Date.now();
+  const exited = once(victim, 'exit');
   victim.kill('SIGKILL');
+  await exited;
   lastCpuMs.set(victim.pid!, cpuBeforeKill);
   const third = await settle();
   const takeoverSeconds = (Date.now() - killedAt) / 1000;

@@ -156,121 +156,115 @@ export const connectionSchema = z
   .refine((c) => c.quotaReserve < c.dailyQuota, { path: ['quotaReserve'], message: 'must be less than dailyQuota' });
 
 /** The whole service configuration. */
-export const configSchema = z
-  .object({
-    kafka: z.object({
-      brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port')).min(1),
-      clientId: z.string().min(1).default('marketo-stream'),
-      topicPrefix: z
-        .string()
-        .regex(/^[A-Za-z0-9._-]+$/, 'must be a valid topic name prefix')
-        .default('marketo'),
-      /** Partitions of new topics (activities and leads share it, so they stay co-partitioned). */
-      partitions: z.number().int().min(1).max(1000).default(6),
-      replicationFactor: z.number().int().min(1).default(1),
-      /** Run each connection's Kafka producer on a worker thread of its own (frees the main thread for Marketo and Avro). */
-      publisherThread: z.boolean().default(true),
-      /** TLS towards the brokers (managed Kafka services require it). */
-      ssl: kafkaSslSchema.default({ enabled: false, rejectUnauthorized: true }),
-      /** SASL authentication (absent: none). */
-      sasl: kafkaSaslSchema.optional(),
+export const configSchema = z.object({
+  kafka: z.object({
+    brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port')).min(1),
+    clientId: z.string().min(1).default('marketo-stream'),
+    topicPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, 'must be a valid topic name prefix')
+      .default('marketo'),
+    /** Partitions of new topics (activities and leads share it, so they stay co-partitioned). */
+    partitions: z.number().int().min(1).max(1000).default(6),
+    replicationFactor: z.number().int().min(1).default(1),
+    /** Run each connection's Kafka producer on a worker thread of its own (frees the main thread for Marketo and Avro). */
+    publisherThread: z.boolean().default(true),
+    /** TLS towards the brokers (managed Kafka services require it). */
+    ssl: kafkaSslSchema.default({ enabled: false, rejectUnauthorized: true }),
+    /** SASL authentication (absent: none). */
+    sasl: kafkaSaslSchema.optional(),
+  }),
+  schemaRegistry: z
+    .object({
+      /** The Confluent-compatible API root; https:// for TLS. Credentials in it move to username/password. */
+      url: z.url({ protocol: /^https?$/ }),
+      /** Basic auth (Confluent Cloud: the API key). */
+      username: z.string().min(1).optional(),
+      /** Basic auth (Confluent Cloud: the API secret). */
+      password: z.string().min(1).optional(),
+      tls: tlsSchema.optional(),
+    })
+    .transform(credentialsFromUrl)
+    .superRefine((r, ctx) => {
+      if ((r.username === undefined) !== (r.password === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [r.username ? 'password' : 'username'],
+          message: 'is required with the other',
+        });
+      }
+      if (r.tls && !r.url.startsWith('https:')) {
+        ctx.addIssue({ code: 'custom', path: ['url'], message: 'must be https:// when schemaRegistry.tls is set' });
+      }
     }),
-    schemaRegistry: z
-      .object({
-        /** The Confluent-compatible API root; https:// for TLS. Credentials in it move to username/password. */
-        url: z.url({ protocol: /^https?$/ }),
-        /** Basic auth (Confluent Cloud: the API key). */
-        username: z.string().min(1).optional(),
-        /** Basic auth (Confluent Cloud: the API secret). */
-        password: z.string().min(1).optional(),
-        tls: tlsSchema.optional(),
-      })
-      .transform(credentialsFromUrl)
-      .superRefine((r, ctx) => {
-        if ((r.username === undefined) !== (r.password === undefined)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [r.username ? 'password' : 'username'],
-            message: 'is required with the other',
-          });
-        }
-        if (r.tls && !r.url.startsWith('https:')) {
-          ctx.addIssue({ code: 'custom', path: ['url'], message: 'must be https:// when schemaRegistry.tls is set' });
-        }
-      }),
-    redis: z
-      .object({
-        /** redis:// or rediss:// (TLS); may hold an ACL user and password (`rediss://user:pass@host:6380`). */
-        url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
-        /** ACL user (Redis 6+); overrides one in the URL. */
-        username: z.string().min(1).optional(),
-        /** Password of the ACL user (or of `default`); overrides one in the URL. */
-        password: z.string().min(1).optional(),
-        /** TLS settings; TLS itself is on with a rediss:// URL. */
-        tls: tlsSchema.optional(),
-      })
-      .superRefine((r, ctx) => {
-        if (r.tls && !r.url.startsWith('rediss:')) {
-          ctx.addIssue({ code: 'custom', path: ['url'], message: 'must be rediss:// when redis.tls is set' });
-        }
-      }),
-    /** Every incremental activities pull re-reads this much behind its cursor (late arrivals). */
-    lookbackMinutes: z.number().int().min(0).default(60),
-    /** Pause between incremental pulls, once the backfill is done. */
-    incrementIntervalSeconds: z.number().int().min(1).default(300),
-    /** Lifetime of a worker's lease on a connection; a crashed worker's connection is taken over after it. */
-    leaseTtlSeconds: z.number().int().min(1).default(30),
-    /** The zone whose midnight resets Marketo's daily quota. */
-    quotaTimeZone: timeZone.default('America/Chicago'),
-    /** Backfill windows: a month, or a day where a month holds more than `dailySplitThreshold` activities. */
-    backfill: z
-      .object({ dailySplitThreshold: z.number().int().positive().default(100_000) })
-      .default({ dailySplitThreshold: 100_000 }),
-    /** Bulk Extract, per Marketo instance: the day's export budget (MB of files) and the job queue. */
-    bulk: z
-      .object({
-        /** Export MB per day (Central) the instance is allowed: Marketo's default allocation is 500. */
-        dailyMb: z.number().positive().default(500),
-        /** Export MB per day left for the customer's other integrations. */
-        reserveMb: z.number().nonnegative().default(50),
-        /**
-         * Export jobs of this service queued or processing at once on the instance. Marketo runs 2 at
-         * a time: more would not finish sooner, and would fill the queue of 10 that the customer's
-         * other integrations share.
-         */
-        maxJobs: z.number().int().min(1).max(10).default(2),
-      })
-      .refine((b) => b.reserveMb < b.dailyMb, { path: ['reserveMb'], message: 'must be less than dailyMb' })
-      .default({ dailyMb: 500, reserveMb: 50, maxJobs: 2 }),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    /** Port of /metrics, /livez and /readyz (0 turns the HTTP endpoints off). */
-    metricsPort: z.number().int().min(0).max(65_535).default(9464),
-    /**
-     * A fleet: workers share the connections of the `<prefix>.connections` topic through a Kafka
-     * consumer group (see docs: how to run a fleet). Off: this process runs `connections` alone.
-     */
-    fleet: z
-      .object({
-        enabled: z.boolean().default(false),
-        /** The workers' consumer group (default `<topicPrefix>.workers`). */
-        groupId: z.string().min(1).optional(),
-        /** A worker silent this long is dropped and its connections move (Kafka bounds it by the broker's group.min/max.session.timeout.ms). */
-        sessionTimeoutMs: z.number().int().min(1_000).default(30_000),
-        heartbeatIntervalMs: z.number().int().min(100).default(3_000),
-      })
-      .refine((f) => f.heartbeatIntervalMs < f.sessionTimeoutMs, {
-        path: ['heartbeatIntervalMs'],
-        message: 'must be less than sessionTimeoutMs',
-      })
-      .default({ enabled: false, sessionTimeoutMs: 30_000, heartbeatIntervalMs: 3_000 }),
-    /** The connections of a single process (a fleet takes them from its connections topic instead). */
-    connections: z.array(connectionSchema),
-  })
-  .superRefine((c, ctx) => {
-    if (!c.fleet.enabled && c.connections.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['connections'], message: 'needs at least one connection' });
-    }
-  });
+  redis: z
+    .object({
+      /** redis:// or rediss:// (TLS); may hold an ACL user and password (`rediss://user:pass@host:6380`). */
+      url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+      /** ACL user (Redis 6+); overrides one in the URL. */
+      username: z.string().min(1).optional(),
+      /** Password of the ACL user (or of `default`); overrides one in the URL. */
+      password: z.string().min(1).optional(),
+      /** TLS settings; TLS itself is on with a rediss:// URL. */
+      tls: tlsSchema.optional(),
+    })
+    .superRefine((r, ctx) => {
+      if (r.tls && !r.url.startsWith('rediss:')) {
+        ctx.addIssue({ code: 'custom', path: ['url'], message: 'must be rediss:// when redis.tls is set' });
+      }
+    }),
+  /** Every incremental activities pull re-reads this much behind its cursor (late arrivals). */
+  lookbackMinutes: z.number().int().min(0).default(60),
+  /** Pause between incremental pulls, once the backfill is done. */
+  incrementIntervalSeconds: z.number().int().min(1).default(300),
+  /** Lifetime of a worker's lease on a connection; a crashed worker's connection is taken over after it. */
+  leaseTtlSeconds: z.number().int().min(1).default(30),
+  /** The zone whose midnight resets Marketo's daily quota. */
+  quotaTimeZone: timeZone.default('America/Chicago'),
+  /** Backfill windows: a month, or a day where a month holds more than `dailySplitThreshold` activities. */
+  backfill: z
+    .object({ dailySplitThreshold: z.number().int().positive().default(100_000) })
+    .default({ dailySplitThreshold: 100_000 }),
+  /** Bulk Extract, per Marketo instance: the day's export budget (MB of files) and the job queue. */
+  bulk: z
+    .object({
+      /** Export MB per day (Central) the instance is allowed: Marketo's default allocation is 500. */
+      dailyMb: z.number().positive().default(500),
+      /** Export MB per day left for the customer's other integrations. */
+      reserveMb: z.number().nonnegative().default(50),
+      /**
+       * Export jobs of this service queued or processing at once on the instance. Marketo runs 2 at
+       * a time: more would not finish sooner, and would fill the queue of 10 that the customer's
+       * other integrations share.
+       */
+      maxJobs: z.number().int().min(1).max(10).default(2),
+    })
+    .refine((b) => b.reserveMb < b.dailyMb, { path: ['reserveMb'], message: 'must be less than dailyMb' })
+    .default({ dailyMb: 500, reserveMb: 50, maxJobs: 2 }),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Port of /metrics, /livez and /readyz (0 turns the HTTP endpoints off). */
+  metricsPort: z.number().int().min(0).max(65_535).default(9464),
+  /**
+   * A fleet: workers share the connections of the `<prefix>.connections` topic through a Kafka
+   * consumer group (docs/fleet.md). Off: this process runs `connections` alone.
+   */
+  fleet: z
+    .object({
+      enabled: z.boolean().default(false),
+      /** The workers' consumer group (default `<topicPrefix>.workers`). */
+      groupId: z.string().min(1).optional(),
+      /** A worker silent this long is dropped and its connections move (within the broker's group.min/max.session.timeout.ms). */
+      sessionTimeoutMs: z.number().int().min(1_000).default(30_000),
+      heartbeatIntervalMs: z.number().int().min(100).default(3_000),
+    })
+    .refine((f) => f.heartbeatIntervalMs < f.sessionTimeoutMs, {
+      path: ['heartbeatIntervalMs'],
+      message: 'must be less than sessionTimeoutMs',
+    })
+    .default({ enabled: false, sessionTimeoutMs: 30_000, heartbeatIntervalMs: 3_000 }),
+  /** The connections of a single process; a fleet takes them from its topic (at least one is checked in parseConfig). */
+  connections: z.array(connectionSchema),
+});
 
 /** The validated configuration (defaults applied). */
 export type Config = z.output<typeof configSchema>;

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/index.ts';
+import { type ConnectionResults, runFleetWorker, type StartConnection, Supervisor } from './fleet/index.ts';
 import { type ServiceEndpoints, serveEndpoints } from './http/index.ts';
 import { createKafka, defaultTopicSpecs, ensureTopics, topicNames } from './kafka/index.ts';
 import type { Logger } from './log.ts';
@@ -25,14 +26,15 @@ export interface ServiceOptions {
 }
 
 /** What each connection did, by connection id; a connection that failed carries its error. */
-export type ServiceResult = Record<string, { stats?: RunStats; error?: Error }>;
+export type ServiceResult = ConnectionResults;
 
 /**
- * The service: creates the topics, then runs one supervised ConnectionWorker per configured
- * connection in this process. Transient failures are retried; a connection that needs a person is
- * `failed` and tried again every `failedRetryMinutes` (with untilCaughtUp it ends, carrying its
- * error); the others go on. Returns when `signal` aborts, or (untilCaughtUp) once every connection
- * has caught up or failed.
+ * The service: creates the topics, then runs one supervised ConnectionWorker per connection: the
+ * configured connections in this process, or (with `fleet.enabled`) the connections the fleet's
+ * consumer group assigns this worker. Transient failures are retried; a connection that needs a
+ * person is `failed` and tried again every `failedRetryMinutes` (with untilCaughtUp it ends,
+ * carrying its error); the others go on. Returns when `signal` aborts, or (untilCaughtUp) once
+ * every connection has caught up or failed.
  */
 export async function runService(o: ServiceOptions): Promise<ServiceResult> {
   const { config, logger } = o;
@@ -69,37 +71,41 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
         signal: AbortSignal.any([o.signal, stopProgress.signal]),
       });
     }
-    const results: ServiceResult = {};
-    await Promise.all(
-      config.connections.map(async (connection) => {
-        const log = logger.child({ connection: connection.id, instance: connection.instance });
-        const common = { config, connection, topics, kafka, redis, clock, logger: log, metrics };
-        const status = new ConnectionStatusWriter({ redis, connection: connection.id, clock, logger: log });
-        // Each run starts from fresh clients: a failed one may have left its producer or token unusable.
-        const run = async (signal: AbortSignal) => {
-          const deps = createConnectionDeps({ ...common, dispatcher: o.dispatcher });
-          try {
-            return await new ConnectionWorker({ ...common, ...deps, catalog, status }).run({
-              signal,
-              untilCaughtUp: o.untilCaughtUp,
-            });
-          } finally {
-            await deps.client.close();
-          }
-        };
-        const outcome = await superviseConnection({
-          run,
-          status,
-          clock,
-          logger: log,
-          signal: o.signal,
-          failedRetryMs: config.failedRetryMinutes * 60_000,
-          untilCaughtUp: o.untilCaughtUp,
-        });
-        results[connection.id] = outcome.error ? { error: outcome.error } : { stats: outcome.result };
-      }),
-    );
-    return results;
+    // One connection, supervised; each run starts from fresh clients (a failed one may have left its
+    // producer or token unusable).
+    const start: StartConnection = async (connection, signal) => {
+      const log = logger.child({ connection: connection.id, instance: connection.instance });
+      const common = { config, connection, topics, kafka, redis, clock, logger: log, metrics };
+      const status = new ConnectionStatusWriter({ redis, connection: connection.id, clock, logger: log });
+      const run = async (runSignal: AbortSignal): Promise<RunStats> => {
+        const deps = createConnectionDeps({ ...common, dispatcher: o.dispatcher });
+        try {
+          return await new ConnectionWorker({ ...common, ...deps, catalog, status }).run({
+            signal: runSignal,
+            untilCaughtUp: o.untilCaughtUp,
+          });
+        } finally {
+          await deps.client.close();
+        }
+      };
+      const outcome = await superviseConnection({
+        run,
+        status,
+        clock,
+        logger: log,
+        signal,
+        failedRetryMs: config.failedRetryMinutes * 60_000,
+        untilCaughtUp: o.untilCaughtUp,
+      });
+      if (outcome.error) throw outcome.error;
+      return outcome.result ?? { pages: 0, fetched: 0, published: 0, duplicates: 0, deadLettered: 0 };
+    };
+    if (config.fleet.enabled) return await runFleetWorker({ config, kafka, logger, signal: o.signal, start });
+    // A single process runs its configured connections through the same supervisor as a fleet worker.
+    const supervisor = new Supervisor({ start, signal: o.signal, logger });
+    await supervisor.apply(config.connections);
+    await supervisor.idle();
+    return supervisor.results;
   } finally {
     stopProgress.abort();
     await progress;

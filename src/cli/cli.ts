@@ -1,5 +1,6 @@
 import { ErrorCodes, MarketoStreamError } from '../errors.ts';
 import { createLogger, routeProcessWarnings } from '../log.ts';
+import { CONNECTIONS_USAGE, connectionsCommand } from './connections.ts';
 import { CliContext, type CliIo } from './context.ts';
 import { CURSOR_USAGE, cursorCommand } from './cursor.ts';
 import { QUOTA_USAGE, quotaCommand } from './quota.ts';
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   cursor: { run: cursorCommand, usage: CURSOR_USAGE },
   quota: { run: quotaCommand, usage: QUOTA_USAGE },
   replay: { run: replayCommand, usage: REPLAY_USAGE },
+  connections: { run: connectionsCommand, usage: CONNECTIONS_USAGE },
 };
 
 const USAGE = `usage: marketo-stream <command> [arguments]

@@ -60,6 +60,10 @@ const ENV_FIELDS: ReadonlyArray<[string, string, (v: string) => unknown]> = [
   ['BULK_DAILY_MB', 'bulk.dailyMb', num],
   ['BULK_RESERVE_MB', 'bulk.reserveMb', num],
   ['BULK_MAX_JOBS', 'bulk.maxJobs', num],
+  ['FLEET_ENABLED', 'fleet.enabled', bool],
+  ['FLEET_GROUP_ID', 'fleet.groupId', String],
+  ['FLEET_SESSION_TIMEOUT_MS', 'fleet.sessionTimeoutMs', num],
+  ['FLEET_HEARTBEAT_INTERVAL_MS', 'fleet.heartbeatIntervalMs', num],
   ['LOG_LEVEL', 'logLevel', String],
   ['LOG_FORMAT', 'logFormat', String],
   ['METRICS_PORT', 'metricsPort', num],
@@ -209,6 +213,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.CONF
     // The environment describes (or overrides) the first connection.
     input.connections = [{ ...connections[0], ...fromEnv }, ...connections.slice(1)];
   }
+  // A fleet takes its connections from its topic: the environment then needs none.
+  if (input.connections === undefined && (input.fleet as { enabled?: unknown } | undefined)?.enabled === true) {
+    input.connections = [];
+  }
   return parseConfig(input as ConfigInput);
 }
 
@@ -235,18 +243,26 @@ export function serviceSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Se
   return { kafka: section('kafka'), schemaRegistry: section('schemaRegistry'), redis: section('redis') };
 }
 
+/** What the schema cannot see field by field: a single process needs a connection (a fleet takes them from its topic). */
+function missingConnections(config: Config): { path: PropertyKey[]; message: string }[] {
+  return !config.fleet.enabled && config.connections.length === 0
+    ? [{ path: ['connections'], message: 'needs at least one connection' }]
+    : [];
+}
+
 /** Validates a configuration object (see loadConfig) and returns it deeply frozen. */
 export function parseConfig(input: ConfigInput): Readonly<Config> {
   const parsed = configSchema.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
+  const issues = parsed.success ? missingConnections(parsed.data) : parsed.error.issues;
+  if (!parsed.success || issues.length > 0) {
+    const problems = issues.map((issue) => {
       const field = issue.path.length > 0 ? issue.path.join('.') : '(root)';
       const message = issue.message.replace(/^Invalid input: expected \w+, received undefined$/, 'is required');
       const envName = envNameOf(issue.path);
       return `${field}${envName ? ` (${envName})` : ''}: ${message}`;
     });
     throw new MarketoStreamError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  ${problems.join('\n  ')}`, {
-      field: String(parsed.error.issues[0]?.path.join('.') ?? ''),
+      field: String(issues[0]?.path.join('.') ?? ''),
     });
   }
   return deepFreeze(parsed.data);

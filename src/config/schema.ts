@@ -287,7 +287,26 @@ export const configSchema = z.object({
   logFormat: z.enum(['json', 'pretty', 'auto']).default('auto'),
   /** Port of /metrics, /livez and /readyz (0 turns the HTTP endpoints off). */
   metricsPort: z.number().int().min(0).max(65_535).default(9464),
-  connections: z.array(connectionSchema).min(1, 'needs at least one connection'),
+  /**
+   * A fleet: workers share the connections of the `<prefix>.connections` topic through a Kafka
+   * consumer group (docs/fleet.md). Off: this process runs `connections` alone.
+   */
+  fleet: z
+    .object({
+      enabled: z.boolean().default(false),
+      /** The workers' consumer group (default `<topicPrefix>.workers`). */
+      groupId: z.string().min(1).optional(),
+      /** A worker silent this long is dropped and its connections move (within the broker's group.min/max.session.timeout.ms). */
+      sessionTimeoutMs: z.number().int().min(1_000).default(30_000),
+      heartbeatIntervalMs: z.number().int().min(100).default(3_000),
+    })
+    .refine((f) => f.heartbeatIntervalMs < f.sessionTimeoutMs, {
+      path: ['heartbeatIntervalMs'],
+      message: 'must be less than sessionTimeoutMs',
+    })
+    .default({ enabled: false, sessionTimeoutMs: 30_000, heartbeatIntervalMs: 3_000 }),
+  /** The connections of a single process; a fleet takes them from its topic (at least one is checked in parseConfig). */
+  connections: z.array(connectionSchema),
 });
 
 /** The validated configuration (defaults applied). */

@@ -44,6 +44,8 @@ function errorEntryLevel(message: string, fields: Record<string, unknown>): 'err
   if (message.startsWith('Crash:')) return 'error';
   const text = `${String(fields.error ?? '')} ${message}`;
   const protocolError = protocolErrorOf(message, fields);
+  // A fleet's workers rebalance whenever one joins or leaves; kafkajs re-joins and says so at warn.
+  if (protocolError?.type === 'REBALANCE_IN_PROGRESS') return 'debug';
   const retriable =
     typeof fields.retriable === 'boolean'
       ? fields.retriable

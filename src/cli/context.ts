@@ -1,10 +1,12 @@
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { Redis } from 'ioredis';
-import { Kafka } from 'kafkajs';
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
 import { type Clock, systemClock } from '../clock.ts';
 import { type Config, loadConfig } from '../config/index.ts';
-import { kafkaLogCreator } from '../kafka/index.ts';
+import { createKafka } from '../kafka/index.ts';
 import type { Logger } from '../log.ts';
+import { createRedis } from '../redis/index.ts';
+import { registryClientOptions } from '../schemas/index.ts';
 
 /** Where a command writes and what it reads its configuration from. */
 export interface CliIo {
@@ -14,8 +16,9 @@ export interface CliIo {
 }
 
 /**
- * The clients a command uses, made on first use from the service's own configuration and closed
- * together by `close()`. Commands fail fast when Redis does not answer instead of retrying forever.
+ * The clients a command uses, made on first use from the service's own configuration (TLS, SASL
+ * and credentials included, through the service's client factories) and closed together by
+ * `close()`. Commands fail fast when Redis does not answer instead of retrying forever.
  */
 export class CliContext {
   readonly config: Readonly<Config>;
@@ -40,7 +43,7 @@ export class CliContext {
   }
 
   get redis(): Redis {
-    this.#redis ??= new Redis(this.config.redis.url, {
+    this.#redis ??= createRedis(this.config.redis, undefined, {
       maxRetriesPerRequest: 1,
       retryStrategy: (attempt) => (attempt > 3 ? null : 200),
     });
@@ -51,16 +54,12 @@ export class CliContext {
   }
 
   get kafka(): Kafka {
-    this.#kafka ??= new Kafka({
-      clientId: `${this.config.kafka.clientId}-cli`,
-      brokers: [...this.config.kafka.brokers],
-      logCreator: kafkaLogCreator(this.logger),
-    });
+    this.#kafka ??= createKafka({ ...this.config.kafka, clientId: `${this.config.kafka.clientId}-cli` }, this.logger);
     return this.#kafka;
   }
 
   get registry(): SchemaRegistry {
-    this.#registry ??= new SchemaRegistry({ host: this.config.schemaRegistry.url });
+    this.#registry ??= registryClientOptions(this.config.schemaRegistry).registry;
     return this.#registry;
   }
 

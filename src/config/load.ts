@@ -54,6 +54,10 @@ const ENV_FIELDS: ReadonlyArray<[string, string, (v: string) => unknown]> = [
   ['BULK_DAILY_MB', 'bulk.dailyMb', num],
   ['BULK_RESERVE_MB', 'bulk.reserveMb', num],
   ['BULK_MAX_JOBS', 'bulk.maxJobs', num],
+  ['BULK_POLL_MIN_SECONDS', 'bulk.pollMinSeconds', num],
+  ['BACKFILL_METHOD', 'backfill.method', String],
+  ['BACKFILL_REST_SHARE', 'backfill.restShare', num],
+  ['BACKFILL_WINDOW_DAYS', 'backfill.windowDays', num],
   ['LOG_LEVEL', 'logLevel', String],
   ['METRICS_PORT', 'metricsPort', num],
 ];

@@ -1,11 +1,13 @@
+import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
+import { ExportBudget } from '../bulk/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Config, ConnectionConfig } from '../config/index.ts';
 import type { TopicNames } from '../kafka/index.ts';
 import type { Logger } from '../log.ts';
 import { describeLeads2, getActivityTypes, type MarketoClient, type MarketoLeadField } from '../marketo/index.ts';
 import { leadSchema, type SchemaCatalog } from '../schemas/index.ts';
-import { activitiesStream } from './activities.ts';
+import { type ActivitiesBackfillOptions, activitiesStream } from './activities.ts';
 import { parseActivityGroupName, planActivityGroups, resolveActivityTypes } from './activity-groups.ts';
 import { campaignsStream } from './campaigns.ts';
 import { LeadFetchLog, type LeadStreamOptions } from './leads.ts';
@@ -25,7 +27,10 @@ export interface StreamSetDeps {
   /** For the lead schema: the registered one decides a field whose Marketo type changed. */
   catalog: SchemaCatalog;
   topics: TopicNames;
-  settings: Pick<Config, 'lookbackMinutes' | 'incrementIntervalSeconds' | 'backfill'>;
+  settings: Pick<Config, 'lookbackMinutes' | 'incrementIntervalSeconds' | 'backfill'> &
+    Partial<Pick<Config, 'bulk' | 'quotaTimeZone'>>;
+  /** Where the instance's export budget lives (Bulk Extract); without it the backfill is REST only. */
+  redis?: Redis;
   clock: Clock;
   logger: Logger;
 }
@@ -44,6 +49,7 @@ export class StreamSet {
   /** Which lead was fetched when, shared by the lead streams. */
   readonly #fetchLog: LeadFetchLog;
   #leadFields: MarketoLeadField[] | undefined;
+  #budget: ExportBudget | undefined;
 
   constructor(connection: Readonly<ConnectionConfig>, deps: StreamSetDeps) {
     this.#c = connection;
@@ -83,8 +89,36 @@ export class StreamSet {
         startDate: this.#c.startDate,
         lookbackMs: this.#lookbackMs,
         dailySplitThreshold: settings.backfill.dailySplitThreshold,
+        ...(this.#backfill ? { backfill: this.#backfill } : {}),
       }),
     );
+  }
+
+  /** The bulk side of the activity backfill, shared by the groups (one export budget per instance). */
+  get #backfill(): ActivitiesBackfillOptions | undefined {
+    const { settings, redis, clock, logger } = this.#d;
+    const { method, restShare, windowDays } = settings.backfill;
+    if (method === 'rest' || !redis || !settings.bulk) return undefined;
+    const timeZone = settings.quotaTimeZone ?? 'America/Chicago';
+    this.#budget ??= new ExportBudget({
+      redis,
+      instance: this.#c.instance,
+      dailyMb: settings.bulk.dailyMb,
+      reserveMb: settings.bulk.reserveMb,
+      maxJobs: settings.bulk.maxJobs,
+      timeZone,
+      clock,
+      logger,
+    });
+    return {
+      method,
+      windowDays,
+      restShare,
+      dailyQuota: this.#c.dailyQuota - this.#c.quotaReserve,
+      timeZone,
+      pollMinMs: settings.bulk.pollMinSeconds * 1000,
+      budget: this.#budget,
+    };
   }
 
   /**

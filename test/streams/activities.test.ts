@@ -54,7 +54,7 @@ async function runPasses(activities: MarketoActivity[], passes: number, lookback
     cursor = def.beginPass(cursor, clock.now());
     for (let done = false; !done; ) {
       const page = await def.fetchPage(cursor, ctx);
-      fetched.push(page.records.map((r) => r.marketoGUID));
+      fetched.push(page.records.map((r) => (r as MarketoActivity).marketoGUID));
       cursor = page.cursor;
       done = page.done;
     }

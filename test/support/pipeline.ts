@@ -33,6 +33,8 @@ export function testConfig(sim: Simulator, overrides: TestConfigOverrides = {}):
     logLevel: (process.env.TEST_LOG_LEVEL as Config['logLevel']) ?? 'warn',
     // Tests run several services at once: none serves HTTP unless the test asks for a port.
     metricsPort: 0,
+    // The REST path unless a test asks for the planner: bulk jobs poll on Marketo's minute scale.
+    backfill: { method: 'rest' },
     ...rest,
     connections: [
       {

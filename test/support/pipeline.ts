@@ -107,6 +107,8 @@ export function workerEnv(config: Readonly<Config>): NodeJS.ProcessEnv {
     MARKETO_DAILY_QUOTA: String(c.dailyQuota),
     MARKETO_RATE_PER_20S: String(c.ratePer20s),
     MARKETO_STREAMS: c.streams.join(','),
+    BACKFILL_METHOD: config.backfill.method,
+    BULK_POLL_MIN_SECONDS: String(config.bulk.pollMinSeconds),
   };
 }
 

@@ -24,8 +24,8 @@ export interface RestWindowState {
 /**
  * The bulk phase of an activity group's backfill, inside its cursor (so it is checkpointed with
  * every page): consecutive windows of `windowDays` from the start date up to `handoverAt` (the
- * start of the newest window, where REST paging takes over), the window in progress (its bulk job
- * or its REST pages) and what the phase has spent.
+ * start of the day the backfill began, where REST paging takes over), the window in progress (its
+ * bulk job or its REST pages) and what the phase has spent.
  */
 export interface BulkBackfillCursor {
   method: 'auto' | 'bulk';
@@ -62,8 +62,9 @@ const DAY = 86_400_000;
 export const exportInstant = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /**
- * The bulk phase a new backfill from `startDate` starts with at `now`, or undefined when the
- * method is `rest` or no window before the newest one is complete (REST does it all).
+ * The bulk phase a new backfill from `startDate` starts with at `now`: windows of `windowDays`
+ * (the last one shorter) up to the start of the current UTC day, where REST paging takes over.
+ * Undefined when the method is `rest` or the start date is today (REST does it all).
  */
 export function planBulkBackfill(o: {
   method: BackfillMethod;
@@ -73,16 +74,16 @@ export function planBulkBackfill(o: {
 }): BulkBackfillCursor | undefined {
   if (o.method === 'rest') return undefined;
   const start = parseMarketoDate(o.startDate);
-  const windowMs = o.windowDays * DAY;
-  const complete = Math.floor((o.now - start) / windowMs);
-  if (!(complete >= 1)) return undefined;
+  // Today (UTC) is still filling up: REST from its start; every day before it is complete.
+  const handover = Math.floor(o.now / DAY) * DAY;
+  if (handover <= start) return undefined;
   return {
     method: o.method,
     windowDays: o.windowDays,
-    handoverAt: exportInstant(start + complete * windowMs),
+    handoverAt: exportInstant(handover),
     windowStart: exportInstant(start),
     windowsDone: 0,
-    windowsTotal: complete,
+    windowsTotal: Math.ceil((handover - start) / (o.windowDays * DAY)),
     bulkWindows: 0,
     restWindows: 0,
     exportedBytes: 0,
@@ -90,7 +91,7 @@ export function planBulkBackfill(o: {
   };
 }
 
-/** The window that starts at `b.windowStart` (its end inclusive, as Marketo's filters are). */
+/** The window that starts at `b.windowStart` (its end inclusive, as Marketo's filters are; the last one ends at the handover). */
 export function windowAt(b: BulkBackfillCursor): { startAt: string; endAt: string } {
   const start = parseMarketoDate(b.windowStart);
   const end = Math.min(start + b.windowDays * DAY, parseMarketoDate(b.handoverAt));
@@ -99,6 +100,10 @@ export function windowAt(b: BulkBackfillCursor): { startAt: string; endAt: strin
 
 /** REST calls a window of `rows` activities costs. */
 export const restCalls = (rows: number) => Math.ceil(rows / REST_PAGE) + 1;
+
+/** `rows` of a window of `fromMs` scaled to one of `toMs` (the last window is shorter). */
+export const scaledRows = (rows: number, fromMs: number, toMs: number) =>
+  fromMs > 0 ? Math.ceil((rows * toMs) / fromMs) : rows;
 
 /** The cheaper path for a window expected to hold `estimatedRows` activities. */
 export function cheaperPath(estimatedRows: number): 'bulk' | 'rest' {

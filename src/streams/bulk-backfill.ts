@@ -16,10 +16,13 @@ import {
   cheaperPath,
   estimateFromPage,
   exportInstant,
+  scaledRows,
   windowAt,
 } from './backfill-plan.ts';
 import { type DatedCursor, datedPage, newestDate } from './dated-paging.ts';
 import type { FetchedPage, StreamContext } from './stream.ts';
+
+const DAY = 86_400_000;
 
 /** A bulk file row that could not be read: the runner sends it to the dead-letter topic with its reason. */
 export interface RejectedActivityRow {
@@ -151,7 +154,9 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
   async #planWindow(b: BulkBackfillCursor, ctx: StreamContext): Promise<BulkBackfillCursor> {
     const window = windowAt(b);
     let path: 'bulk' | 'rest' = 'bulk';
-    let estimate = b.lastWindowRows;
+    const windowMs = parseMarketoDate(window.endAt) - parseMarketoDate(window.startAt);
+    let estimate =
+      b.lastWindowRows === undefined ? undefined : scaledRows(b.lastWindowRows, b.windowDays * DAY, windowMs);
     if (b.method === 'auto') {
       estimate ??= await this.#probe(window, ctx);
       path = cheaperPath(estimate);

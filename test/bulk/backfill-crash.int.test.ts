@@ -31,8 +31,8 @@ async function mirroredJobs(config: Readonly<Config>): Promise<BulkJobState[]> {
 const DAY = 86_400_000;
 const toSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString();
 const WORLD_NOW = toSeconds(Date.now());
-/** Two complete 31-day windows and a few days of the newest one. */
-const WORLD_START = toSeconds(Date.now() - 68 * DAY);
+/** Three windows up to the start of today (31, 31 and 5 or 6 days), then REST for today. */
+const WORLD_START = toSeconds(Math.floor(Date.now() / DAY) * DAY - 67 * DAY);
 
 describe('bulk backfill crash safety', () => {
   it('SIGKILLed while polling, while downloading and mid-file (and a download cut short): the same jobs resume, every activity once', {
@@ -100,9 +100,9 @@ describe('bulk backfill crash safety', () => {
     expect(code).toBe(0);
 
     await expectTrackedActivitiesExactlyOnce(sim, config);
-    // Two groups × two complete windows: one export each, although three kills hit jobs in flight.
+    // Two groups × three windows: one export each, although three kills hit jobs in flight.
     const jobs = sim.bulk.jobs();
-    expect(jobs).toHaveLength(4);
+    expect(jobs).toHaveLength(6);
     const ids = new Set(jobs.map((j) => j.exportId));
     for (const killed of [polling, downloading, midFile]) expect(ids.has(killed.exportId!)).toBe(true);
     // The cut download was resumed from the byte reached: more file requests than files.

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { SimulatorOptions } from '../../simulator/index.ts';
 import type { Config } from '../../src/config/index.ts';
 import type { ActivitiesCursor } from '../../src/streams/activities.ts';
-import { cheaperPath } from '../../src/streams/backfill-plan.ts';
 import { readWholeTopic } from '../support/committed-reader.ts';
 import type { ConsumedRecord } from '../support/pipeline.ts';
 import { consumeAll, expectTrackedActivitiesExactlyOnce, testRegistry, topicsOf } from '../support/pipeline.ts';
@@ -11,7 +10,7 @@ import { useScenario } from '../support/scenario.ts';
 const startScenario = useScenario();
 const NOW = '2026-03-10T12:00:00Z';
 
-/** A dense history (Jan 1 → Mar 10): two complete 31-day windows per group, then REST from Mar 4. */
+/** A dense history (Jan 1 → Mar 10 noon): 31-day windows per group up to Mar 10 (the last of 6 days), then REST. */
 const denseWorld: Omit<SimulatorOptions, 'clock'> = {
   seed: 21,
   leads: 400,
@@ -62,20 +61,24 @@ describe('activity backfill through Bulk Extract', () => {
     await s.runUntilCaughtUp();
     const got = await expectTrackedActivitiesExactlyOnce(s.sim, s.config);
 
-    // Two groups × two windows: four jobs, each created once.
+    // Two groups × three windows: six jobs, each created once.
     const jobs = s.sim.bulk.jobs();
-    expect(jobs).toHaveLength(4);
-    expect(new Set(jobs.map((j) => `${j.window.startAt}`))).toEqual(
-      new Set(['2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z']),
+    expect(jobs).toHaveLength(6);
+    expect(new Set(jobs.map((j) => `${j.window.startAt} … ${j.window.endAt}`))).toEqual(
+      new Set([
+        '2026-01-01T00:00:00Z … 2026-02-01T00:00:00Z',
+        '2026-02-01T00:00:00Z … 2026-03-04T00:00:00Z',
+        '2026-03-04T00:00:00Z … 2026-03-10T00:00:00Z',
+      ]),
     );
     const cursors = [...(await activityCursors(s.config)).values()];
     expect(cursors).toHaveLength(2);
     for (const c of cursors) {
       expect(c.bulk).toMatchObject({
         finished: true,
-        handoverAt: '2026-03-04T00:00:00Z',
-        windowsDone: 2,
-        bulkWindows: 2,
+        handoverAt: '2026-03-10T00:00:00Z',
+        windowsDone: 3,
+        bulkWindows: 3,
         restWindows: 0,
       });
       expect(c.bulk!.exportedBytes).toBeGreaterThan(0);
@@ -83,9 +86,9 @@ describe('activity backfill through Bulk Extract', () => {
     }
     // Marketo calls: a handful per job, far below REST's page per 300 for the bulk windows.
     // The file of each job is read in one request (a page at a time).
-    expect(s.sim.counts().byEndpoint['/bulk/v1/activities/export/{exportId}/file.json']?.requests).toBe(4);
+    expect(s.sim.counts().byEndpoint['/bulk/v1/activities/export/{exportId}/file.json']?.requests).toBe(6);
     const bulkCalls = cursors.reduce((n, c) => n + c.bulk!.calls, 0);
-    const bulkRows = got.filter((r) => Date.parse(r.headers.ce_time!) < Date.parse('2026-03-04T00:00:00Z')).length;
+    const bulkRows = got.filter((r) => Date.parse(r.headers.ce_time!) < Date.parse('2026-03-10T00:00:00Z')).length;
     expect(bulkCalls).toBeLessThan(bulkRows / 300);
 
     // The same world through REST only: the same records, key, headers and value (but the pull time).
@@ -105,15 +108,17 @@ describe('activity backfill through Bulk Extract', () => {
     });
     await dense.runUntilCaughtUp();
     await expectTrackedActivitiesExactlyOnce(dense.sim, dense.config);
-    // Per group, by its density: a window above the break-even (a job's calls) goes through bulk.
-    let denseWindows = 0;
+    // Per group, by its density: a window above the break-even (a job's calls) goes through bulk;
+    // the sparse group (and the dense one's six-day last window, if sparse enough) through REST.
+    let bulkWindows = 0;
     for (const c of (await activityCursors(dense.config)).values()) {
-      const viaBulk = cheaperPath(c.bulk!.lastWindowRows!) === 'bulk';
-      expect(c.bulk).toMatchObject({ finished: true, bulkWindows: viaBulk ? 2 : 0, restWindows: viaBulk ? 0 : 2 });
-      if (viaBulk) denseWindows += 2;
+      expect(c.bulk).toMatchObject({ finished: true, windowsDone: 3 });
+      expect(c.bulk!.bulkWindows + c.bulk!.restWindows).toBe(3);
+      bulkWindows += c.bulk!.bulkWindows;
     }
-    expect(denseWindows).toBeGreaterThan(0);
-    expect(dense.sim.bulk.jobs()).toHaveLength(denseWindows);
+    expect(bulkWindows).toBeGreaterThanOrEqual(2);
+    expect(bulkWindows).toBeLessThan(6);
+    expect(dense.sim.bulk.jobs()).toHaveLength(bulkWindows);
 
     const sparse = await startScenario({
       fakeClockAt: NOW,
@@ -124,7 +129,7 @@ describe('activity backfill through Bulk Extract', () => {
     await expectTrackedActivitiesExactlyOnce(sparse.sim, sparse.config);
     expect(sparse.sim.bulk.jobs()).toHaveLength(0);
     for (const c of (await activityCursors(sparse.config)).values()) {
-      expect(c.bulk).toMatchObject({ finished: true, windowsDone: 2, bulkWindows: 0, restWindows: 2 });
+      expect(c.bulk).toMatchObject({ finished: true, windowsDone: 3, bulkWindows: 0, restWindows: 3 });
     }
   }, 240_000);
 });

@@ -11,7 +11,7 @@ import {
 const at = (iso: string) => Date.parse(iso);
 
 describe('the backfill planner', () => {
-  it('plans the complete windows before the newest one, REST from its start (the handover)', () => {
+  it('plans windows up to the start of today (the last one shorter), REST from there (the handover)', () => {
     const plan = planBulkBackfill({
       method: 'auto',
       startDate: '2025-01-01T00:00:00Z',
@@ -19,20 +19,21 @@ describe('the backfill planner', () => {
       windowDays: 31,
     });
     expect(plan).toMatchObject({
-      handoverAt: '2025-03-04T00:00:00Z',
+      handoverAt: '2025-03-10T00:00:00Z',
       windowStart: '2025-01-01T00:00:00Z',
-      windowsTotal: 2,
+      windowsTotal: 3,
       windowsDone: 0,
     });
     expect(windowAt(plan!)).toEqual({ startAt: '2025-01-01T00:00:00Z', endAt: '2025-02-01T00:00:00Z' });
     expect(windowAt({ ...plan!, windowStart: '2025-02-01T00:00:00Z' }).endAt).toBe('2025-03-04T00:00:00Z');
+    expect(windowAt({ ...plan!, windowStart: '2025-03-04T00:00:00Z' }).endAt).toBe('2025-03-10T00:00:00Z');
   });
 
-  it('plans nothing for rest, or when no window is complete yet', () => {
+  it('plans nothing for rest, or when the backfill starts today', () => {
     const o = { startDate: '2025-01-01T00:00:00Z', now: at('2025-03-10T00:00:00Z'), windowDays: 31 };
     expect(planBulkBackfill({ ...o, method: 'rest' })).toBeUndefined();
-    expect(planBulkBackfill({ ...o, method: 'bulk', now: at('2025-01-20T00:00:00Z') })).toBeUndefined();
-    expect(planBulkBackfill({ ...o, method: 'bulk' })?.windowsTotal).toBe(2);
+    expect(planBulkBackfill({ ...o, method: 'bulk', now: at('2025-01-01T20:00:00Z') })).toBeUndefined();
+    expect(planBulkBackfill({ ...o, method: 'bulk' })?.windowsTotal).toBe(3);
   });
 
   it('takes bulk only where a job costs fewer calls than the REST pages', () => {

@@ -1,6 +1,9 @@
 /**
- * Backfill bench: `npm run bench:backfill -- [--json FILE] [--activities N] [--leads N]`. One seeded
- * two-year world (in-process simulator, virtual time, Marketo's bulk processing times), backfilled
+ * Backfill bench: `npm run bench:backfill -- [--json FILE] [--months N]`. A seeded world with the
+ * issue's density (10,000,000 activities and 200,000 leads over two years) over the last N months
+ * (default 2: what runs here in a few minutes; the in-process simulator holds its files in memory),
+ * with the export budget scaled by the same fraction; in-process simulator, virtual time, Marketo's
+ * bulk processing times. Backfilled
  * by the whole service twice: with BACKFILL_METHOD=bulk (an export budget scaled to the world, no
  * REST share, so a spent budget waits for the Central midnight) and with REST only. Counts Marketo
  * calls with the simulator's counter, export MB per day from the export budget's Redis hashes, and
@@ -23,6 +26,7 @@ import { deleteTopicsWithPrefix } from './support.ts';
 const FULL_ACTIVITIES = 10_000_000;
 const FULL_LEADS = 200_000;
 const FULL_BUDGET_MB = 500;
+const FULL_MONTHS = 24;
 const DAY = 86_400_000;
 const MB = 1024 * 1024;
 
@@ -42,8 +46,8 @@ export interface BackfillBenchResult {
   peakRssMb: number;
   missing: number;
   doubled: number;
-  /** The world run, against the issue's. */
-  scale: { worldActivities: number; leads: number; factor: number };
+  /** The world run, against the issue's: `factor` = months ÷ 24 (activities, leads and budget scaled by it). */
+  scale: { months: number; worldActivities: number; leads: number; factor: number };
 }
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -59,7 +63,10 @@ async function checkAgainst(topic: string, truth: ReadonlySet<string>) {
   }
   let missing = 0;
   for (const id of truth) if (!seen.has(id)) missing++;
-  return { missing, doubled: doubled + [...seen].filter((id) => !truth.has(id)).length };
+  const extra = [...seen].filter((id) => !truth.has(id)).length;
+  if (doubled + extra + missing > 0)
+    console.error(`${topic}: ${missing} missing, ${doubled} doubled, ${extra} not in the truth`);
+  return { missing, doubled: doubled + extra };
 }
 
 /** The export bytes metered per day on `instance`, from the export budget's day hashes. */
@@ -69,18 +76,22 @@ async function exportMbPerDay(redis: Redis, instance: string): Promise<number[]>
   return used.map((u) => Number(u ?? 0) / MB);
 }
 
-export async function benchBackfill(o: { activities: number; leads: number }): Promise<BackfillBenchResult> {
+export async function benchBackfill(o: { months: number }): Promise<BackfillBenchResult> {
   const services = endpointsFromEnv() ?? startLocalStack();
   process.env.KAFKA_BROKERS ??= services.kafkaBrokers;
-  const factor = o.activities / FULL_ACTIVITIES;
+  const factor = o.months / FULL_MONTHS;
+  const activities = Math.round(FULL_ACTIVITIES * factor);
+  const leads = Math.round(FULL_LEADS * factor);
   const budgetMb = round(FULL_BUDGET_MB * factor, 3);
   const now = '2026-11-30T12:00:00Z';
-  const startDate = '2024-12-01T00:00:00Z';
+  const startDate = new Date(Date.parse('2026-11-30T00:00:00Z') - Math.round((o.months * 730.5 * DAY) / 24))
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z');
   const clock = new FakeClock(now);
   const sim = await startSimulator({
     seed: 16,
-    leads: o.leads,
-    activities: o.activities,
+    leads,
+    activities,
     start: startDate,
     end: now,
     now,
@@ -162,7 +173,7 @@ export async function benchBackfill(o: { activities: number; leads: number }): P
       peakRssMb: round(process.resourceUsage().maxRSS / 1024),
       missing: bulkCheck.missing + restCheck.missing,
       doubled: bulkCheck.doubled + restCheck.doubled,
-      scale: { worldActivities: o.activities, leads: o.leads, factor },
+      scale: { months: o.months, worldActivities: activities, leads, factor: round(factor, 4) },
     };
   } finally {
     await sim.close();
@@ -177,14 +188,8 @@ export async function benchBackfill(o: { activities: number; leads: number }): P
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    options: { json: { type: 'string' }, activities: { type: 'string' }, leads: { type: 'string' } },
-  });
-  const activities = Number(values.activities ?? 500_000);
-  const figures = await benchBackfill({
-    activities,
-    leads: Number(values.leads ?? Math.round((FULL_LEADS * activities) / FULL_ACTIVITIES)),
-  });
+  const { values } = parseArgs({ options: { json: { type: 'string' }, months: { type: 'string' } } });
+  const figures = await benchBackfill({ months: Number(values.months ?? 2) });
   const json = JSON.stringify(figures, null, 2);
   if (values.json) writeFileSync(values.json, `${json}\n`);
   console.log(json);

@@ -45,6 +45,8 @@ export interface ActivitiesBackfillOptions {
   timeZone: string;
   pollMinMs: number;
   budget?: ExportBudget;
+  /** Export bytes a day this service may use (a window's file is planned within half of it). */
+  dailyExportBytes?: number;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -120,6 +122,8 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<A
           : {};
       return { records, cursor: { ...next, ...windowed }, done: page.moreResult !== true };
     },
+
+    afterCommit: () => bulk?.committed(),
 
     toRecord(raw, pulledAt): OutgoingRecord {
       // A bulk file row that could not be read: to the dead-letter topic, with its reason.

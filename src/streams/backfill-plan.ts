@@ -34,6 +34,10 @@ export interface BulkBackfillCursor {
   handoverAt: string;
   /** Start of the window in progress, or of the next one. */
   windowStart: string;
+  /** End of the window in progress when it was cut shorter so its file fits in the day's export budget. */
+  windowEnd?: string;
+  /** Expected file bytes of the window in progress (its claim on the export budget). */
+  estimatedBytes?: number;
   windowsDone: number;
   windowsTotal: number;
   /** The window's bulk job, while one is in progress. */
@@ -43,6 +47,8 @@ export interface BulkBackfillCursor {
   /** Rows and file bytes of the last finished window: the next window's estimate. */
   lastWindowRows?: number;
   lastWindowBytes?: number;
+  /** Length (ms) of the last finished window (windows differ when cut to fit the budget). */
+  lastWindowMs?: number;
   /** Windows taken by bulk and by REST so far. */
   bulkWindows: number;
   restWindows: number;
@@ -94,8 +100,39 @@ export function planBulkBackfill(o: {
 /** The window that starts at `b.windowStart` (its end inclusive, as Marketo's filters are; the last one ends at the handover). */
 export function windowAt(b: BulkBackfillCursor): { startAt: string; endAt: string } {
   const start = parseMarketoDate(b.windowStart);
-  const end = Math.min(start + b.windowDays * DAY, parseMarketoDate(b.handoverAt));
+  const full = Math.min(start + b.windowDays * DAY, parseMarketoDate(b.handoverAt));
+  const end = b.windowEnd ? Math.min(parseMarketoDate(b.windowEnd), full) : full;
   return { startAt: exportInstant(start), endAt: exportInstant(end) };
+}
+
+/** Bytes per row assumed before a file was seen (Marketo's activity CSV rows run 150–300 bytes). */
+export const GUESSED_BYTES_PER_ROW = 300;
+/** A window's file may take at most this share of a day's export budget (so the day fits two at least). */
+const MAX_BUDGET_SHARE_PER_FILE = 0.5;
+const HOUR = 3_600_000;
+/**
+ * The first bulk window of a group spans one day: its file measures the group's bytes per day
+ * (one page of REST is too small a sample: activity is uneven over a day), so later windows are
+ * sized to fit the export budget.
+ */
+export const CALIBRATION_WINDOW_MS = DAY;
+
+/**
+ * Where a bulk window must end so its file (`estimatedBytes` over the whole window) stays within
+ * half the day's export budget: the window's own end when it fits, else an earlier instant (whole
+ * seconds, at least an hour in).
+ */
+export function fittedWindowEnd(
+  window: { startAt: string; endAt: string },
+  estimatedBytes: number,
+  dailyExportBytes: number,
+): string {
+  const start = parseMarketoDate(window.startAt);
+  const end = parseMarketoDate(window.endAt);
+  const cap = dailyExportBytes * MAX_BUDGET_SHARE_PER_FILE;
+  if (estimatedBytes <= cap) return window.endAt;
+  const ms = Math.max(HOUR, Math.floor(((end - start) * cap) / estimatedBytes / 1000) * 1000);
+  return exportInstant(Math.min(end, start + ms));
 }
 
 /** REST calls a window of `rows` activities costs. */

@@ -13,9 +13,12 @@ import { localDay } from '../quota/day.ts';
 import {
   type BulkBackfillCursor,
   bulkProgress,
+  CALIBRATION_WINDOW_MS,
   cheaperPath,
   estimateFromPage,
   exportInstant,
+  fittedWindowEnd,
+  GUESSED_BYTES_PER_ROW,
   scaledRows,
   windowAt,
 } from './backfill-plan.ts';
@@ -58,6 +61,8 @@ export interface BulkBackfillOptions {
   /** Zone of the quota day (the REST share is per day). */
   timeZone: string;
   pollMinMs: number;
+  /** Export bytes a day this service may use (limit − reserve): no window's file is planned above half of it. */
+  dailyExportBytes?: number;
 }
 
 /** Counts the Marketo calls made through it (every call a bulk or REST step makes). */
@@ -107,8 +112,22 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
     });
   }
 
+  /**
+   * Set while a page holding a newly created job's id is not committed yet: the runner asks for the
+   * next page before that commit, and enqueueing the job then could export a job that a crash leaves
+   * unrecorded (its restart would export the window again).
+   */
+  #uncommittedJob?: { committed: Promise<void>; resolve: () => void };
+
+  /** The runner committed the last page handed to it. */
+  committed(): void {
+    this.#uncommittedJob?.resolve();
+    this.#uncommittedJob = undefined;
+  }
+
   /** The page after `cursor` (whose bulk phase is active). */
   async fetchPage(cursor: C, ctx: StreamContext): Promise<FetchedPage<ActivityRecord, C>> {
+    await this.#uncommittedJob?.committed;
     const before = this.#counter.calls;
     const live = this.#live?.after === cursor ? this.#live.steps : undefined;
     if (!live) await this.#live?.steps.return(undefined).catch(() => {});
@@ -150,21 +169,45 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
     return this.#jobStep({ ...cursor, bulk: b }, ctx, live);
   }
 
-  /** Picks the path of the window at `b.windowStart`: by the method, or (auto) by its estimated density. */
+  /**
+   * Picks the path of the window at `b.windowStart`: by the method, or (auto) by its estimated
+   * density; a bulk window whose file would not fit in half the day's export budget is cut shorter.
+   */
   async #planWindow(b: BulkBackfillCursor, ctx: StreamContext): Promise<BulkBackfillCursor> {
-    const window = windowAt(b);
-    let path: 'bulk' | 'rest' = 'bulk';
-    const windowMs = parseMarketoDate(window.endAt) - parseMarketoDate(window.startAt);
-    let estimate =
-      b.lastWindowRows === undefined ? undefined : scaledRows(b.lastWindowRows, b.windowDays * DAY, windowMs);
-    if (b.method === 'auto') {
-      estimate ??= await this.#probe(window, ctx);
-      path = cheaperPath(estimate);
+    let window = windowAt(b);
+    const lengthOf = (w: { startAt: string; endAt: string }) => parseMarketoDate(w.endAt) - parseMarketoDate(w.startAt);
+    const windowMs = lengthOf(window);
+    const measured = b.lastWindowRows !== undefined;
+    let estimate = measured
+      ? scaledRows(b.lastWindowRows!, b.lastWindowMs ?? b.windowDays * DAY, windowMs)
+      : await this.#probe(window, ctx);
+    const path = b.method === 'bulk' ? 'bulk' : cheaperPath(estimate);
+    let estimatedBytes: number | undefined;
+    if (path === 'bulk' && !measured && this.#o.dailyExportBytes && windowMs > CALIBRATION_WINDOW_MS) {
+      const endAt = exportInstant(parseMarketoDate(window.startAt) + CALIBRATION_WINDOW_MS);
+      estimate = scaledRows(estimate, windowMs, CALIBRATION_WINDOW_MS);
+      estimatedBytes = estimate * GUESSED_BYTES_PER_ROW;
+      window = { ...window, endAt };
+    } else if (path === 'bulk') {
+      const perRow =
+        b.lastWindowRows && b.lastWindowBytes ? b.lastWindowBytes / b.lastWindowRows : GUESSED_BYTES_PER_ROW;
+      estimatedBytes = Math.ceil(estimate * perRow);
+      if (this.#o.dailyExportBytes) {
+        const endAt = fittedWindowEnd(window, estimatedBytes, this.#o.dailyExportBytes);
+        if (endAt !== window.endAt) {
+          estimatedBytes = Math.ceil((estimatedBytes * lengthOf({ ...window, endAt })) / windowMs);
+          window = { ...window, endAt };
+        }
+      }
     }
-    ctx.logger.info({ window, path, estimatedRows: estimate, ...bulkProgress(b) }, 'backfill window planned');
+    ctx.logger.info(
+      { window, path, estimatedRows: estimate, estimatedBytes, ...bulkProgress(b) },
+      'backfill window planned',
+    );
+    const planned = { ...b, windowEnd: window.endAt, ...(estimatedBytes !== undefined ? { estimatedBytes } : {}) };
     return path === 'bulk'
-      ? { ...b, job: newJobState('activities', window, [...this.#o.activityTypeIds]) }
-      : { ...b, rest: { since: window.startAt, rows: 0 } };
+      ? { ...planned, job: newJobState('activities', window, [...this.#o.activityTypeIds]) }
+      : { ...planned, rest: { since: window.startAt, rows: 0 } };
   }
 
   /** One REST page from the window's start: enough to estimate its density (2 calls). */
@@ -196,7 +239,7 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
           client: this.#client,
           ...(this.#o.budget ? { budget: this.#o.budget } : {}),
           jobKey: `${this.#o.connection}:${this.#o.name}:${job.window.startAt}`,
-          estimateBytes: b.lastWindowBytes ?? 0,
+          estimateBytes: b.estimatedBytes ?? 0,
           clock: ctx.clock,
           logger: ctx.logger,
         },
@@ -229,6 +272,13 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
     }
     const after = { ...moved, bulk: { ...b, job: step.state } };
     this.#live = { after, steps };
+    if (!job.exportId && step.state.exportId) {
+      let resolve = () => {};
+      const committed = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.#uncommittedJob = { committed, resolve };
+    }
     return { records, cursor: after, done: false };
   }
 
@@ -314,16 +364,22 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
     const viaBulk = b.job !== undefined;
     const rows = viaBulk ? (b.job!.numberOfRecords ?? b.job!.rowsReached) : (b.rest?.rows ?? 0);
     const bytes = viaBulk ? (b.job!.fileSize ?? 0) : undefined;
+    const windowsDone = b.windowsDone + 1;
+    const left = Math.ceil((parseMarketoDate(b.handoverAt) - parseMarketoDate(window.endAt)) / (b.windowDays * DAY));
     const done: BulkBackfillCursor = {
       ...b,
       job: undefined,
       rest: undefined,
+      windowEnd: undefined,
+      estimatedBytes: undefined,
       windowStart: window.endAt,
-      windowsDone: b.windowsDone + 1,
+      windowsDone,
+      windowsTotal: windowsDone + left,
       bulkWindows: b.bulkWindows + (viaBulk ? 1 : 0),
       restWindows: b.restWindows + (viaBulk ? 0 : 1),
       exportedBytes: b.exportedBytes + (bytes ?? 0),
       lastWindowRows: rows,
+      lastWindowMs: parseMarketoDate(window.endAt) - parseMarketoDate(window.startAt),
       ...(bytes !== undefined ? { lastWindowBytes: bytes } : {}),
     };
     ctx.logger.info(

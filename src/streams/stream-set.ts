@@ -118,6 +118,7 @@ export class StreamSet {
       timeZone,
       pollMinMs: settings.bulk.pollMinSeconds * 1000,
       budget: this.#budget,
+      dailyExportBytes: (settings.bulk.dailyMb - settings.bulk.reserveMb) * 1024 * 1024,
     };
   }
 

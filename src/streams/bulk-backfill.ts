@@ -183,19 +183,19 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
       : await this.#probe(window, ctx);
     const path = b.method === 'bulk' ? 'bulk' : cheaperPath(estimate);
     let estimatedBytes: number | undefined;
-    if (path === 'bulk' && !measured && this.#o.dailyExportBytes && windowMs > CALIBRATION_WINDOW_MS) {
-      const endAt = exportInstant(parseMarketoDate(window.startAt) + CALIBRATION_WINDOW_MS);
-      estimate = scaledRows(estimate, windowMs, CALIBRATION_WINDOW_MS);
-      estimatedBytes = estimate * GUESSED_BYTES_PER_ROW;
-      window = { ...window, endAt };
-    } else if (path === 'bulk') {
+    if (path === 'bulk') {
+      if (!measured && this.#o.dailyExportBytes && windowMs > CALIBRATION_WINDOW_MS) {
+        window = { ...window, endAt: exportInstant(parseMarketoDate(window.startAt) + CALIBRATION_WINDOW_MS) };
+        estimate = scaledRows(estimate, windowMs, CALIBRATION_WINDOW_MS);
+      }
       const perRow =
         b.lastWindowRows && b.lastWindowBytes ? b.lastWindowBytes / b.lastWindowRows : GUESSED_BYTES_PER_ROW;
       estimatedBytes = Math.ceil(estimate * perRow);
       if (this.#o.dailyExportBytes) {
+        const before = lengthOf(window);
         const endAt = fittedWindowEnd(window, estimatedBytes, this.#o.dailyExportBytes);
         if (endAt !== window.endAt) {
-          estimatedBytes = Math.ceil((estimatedBytes * lengthOf({ ...window, endAt })) / windowMs);
+          estimatedBytes = Math.ceil((estimatedBytes * lengthOf({ ...window, endAt })) / before);
           window = { ...window, endAt };
         }
       }
@@ -290,7 +290,10 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
     const b = cursor.bulk!;
     const retryAfterMs = (err as { retryAfterMs?: number }).retryAfterMs ?? 60_000;
     const status = await this.#o.budget?.status();
-    const spent = status ? status.exhausted || status.remainingMb <= 0 : true;
+    // Spent: Marketo said so, or what is left today cannot take this window's expected file.
+    const spent = status
+      ? status.exhausted || status.remainingMb * 1024 * 1024 < Math.max(b.estimatedBytes ?? 0, 1)
+      : true;
     const job = b.job!;
     const started = job.rowsReached > 0 || job.skipRows > 0;
     if (spent && !started && this.#restShareLeft(b, ctx.clock.now()) > 0) {

@@ -141,4 +141,22 @@ describe('activity backfill through Bulk Extract', () => {
       expect(c.bulk).toMatchObject({ finished: true, windowsDone: 3, bulkWindows: 0, restWindows: 3 });
     }
   }, 240_000);
+
+  it('export budget spent: windows go through REST within BACKFILL_REST_SHARE', async () => {
+    const s = await startScenario({
+      fakeClockAt: NOW,
+      world: denseWorld,
+      config: { backfill: { method: 'bulk', restShare: 1 }, bulk: { dailyMb: 0.001, reserveMb: 0 } },
+    });
+    await s.runUntilCaughtUp();
+    await expectTrackedActivitiesExactlyOnce(s.sim, s.config);
+    // At most a first, hour-long job per group (before a file had measured its size); the rest by REST.
+    expect(s.sim.bulk.jobs().length).toBeLessThanOrEqual(2);
+    for (const c of (await activityCursors(s.config)).values()) {
+      expect(c.bulk!.finished).toBe(true);
+      expect(c.bulk!.bulkWindows + c.bulk!.restWindows).toBe(c.bulk!.windowsDone);
+      expect(c.bulk!.restWindows).toBeGreaterThan(c.bulk!.bulkWindows);
+      expect(c.bulk!.restFallback!.calls).toBeGreaterThan(0);
+    }
+  }, 120_000);
 });

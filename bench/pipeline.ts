@@ -85,6 +85,7 @@ async function runService(
     MARKETO_START_DATE: startDate,
     MARKETO_ACTIVITY_TYPES: SINGLE_GROUP.join(','),
     MARKETO_STREAMS: 'activities', // leads have a bench of their own (bench/leads.ts)
+    BACKFILL_METHOD: 'rest', // this bench measures REST paging; bench/backfill.ts measures Bulk Extract
     MARKETO_RATE_PER_20S: '100000',
     MARKETO_DAILY_QUOTA: '1000000',
   };

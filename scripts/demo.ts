@@ -22,18 +22,22 @@ import {
   stackEndpointsFile,
   startLocalStack,
 } from '../test/support/services.ts';
+import { backfillSpend, formatBackfillSpend } from './demo/backfill-summary.ts';
 import { formatLanded, summarizeTopic } from './demo/landed.ts';
 import { num, watchProgress } from './demo/progress.ts';
 import { runServiceProcess, runTotalsFromLog, type ServiceExit } from './demo/service-process.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LOG_FILE = path.resolve(process.env.DEMO_LOG ?? path.join(ROOT, 'demo.log'));
+const DAY = 86_400_000;
+// The world ends now: the simulator's clock and the service's agree (bulk files expire after 7 days on both).
+const NOW = new Date(Math.floor(Date.now() / DAY) * DAY);
 const WORLD = {
   seed: 2026,
   leads: 2_000,
   activities: 40_000,
-  start: '2026-06-01T00:00:00Z',
-  end: '2026-11-01T00:00:00Z',
+  start: new Date(NOW.getTime() - 153 * DAY).toISOString(),
+  end: NOW.toISOString(),
 };
 // The stack script's variables a user may have set; repeated in the "stop the stack" hint.
 const STACK_VARIABLES = ['STACK_DIR', 'KAFKA_PORT', 'KAFKA_CONTROLLER_PORT', 'REGISTRY_PORT', 'REDIS_PORT'];
@@ -80,7 +84,14 @@ out(`  kafka      ${services.kafkaBrokers}`);
 out(`  registry   ${services.schemaRegistryUrl}`);
 out(`  redis      ${services.redisUrl}`);
 
-const sim = await startSimulator({ ...WORLD, now: WORLD.end, instance: '123-ABC-456' });
+// Bulk export jobs take seconds here (Marketo's take minutes), and are polled accordingly (see `bulk` below).
+const sim = await startSimulator({
+  ...WORLD,
+  now: WORLD.end,
+  instance: '123-ABC-456',
+  bulkProcessingMs: 2_000,
+  bulkProcessingMsPerMb: 1_000,
+});
 out(
   `  simulator  ${sim.url} (instance ${sim.instance}; ${num(WORLD.leads)} leads, ${num(WORLD.activities)} random activities from ${WORLD.start.slice(0, 10)} to ${WORLD.end.slice(0, 10)}, seed ${WORLD.seed})`,
 );
@@ -93,6 +104,7 @@ const config = {
   schemaRegistry: { url: services.schemaRegistryUrl },
   redis: { url: services.redisUrl },
   logLevel: 'info' as const,
+  bulk: { pollMinSeconds: 2 },
   connections: [
     {
       id: prefix,
@@ -167,6 +179,7 @@ try {
   out(
     `${exit.code === 0 ? 'Caught up' : 'The service stopped'} after ${seconds.toFixed(1)} s: ${num(totals?.pages ?? 0)} pages, ${num(totals?.published ?? 0)} records published, ${num(sim.counts().total.counted)} Marketo calls.`,
   );
+  out(formatBackfillSpend(await backfillSpend(redis, prefix), settings.backfill.method, sim.counts().total.counted));
   out();
   out('What landed (read as a read_committed consumer; values decoded with the registry):');
   const { registry } = registryClientOptions(settings.schemaRegistry);

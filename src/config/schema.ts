@@ -262,10 +262,28 @@ export const configSchema = z.object({
    * reset may come late, or its clock lag ours.
    */
   quotaResetMarginSeconds: z.number().int().min(1).default(120),
-  /** Backfill windows: a month, or a day where a month holds more than `dailySplitThreshold` activities. */
+  /**
+   * Backfill windows: a month, or a day where a month holds more than `dailySplitThreshold`
+   * activities; and how the activity history is fetched (Bulk Extract or REST paging).
+   */
   backfill: z
-    .object({ dailySplitThreshold: z.number().int().positive().default(100_000) })
-    .default({ dailySplitThreshold: 100_000 }),
+    .object({
+      dailySplitThreshold: z.number().int().positive().default(100_000),
+      /**
+       * `auto`: per window, the cheaper of Bulk Extract and REST paging by the window's estimated
+       * density (REST from the newest window onward); `bulk`: every complete window by Bulk
+       * Extract; `rest`: REST paging only.
+       */
+      method: z.enum(['auto', 'bulk', 'rest']).default('auto'),
+      /**
+       * Share (0..1) of the connection's daily call quota the backfill may spend on REST paging
+       * while the export budget is spent; beyond it the backfill waits for the export reset.
+       */
+      restShare: z.number().min(0).max(1).default(0.05),
+      /** Length of a bulk backfill window in days (Marketo allows at most 31). */
+      windowDays: z.number().int().min(1).max(31).default(31),
+    })
+    .default({ dailySplitThreshold: 100_000, method: 'auto', restShare: 0.05, windowDays: 31 }),
   /** Bulk Extract, per Marketo instance: the day's export budget (MB of files) and the job queue. */
   bulk: z
     .object({
@@ -279,9 +297,11 @@ export const configSchema = z.object({
        * other integrations share.
        */
       maxJobs: z.number().int().min(1).max(10).default(2),
+      /** First status poll of a job this long after enqueueing (Marketo refreshes a status once a minute). */
+      pollMinSeconds: z.number().positive().default(60),
     })
     .refine((b) => b.reserveMb < b.dailyMb, { path: ['reserveMb'], message: 'must be less than dailyMb' })
-    .default({ dailyMb: 500, reserveMb: 50, maxJobs: 2 }),
+    .default({ dailyMb: 500, reserveMb: 50, maxJobs: 2, pollMinSeconds: 60 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `json` lines, `pretty` for people, or `auto`: pretty when stderr is a terminal. */
   logFormat: z.enum(['json', 'pretty', 'auto']).default('auto'),

@@ -1,11 +1,13 @@
+import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
+import { ExportBudget } from '../bulk/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Config, ConnectionConfig } from '../config/index.ts';
 import type { TopicNames } from '../kafka/index.ts';
 import type { Logger } from '../log.ts';
 import { describeLeads2, getActivityTypes, type MarketoClient, type MarketoLeadField } from '../marketo/index.ts';
 import { leadSchema, type SchemaCatalog } from '../schemas/index.ts';
-import { activitiesStream } from './activities.ts';
+import { type ActivitiesBackfillOptions, activitiesStream } from './activities.ts';
 import { parseActivityGroupName, planActivityGroups, resolveActivityTypes } from './activity-groups.ts';
 import { campaignsStream } from './campaigns.ts';
 import { LeadFetchLog, type LeadStreamOptions } from './leads.ts';
@@ -46,7 +48,10 @@ export interface StreamSetDeps {
     | 'deepLookbackEveryHours'
     | 'incrementIntervalSeconds'
     | 'backfill'
-  >;
+  > &
+    Partial<Pick<Config, 'bulk' | 'quotaTimeZone'>>;
+  /** Where the instance's export budget lives (Bulk Extract); without it the backfill is REST only. */
+  redis?: Redis;
   clock: Clock;
   logger: Logger;
 }
@@ -68,6 +73,7 @@ export class StreamSet {
   #leadFields: MarketoLeadField[] | undefined;
   /** Default activity types the instance lacks are reported once. */
   #warnedSkipped = false;
+  #budget: ExportBudget | undefined;
 
   constructor(connection: Readonly<ConnectionConfig>, deps: StreamSetDeps) {
     this.#c = connection;
@@ -117,8 +123,37 @@ export class StreamSet {
         startDate: this.#c.startDate,
         schedule: lookbackScheduleOf(settings),
         dailySplitThreshold: settings.backfill.dailySplitThreshold,
+        ...(this.#backfill ? { backfill: this.#backfill } : {}),
       }),
     );
+  }
+
+  /** The bulk side of the activity backfill, shared by the groups (one export budget per instance). */
+  get #backfill(): ActivitiesBackfillOptions | undefined {
+    const { settings, redis, clock, logger } = this.#d;
+    const { method, restShare, windowDays } = settings.backfill;
+    if (method === 'rest' || !redis || !settings.bulk) return undefined;
+    const timeZone = settings.quotaTimeZone ?? 'America/Chicago';
+    this.#budget ??= new ExportBudget({
+      redis,
+      instance: this.#c.instance,
+      dailyMb: settings.bulk.dailyMb,
+      reserveMb: settings.bulk.reserveMb,
+      maxJobs: settings.bulk.maxJobs,
+      timeZone,
+      clock,
+      logger,
+    });
+    return {
+      method,
+      windowDays,
+      restShare,
+      dailyQuota: this.#c.dailyQuota - this.#c.quotaReserve,
+      timeZone,
+      pollMinMs: settings.bulk.pollMinSeconds * 1000,
+      budget: this.#budget,
+      dailyExportBytes: (settings.bulk.dailyMb - settings.bulk.reserveMb) * 1024 * 1024,
+    };
   }
 
   /**

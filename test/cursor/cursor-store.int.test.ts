@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { newJobState } from '../../src/bulk/index.ts';
 import { CursorStore, type StoredCursor } from '../../src/cursor/cursor-store.ts';
 import { createLogger } from '../../src/log.ts';
 import type { activitiesStream } from '../../src/streams/activities.ts';
@@ -72,6 +73,23 @@ const everyCursorType = {
     ...dated,
     window: '2025-03-14',
     windowCount: 51_000,
+    bulk: {
+      method: 'auto',
+      windowDays: 31,
+      handoverAt: '2025-12-28T00:00:00Z',
+      windowStart: '2025-02-01T00:00:00Z',
+      windowsDone: 1,
+      windowsTotal: 11,
+      job: {
+        ...newJobState('activities', { startAt: '2025-02-01T00:00:00Z', endAt: '2025-03-04T00:00:00Z' }, [6, 7, 10]),
+        exportId: 'e-1',
+        status: 'Processing',
+      },
+      bulkWindows: 1,
+      restWindows: 0,
+      exportedBytes: 1_234_567,
+      calls: 7,
+    },
   } satisfies Required<CursorOf<typeof activitiesStream>>,
   [LEAD_CHANGES_STREAM]: { ...dated, pending: [5, 8, 13] } satisfies Required<CursorOf<typeof leadChangesStream>>,
   [DELETED_LEADS_STREAM]: dated satisfies Required<CursorOf<typeof deletedLeadsStream>>,

@@ -78,7 +78,7 @@ async function runPasses(
     kinds.push(cursor.passKind);
     for (let done = false; !done; ) {
       const page = await def.fetchPage(cursor, ctx);
-      fetched.push(page.records.map((r) => r.marketoGUID));
+      fetched.push(page.records.map((r) => (r as MarketoActivity).marketoGUID));
       cursor = page.cursor;
       done = page.done;
     }

@@ -33,6 +33,8 @@ export function testConfig(sim: Simulator, overrides: TestConfigOverrides = {}):
     logLevel: (process.env.TEST_LOG_LEVEL as Config['logLevel']) ?? 'warn',
     // Tests run several services at once: none serves HTTP unless the test asks for a port.
     metricsPort: 0,
+    // The REST path unless a test asks for the planner: bulk jobs poll on Marketo's minute scale.
+    backfill: { method: 'rest' },
     ...rest,
     connections: [
       {
@@ -108,6 +110,8 @@ export function workerEnv(config: Readonly<Config>): NodeJS.ProcessEnv {
     MARKETO_DAILY_QUOTA: String(c.dailyQuota),
     MARKETO_RATE_PER_20S: String(c.ratePer20s),
     MARKETO_STREAMS: c.streams.join(','),
+    BACKFILL_METHOD: config.backfill.method,
+    BULK_POLL_MIN_SECONDS: String(config.bulk.pollMinSeconds),
   };
 }
 

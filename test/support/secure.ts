@@ -110,6 +110,8 @@ export function secureConfig(
   return parseConfig({
     ...secureSettings(s, mechanism),
     logLevel: (process.env.TEST_LOG_LEVEL as Config['logLevel']) ?? 'warn',
+    // The REST path, as in testConfig: bulk jobs poll on Marketo's minute scale.
+    backfill: { method: 'rest' },
     ...overrides,
     connections: [
       {

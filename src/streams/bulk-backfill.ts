@@ -1,0 +1,394 @@
+import {
+  BulkExtractClient,
+  type BulkWindowPage,
+  type ExportBudget,
+  newJobState,
+  type RejectedRow,
+  readBulkWindow,
+} from '../bulk/index.ts';
+import { ErrorCodes, hasCode } from '../errors.ts';
+import type { MarketoActivity, MarketoClient } from '../marketo/index.ts';
+import { getActivitiesPage, getPagingToken, parseMarketoDate } from '../marketo/index.ts';
+import { localDay } from '../quota/day.ts';
+import {
+  type BulkBackfillCursor,
+  bulkProgress,
+  CALIBRATION_WINDOW_MS,
+  cheaperPath,
+  estimateFromPage,
+  exportInstant,
+  fittedWindowEnd,
+  GUESSED_BYTES_PER_ROW,
+  scaledRows,
+  windowAt,
+} from './backfill-plan.ts';
+import { type DatedCursor, datedPage, newestDate } from './dated-paging.ts';
+import type { FetchedPage, StreamContext } from './stream.ts';
+
+const DAY = 86_400_000;
+
+/** A bulk file row that could not be read: the runner sends it to the dead-letter topic with its reason. */
+export interface RejectedActivityRow {
+  rejectedRow: number;
+  raw: string;
+  reason: string;
+}
+
+/** What an activity stream publishes: activities, and (from bulk files) rows to dead-letter. */
+export type ActivityRecord = MarketoActivity | RejectedActivityRow;
+
+export const isRejectedRow = (r: ActivityRecord): r is RejectedActivityRow => 'rejectedRow' in r;
+
+/** A cursor that may carry a bulk phase. */
+export interface BulkPhaseCursor extends DatedCursor {
+  bulk?: BulkBackfillCursor;
+}
+
+/** What the bulk phase of one activity group works with. */
+export interface BulkBackfillOptions {
+  client: MarketoClient;
+  /** The instance's export budget (shared in Redis); without it, only Marketo's limits apply. */
+  budget?: ExportBudget;
+  activityTypeIds: readonly number[];
+  /** The stream's name and connection: they name the job's budget slot. */
+  name: string;
+  connection: string;
+  startDate: string;
+  lookbackMs: number;
+  /** Share of `dailyQuota` REST may spend while the export budget is spent. */
+  restShare: number;
+  dailyQuota: number;
+  /** Zone of the quota day (the REST share is per day). */
+  timeZone: string;
+  pollMinMs: number;
+  /** Export bytes a day this service may use (limit − reserve): no window's file is planned above half of it. */
+  dailyExportBytes?: number;
+}
+
+/** Counts the Marketo calls made through it (every call a bulk or REST step makes). */
+function countingClient(client: MarketoClient, counter: { calls: number }): MarketoClient {
+  const counted = new Set<PropertyKey>(['request', 'get', 'stream']);
+  return new Proxy(client, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      if (!counted.has(prop)) return value.bind(target);
+      return (...args: unknown[]) => {
+        counter.calls++;
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
+const rejectedOf = (rows: readonly RejectedRow[]): RejectedActivityRow[] =>
+  rows.map((r) => ({ rejectedRow: r.row, raw: r.raw, reason: r.error.message }));
+
+/**
+ * The bulk phase of an activity group's backfill: window by window up to the handover point, each
+ * through a Bulk Extract job (pages of its file) or REST pages, as the plan and the window's
+ * estimated density say; every page carries the phase's state for the checkpoint. A job in
+ * progress is resumed from the cursor after a restart, never created twice. While the export
+ * budget is spent, windows go through REST within `restShare` of the day's calls, else the phase
+ * waits for the export reset (ending the pass with a checkpoint, so the other streams go on).
+ */
+export class BulkBackfill<C extends BulkPhaseCursor> {
+  readonly #o: BulkBackfillOptions;
+  readonly #counter = { calls: 0 };
+  readonly #client: MarketoClient;
+  readonly #bulk: BulkExtractClient;
+  /** The file being read, kept between pages: continued when the runner asks for the page after its last. */
+  #live?: { after: C; steps: AsyncGenerator<BulkWindowPage> };
+
+  constructor(o: BulkBackfillOptions, ctx: Pick<StreamContext, 'clock' | 'logger'>) {
+    this.#o = o;
+    this.#client = countingClient(o.client, this.#counter);
+    this.#bulk = new BulkExtractClient({
+      client: this.#client,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      pollMinMs: o.pollMinMs,
+      timeZone: o.timeZone,
+    });
+  }
+
+  /**
+   * Set while a page holding a newly created job's id is not committed yet: the runner asks for the
+   * next page before that commit, and enqueueing the job then could export a job that a crash leaves
+   * unrecorded (its restart would export the window again).
+   */
+  #uncommittedJob?: { committed: Promise<void>; resolve: () => void };
+
+  /** The runner committed the last page handed to it. */
+  committed(): void {
+    this.#uncommittedJob?.resolve();
+    this.#uncommittedJob = undefined;
+  }
+
+  /** The page after `cursor` (whose bulk phase is active). */
+  async fetchPage(cursor: C, ctx: StreamContext): Promise<FetchedPage<ActivityRecord, C>> {
+    await this.#uncommittedJob?.committed;
+    const before = this.#counter.calls;
+    const live = this.#live?.after === cursor ? this.#live.steps : undefined;
+    if (!live) await this.#live?.steps.return(undefined).catch(() => {});
+    this.#live = undefined;
+    const page = await this.#step(cursor, ctx, live);
+    const b = page.cursor.bulk!;
+    const counted = { ...page.cursor, bulk: { ...b, calls: b.calls + this.#counter.calls - before } };
+    // The runner asks for the next page with this very cursor: the file read goes on from there.
+    const kept = this.#live as { after: C } | undefined; // set again by the step
+    if (kept?.after === page.cursor) kept.after = counted;
+    return { ...page, cursor: counted };
+  }
+
+  async #step(
+    cursor: C,
+    ctx: StreamContext,
+    live: AsyncGenerator<BulkWindowPage> | undefined,
+  ): Promise<FetchedPage<ActivityRecord, C>> {
+    let b = cursor.bulk!;
+    const now = ctx.clock.now();
+    if (b.waitingUntil) {
+      if (Date.parse(b.waitingUntil) > now) return { records: [], cursor, done: true };
+      b = { ...b, waitingUntil: undefined };
+    }
+    if (!b.job && !b.rest) {
+      if (parseMarketoDate(b.windowStart) >= parseMarketoDate(b.handoverAt)) {
+        ctx.logger.info({ ...bulkProgress(b), handoverAt: b.handoverAt }, 'bulk backfill done; REST takes over');
+        // Recorded on its own: REST paging starts at the handover point.
+        const handedOver = { ...b, finished: true };
+        return {
+          records: [],
+          cursor: { ...cursor, bulk: handedOver, sinceDate: b.handoverAt, nextPageToken: undefined },
+          done: false,
+        };
+      }
+      b = await this.#planWindow(b, ctx);
+    }
+    if (b.rest) return this.#restPage({ ...cursor, bulk: b }, ctx);
+    return this.#jobStep({ ...cursor, bulk: b }, ctx, live);
+  }
+
+  /**
+   * Picks the path of the window at `b.windowStart`: by the method, or (auto) by its estimated
+   * density; a bulk window whose file would not fit in half the day's export budget is cut shorter.
+   */
+  async #planWindow(b: BulkBackfillCursor, ctx: StreamContext): Promise<BulkBackfillCursor> {
+    let window = windowAt(b);
+    const lengthOf = (w: { startAt: string; endAt: string }) => parseMarketoDate(w.endAt) - parseMarketoDate(w.startAt);
+    const windowMs = lengthOf(window);
+    const measured = b.lastWindowRows !== undefined;
+    let estimate = measured
+      ? scaledRows(b.lastWindowRows!, b.lastWindowMs ?? b.windowDays * DAY, windowMs)
+      : await this.#probe(window, ctx);
+    const path = b.method === 'bulk' ? 'bulk' : cheaperPath(estimate);
+    let estimatedBytes: number | undefined;
+    if (path === 'bulk') {
+      if (!measured && this.#o.dailyExportBytes && windowMs > CALIBRATION_WINDOW_MS) {
+        window = { ...window, endAt: exportInstant(parseMarketoDate(window.startAt) + CALIBRATION_WINDOW_MS) };
+        estimate = scaledRows(estimate, windowMs, CALIBRATION_WINDOW_MS);
+      }
+      const perRow =
+        b.lastWindowRows && b.lastWindowBytes ? b.lastWindowBytes / b.lastWindowRows : GUESSED_BYTES_PER_ROW;
+      estimatedBytes = Math.ceil(estimate * perRow);
+      if (this.#o.dailyExportBytes) {
+        const before = lengthOf(window);
+        const endAt = fittedWindowEnd(window, estimatedBytes, this.#o.dailyExportBytes);
+        if (endAt !== window.endAt) {
+          estimatedBytes = Math.ceil((estimatedBytes * lengthOf({ ...window, endAt })) / before);
+          window = { ...window, endAt };
+        }
+      }
+    }
+    ctx.logger.info(
+      { window, path, estimatedRows: estimate, estimatedBytes, ...bulkProgress(b) },
+      'backfill window planned',
+    );
+    const planned = { ...b, windowEnd: window.endAt, ...(estimatedBytes !== undefined ? { estimatedBytes } : {}) };
+    return path === 'bulk'
+      ? { ...planned, job: newJobState('activities', window, [...this.#o.activityTypeIds]) }
+      : { ...planned, rest: { since: window.startAt, rows: 0 } };
+  }
+
+  /** One REST page from the window's start: enough to estimate its density (2 calls). */
+  async #probe(window: { startAt: string; endAt: string }, ctx: StreamContext): Promise<number> {
+    const token = await getPagingToken(this.#client, window.startAt, ctx.signal);
+    const page = await getActivitiesPage(this.#client, {
+      nextPageToken: token,
+      activityTypeIds: this.#o.activityTypeIds,
+      signal: ctx.signal,
+    });
+    const dates = (page.result ?? []).map((a) => parseMarketoDate(a.activityDate));
+    return estimateFromPage(window, { dates, more: page.moreResult === true });
+  }
+
+  /** The next step of the window's bulk job, as a page (maybe empty: a checkpoint of the job's state). */
+  async #jobStep(
+    cursor: C,
+    ctx: StreamContext,
+    live: AsyncGenerator<BulkWindowPage> | undefined,
+  ): Promise<FetchedPage<ActivityRecord, C>> {
+    const b = cursor.bulk!;
+    const job = b.job!;
+    let steps = live;
+    if (!steps) {
+      steps = readBulkWindow(
+        JSON.parse(JSON.stringify(job)),
+        {
+          bulk: this.#bulk,
+          client: this.#client,
+          ...(this.#o.budget ? { budget: this.#o.budget } : {}),
+          jobKey: `${this.#o.connection}:${this.#o.name}:${job.window.startAt}`,
+          estimateBytes: b.estimatedBytes ?? 0,
+          clock: ctx.clock,
+          logger: ctx.logger,
+        },
+        ctx.signal,
+      );
+    }
+    let next: IteratorResult<BulkWindowPage>;
+    try {
+      next = await steps.next();
+    } catch (err) {
+      if (hasCode(err, ErrorCodes.BULK_WAIT)) return this.#whenBulkWaits(cursor, err, ctx);
+      if (hasCode(err, ErrorCodes.BULK_JOB_FAILED)) {
+        // Given up after its one recreation: the rest of the window comes through REST, from the
+        // newest row the files published (the overlap is de-duplicated by marketoGUID).
+        ctx.logger.warn({ err, window: job.window }, 'bulk window given up; reading it through REST');
+        const since = cursor.maxActivityDate
+          ? exportInstant(Math.max(parseMarketoDate(cursor.maxActivityDate), parseMarketoDate(job.window.startAt)))
+          : job.window.startAt;
+        return this.#restPage({ ...cursor, bulk: { ...b, job: undefined, rest: { since, rows: 0 } } }, ctx);
+      }
+      throw err;
+    }
+    if (next.done) return { records: [], cursor: this.#windowDone(cursor, ctx), done: false };
+    const step = next.value;
+    const activities = step.activities;
+    const records: ActivityRecord[] = [...activities, ...rejectedOf(step.rejected)];
+    const moved = { ...cursor, maxActivityDate: newestDate(cursor.maxActivityDate, activities) };
+    if (step.state.done) {
+      return { records, cursor: this.#windowDone({ ...moved, bulk: { ...b, job: step.state } }, ctx), done: false };
+    }
+    const after = { ...moved, bulk: { ...b, job: step.state } };
+    this.#live = { after, steps };
+    if (!job.exportId && step.state.exportId) {
+      let resolve = () => {};
+      const committed = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.#uncommittedJob = { committed, resolve };
+    }
+    return { records, cursor: after, done: false };
+  }
+
+  /**
+   * The budget or Marketo's queue says wait. A spent export budget sends the window through REST
+   * while the day's REST share lasts; otherwise the pass ends here and the phase waits.
+   */
+  async #whenBulkWaits(cursor: C, err: unknown, ctx: StreamContext): Promise<FetchedPage<ActivityRecord, C>> {
+    const b = cursor.bulk!;
+    const retryAfterMs = (err as { retryAfterMs?: number }).retryAfterMs ?? 60_000;
+    const status = await this.#o.budget?.status();
+    // Spent: Marketo said so, or what is left today cannot take this window's expected file.
+    const spent = status
+      ? status.exhausted || status.remainingMb * 1024 * 1024 < Math.max(b.estimatedBytes ?? 0, 1)
+      : true;
+    const job = b.job!;
+    const started = job.rowsReached > 0 || job.skipRows > 0;
+    if (spent && !started && this.#restShareLeft(b, ctx.clock.now()) > 0) {
+      ctx.logger.warn(
+        { window: job.window, restShare: this.#o.restShare },
+        'export budget spent; reading the window through REST (within the REST share)',
+      );
+      return this.#restPage(
+        { ...cursor, bulk: { ...b, job: undefined, rest: { since: job.window.startAt, rows: 0, fallback: true } } },
+        ctx,
+      );
+    }
+    const until = new Date(ctx.clock.now() + retryAfterMs).toISOString();
+    ctx.logger.warn({ until, reason: (err as Error).message, ...bulkProgress(b) }, 'bulk backfill waiting');
+    return { records: [], cursor: { ...cursor, bulk: { ...b, waitingUntil: until } }, done: true };
+  }
+
+  /** Calls the backfill may still spend on REST today while the export budget is spent. */
+  #restShareLeft(b: BulkBackfillCursor, now: number): number {
+    const day = localDay(now, this.#o.timeZone).date;
+    const used = b.restFallback?.day === day ? b.restFallback.calls : 0;
+    return Math.floor(this.#o.restShare * this.#o.dailyQuota) - used;
+  }
+
+  /** One REST page of the window in progress; rows past the window's end are left to the next window. */
+  async #restPage(cursor: C, ctx: StreamContext): Promise<FetchedPage<ActivityRecord, C>> {
+    const b = cursor.bulk!;
+    const rest = b.rest!;
+    const now = ctx.clock.now();
+    if (rest.fallback && this.#restShareLeft(b, now) <= 0) {
+      const until = new Date(localDay(now, this.#o.timeZone).resetAt).toISOString();
+      ctx.logger.warn({ until, ...bulkProgress(b) }, 'export budget and REST share spent; waiting for the reset');
+      return { records: [], cursor: { ...cursor, bulk: { ...b, waitingUntil: until } }, done: true };
+    }
+    const window = { startAt: b.windowStart, endAt: windowAt(b).endAt };
+    const before = this.#counter.calls;
+    const paged: DatedCursor = { ...cursor, sinceDate: rest.since, nextPageToken: rest.nextPageToken };
+    const page = await datedPage(
+      { client: this.#client, startDate: this.#o.startDate, lookbackMs: this.#o.lookbackMs, name: this.#o.name },
+      paged,
+      ctx,
+      (token) =>
+        getActivitiesPage(this.#client, {
+          nextPageToken: token,
+          activityTypeIds: this.#o.activityTypeIds,
+          signal: ctx.signal,
+        }),
+    );
+    const end = parseMarketoDate(window.endAt);
+    const all = page.result ?? [];
+    const records = all.filter((a) => parseMarketoDate(a.activityDate) <= end);
+    const finished = records.length < all.length || page.moreResult !== true;
+    const spentNow = this.#counter.calls - before;
+    const day = localDay(now, this.#o.timeZone).date;
+    const restFallback = rest.fallback
+      ? { day, calls: (b.restFallback?.day === day ? b.restFallback.calls : 0) + spentNow }
+      : b.restFallback;
+    const nextRest = { ...rest, nextPageToken: page.nextPageToken, rows: rest.rows + records.length };
+    const moved: C = {
+      ...cursor,
+      maxActivityDate: newestDate(cursor.maxActivityDate, records),
+      bulk: { ...b, rest: nextRest, ...(restFallback ? { restFallback } : {}) },
+    };
+    return { records, cursor: finished ? this.#windowDone(moved, ctx) : moved, done: false };
+  }
+
+  /** `cursor` with its window finished: the next window starts where it ended. */
+  #windowDone(cursor: C, ctx: StreamContext): C {
+    const b = cursor.bulk!;
+    const window = windowAt(b);
+    const viaBulk = b.job !== undefined;
+    const rows = viaBulk ? (b.job!.numberOfRecords ?? b.job!.rowsReached) : (b.rest?.rows ?? 0);
+    const bytes = viaBulk ? (b.job!.fileSize ?? 0) : undefined;
+    const windowsDone = b.windowsDone + 1;
+    const left = Math.ceil((parseMarketoDate(b.handoverAt) - parseMarketoDate(window.endAt)) / (b.windowDays * DAY));
+    const done: BulkBackfillCursor = {
+      ...b,
+      job: undefined,
+      rest: undefined,
+      windowEnd: undefined,
+      estimatedBytes: undefined,
+      windowStart: window.endAt,
+      windowsDone,
+      windowsTotal: windowsDone + left,
+      bulkWindows: b.bulkWindows + (viaBulk ? 1 : 0),
+      restWindows: b.restWindows + (viaBulk ? 0 : 1),
+      exportedBytes: b.exportedBytes + (bytes ?? 0),
+      lastWindowRows: rows,
+      lastWindowMs: parseMarketoDate(window.endAt) - parseMarketoDate(window.startAt),
+      ...(bytes !== undefined ? { lastWindowBytes: bytes } : {}),
+    };
+    ctx.logger.info(
+      { window, path: viaBulk ? 'bulk' : 'rest', rows, ...bulkProgress(done) },
+      'backfill window published',
+    );
+    return { ...cursor, bulk: done };
+  }
+}

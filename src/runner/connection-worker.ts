@@ -5,6 +5,7 @@ import type { Config, ConnectionConfig } from '../config/index.ts';
 import { CursorStore } from '../cursor/index.ts';
 import { ErrorCodes, hasCode } from '../errors.ts';
 import type { TopicNames } from '../kafka/index.ts';
+import { isKafkaUnavailable } from '../kafka/outage.ts';
 import { ConnectionLease } from '../lease/index.ts';
 import type { Logger } from '../log.ts';
 import { readCheckpoints } from '../producer/index.ts';
@@ -40,12 +41,13 @@ const PASS_BACKOFF = { baseDelayMs: 2_000, maxDelayMs: 60_000 };
 
 /**
  * How a failed pass is retried: a spent budget waits until the reset the error names (a minute
- * when it names none); other failures by their `retriable` flag.
+ * when it names none); a Kafka outage is waited out; other failures by their `retriable` flag.
  */
 function passRetryDecision(err: unknown): RetryDecision {
   if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) {
     return { retry: true, waitMs: Math.max(err.retryAfterMs ?? 60_000, 1_000) };
   }
+  if (isKafkaUnavailable(err)) return { retry: true };
   return retriableDecision(err);
 }
 

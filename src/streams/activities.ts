@@ -81,7 +81,7 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<M
     toRecord(raw, pulledAt): OutgoingRecord {
       const typeName = o.typeNames.get(raw.activityTypeId) ?? `type ${raw.activityTypeId}`;
       const value = toActivityRecord(raw, { typeName, instance: o.instance, connection: o.connection, pulledAt });
-      return { key: recordKey(o.instance, raw.leadId), value, id: raw.marketoGUID, time: value.activityDate };
+      return { key: recordKey(o.instance, raw.leadId), value, id: value.marketoGUID, time: value.activityDate };
     },
   };
 }

@@ -142,9 +142,20 @@ export class ConnectionWorker {
           logger: this.#log,
         }),
     );
+    const ready: StreamRunner<unknown, StreamCursor>[] = [];
     for (const runner of this.#runners) {
-      await runner.init(checkpoints.get(StreamRunner.checkpointKey(c.id, runner.def.name)) as StreamCursor | undefined);
+      const cursor = checkpoints.get(StreamRunner.checkpointKey(c.id, runner.def.name)) as StreamCursor | undefined;
+      try {
+        await runner.init(cursor);
+        ready.push(runner);
+      } catch (err) {
+        // A schema the registry refuses is this stream's problem: the others go on (it is tried
+        // again at the next rebuild, so it resumes once the subject's rules allow it).
+        if (!hasCode(err, ErrorCodes.SCHEMA_REJECTED)) throw err;
+        this.#log.error({ err, stream: runner.def.name }, 'schema rejected by the registry; this stream stops');
+      }
     }
+    this.#runners = ready;
     this.#stale = false;
   }
 

@@ -25,6 +25,7 @@ export async function createOwnRedis(): Promise<OwnRedis> {
       const deadline = Date.now() + 20_000;
       for (;;) {
         const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        probe.on('error', () => {}); // a refused probe is expected while redis-server starts
         try {
           await probe.connect();
           if ((await probe.ping()) === 'PONG') return;

@@ -11,7 +11,7 @@ import { consumeAll, duplicatesOf, runUntilCaughtUp, testConfig, topicsOf, uniqu
 /** One case of test/fixtures/bad-input: a raw page Marketo answers once, and what must come of it. */
 interface BadInputCase {
   description: string;
-  stream: 'activities' | 'programs';
+  stream: 'activities' | 'programs' | 'leads';
   /** The page as JSON, or as raw text, or as base64 bytes (for invalid UTF-8). */
   page?: unknown;
   pageText?: string;
@@ -28,17 +28,25 @@ const cases = readdirSync(DIR)
   .sort()
   .map((file) => ({ file, ...(JSON.parse(readFileSync(path.join(DIR, file), 'utf8')) as BadInputCase) }));
 
-const ENDPOINT = { activities: '/rest/v1/activities.json', programs: '/rest/asset/v1/programs.json' } as const;
+const ENDPOINT = {
+  activities: '/rest/v1/activities.json',
+  programs: '/rest/asset/v1/programs.json',
+  leads: '/rest/v1/leads.json',
+} as const;
+const TOPIC = { activities: 'activities', programs: 'programs', leads: 'leads' } as const;
+/** The lead fields of the leads cases (one of each describe2 type they exercise). */
+const LEAD_FIELDS = ['email', 'updatedAt', 'numberOfEmployees', 'annualRevenue', 'unsubscribed', 'lastDemoDate__c'];
 
 cleanUpAfterFile();
 const clock = new FakeClock('2026-04-01T00:00:00Z');
 let sim: Simulator;
 // Every case runs as a connection of its own (its own instance) on the same topics.
 const topicPrefix = unique('bad');
+const WORLD_LEADS = 5;
 beforeAll(async () => {
   sim = await startSimulator({
     seed: 66,
-    leads: 5,
+    leads: WORLD_LEADS,
     activities: 0,
     programs: 1,
     campaigns: 1,
@@ -64,7 +72,9 @@ describe('the bad-input corpus (test/fixtures/bad-input) through the real pipeli
   it.each(cases)('$file: $description', { timeout: 60_000 }, async (c) => {
     const config = testConfig(sim, {
       kafka: { brokers: process.env.KAFKA_BROKERS!.split(','), topicPrefix, partitions: 1 },
-      connection: { streams: [c.stream] },
+      // Leads are fetched for the leads the activities touch.
+      connection:
+        c.stream === 'leads' ? { streams: ['activities', 'leads'], leadFields: LEAD_FIELDS } : { streams: [c.stream] },
     });
     const topics = topicsOf(config);
     const fault = sim.injectFault(rawPageFault(c));
@@ -76,9 +86,10 @@ describe('the bad-input corpus (test/fixtures/bad-input) through the real pipeli
     const worldIds = new Set([
       ...[...sim.truth.activities()].map((a) => a.marketoGUID),
       ...sim.world.programs.map((p) => String(p.id)),
+      ...Array.from({ length: WORLD_LEADS }, (_, i) => String(i + 1)),
     ]);
     const fromPage = (id: string) => !worldIds.has(id) && !worldIds.has(id.split('@')[0]!);
-    const topic = c.stream === 'activities' ? topics.activities : topics.programs;
+    const topic = topics[TOPIC[c.stream]];
     const published = (await consumeAll(topic))
       .filter(ours)
       .map((r) => r.id)

@@ -85,6 +85,7 @@ const sim = await startSimulator({
   activities: Math.round(12_000 + 1_500 * minutes),
   start: iso(startedAt - 2 * 3_600_000),
   end: iso(startedAt + soakMs + 10 * 60_000),
+  now: iso(startedAt),
   clock: { now: () => frozenAt ?? Date.now() },
   lateArrivalRate: 0.03,
   deletedLeadRate: 0.05,

@@ -127,6 +127,12 @@ const startService = () => {
     say(`service exited by itself (code ${code}, signal ${signal}); restarting it`);
     setTimeout(() => {
       if (service === child) service = startService();
+      // Interrupted: take the soak's own processes down with it.
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+        process.once(sig, () => {
+          void Promise.all([stopService('SIGKILL'), broker.destroy(), redis.kill()]).finally(() => process.exit(130));
+        });
+      }
     }, 1_000);
   });
   return child;

@@ -62,6 +62,8 @@ export class ConnectionWorker {
   #runners: StreamRunner<unknown, StreamCursor>[] = [];
   /** The runners must be (re)built from the committed checkpoints before the next pass. */
   #stale = true;
+  /** A pass failed since the last rebuild: its transaction may be in doubt. */
+  #passFailed = false;
 
   constructor(deps: ConnectionWorkerDeps) {
     this.#d = deps;
@@ -119,6 +121,7 @@ export class ConnectionWorker {
       return await runner.runPass(signal);
     } catch (err) {
       this.#stale = true;
+      this.#passFailed = true;
       throw err;
     }
   }
@@ -126,6 +129,12 @@ export class ConnectionWorker {
   /** Builds the stream set and a runner per stream, each restored from its committed checkpoint. */
   async #setUp(streams: StreamSet): Promise<void> {
     const { connection: c, topics, kafka } = this.#d;
+    if (this.#passFailed) {
+      // A commit whose answer was lost (the broker went away) may still complete: settle it
+      // before the checkpoints are read, or they would be stale and the page published twice.
+      await this.#d.publisher.connect();
+      this.#passFailed = false;
+    }
     const checkpoints = await readCheckpoints(kafka, topics.checkpoints, `${c.id}:`);
     const definitions = await streams.build([...checkpoints.keys()].map((k) => k.slice(c.id.length + 1)));
     this.#runners = definitions.map(

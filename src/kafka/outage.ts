@@ -1,6 +1,7 @@
 /**
  * kafkajs error names that mean "the cluster is unreachable or busy right now": a connection
- * refused or closed, a request timed out, no broker or coordinator found, metadata not loaded.
+ * refused or closed, a request timed out, no broker or coordinator found (a restarted broker
+ * loading its coordinators), metadata not loaded.
  */
 const UNAVAILABLE_NAMES = new Set([
   'KafkaJSConnectionError',
@@ -10,6 +11,7 @@ const UNAVAILABLE_NAMES = new Set([
   'KafkaJSMetadataNotLoaded',
   'KafkaJSLockTimeout',
   'KafkaJSStaleTopicMetadataAssignment',
+  'KafkaJSGroupCoordinatorNotFound',
 ]);
 
 /**
@@ -17,7 +19,7 @@ const UNAVAILABLE_NAMES = new Set([
  * publisher thread hands errors back flattened: name, message, code and retriable only).
  */
 const UNAVAILABLE_MESSAGE =
-  /^(Connection (error|timeout)|Closed connection|Request .* timed out|Failed to connect)|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT/;
+  /^(Connection (error|timeout)|Closed connection|Request .* timed out|Failed to connect|Failed to find group coordinator|The coordinator is (loading|not available)|There is no leader)|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT/;
 
 /**
  * Whether `err` is, or was caused by, Kafka being unavailable. kafkajs gives up after its own

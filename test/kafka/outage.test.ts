@@ -10,6 +10,9 @@ describe('isKafkaUnavailable', () => {
     const exhausted = named('KafkaJSNumberOfRetriesExceeded', refused.message, refused);
     expect(isKafkaUnavailable(named('KafkaJSNonRetriableError', refused.message, exhausted))).toBe(true);
     expect(isKafkaUnavailable(named('KafkaJSRequestTimeoutError', 'Request Produce(key: 0) timed out'))).toBe(true);
+    expect(isKafkaUnavailable(named('KafkaJSGroupCoordinatorNotFound', 'Failed to find group coordinator'))).toBe(true);
+    const loading = named('KafkaJSProtocolError', "The coordinator is loading and hence can't process requests");
+    expect(isKafkaUnavailable(named('KafkaJSNumberOfRetriesExceeded', loading.message, loading))).toBe(true);
   });
 
   it('recognises one flattened by the publisher thread (name and message only)', () => {

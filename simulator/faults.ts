@@ -9,9 +9,12 @@ import { hash3, unit } from './hash.ts';
  *   …; or in turn each of `codes`), not counted: a response-level error;
  * - 'revokeToken': the current token becomes invalid and this call gets 601;
  * - 'malformed': the real (counted) response with its first `result` record altered: `field` set
- *   to `value` (default: `leadId` set to null), as a record Marketo sends broken.
+ *   to `value` (default: `leadId` set to null), as a record Marketo sends broken;
+ * - 'reset': the connection is cut before any answer (not counted: nothing reached Marketo's handler);
+ * - 'rawPage': HTTP 200 with `body` (or the bytes of `bodyBase64`) as it is, counted: a page Marketo
+ *   sent broken in a way no other fault shapes (bad types, invalid UTF-8, success:true without result…).
  */
-export type FaultKind = 'http5xx' | 'truncated' | 'delay' | 'error' | 'revokeToken' | 'malformed';
+export type FaultKind = 'http5xx' | 'truncated' | 'delay' | 'error' | 'revokeToken' | 'malformed' | 'reset' | 'rawPage';
 
 /** A fault rule. Fires by `rate` (deterministic from seed and the rule's match number) or on `calls`. */
 export interface FaultSpec {
@@ -34,6 +37,10 @@ export interface FaultSpec {
   field?: string;
   /** 'malformed': the value it gets (default null). */
   value?: unknown;
+  /** 'rawPage': the response body. */
+  body?: string;
+  /** 'rawPage': the response body as base64 (for bytes that are not valid UTF-8). */
+  bodyBase64?: string;
 }
 
 /** How often one rule fired, and on which paths. */
@@ -81,6 +88,11 @@ export function malformFirstRecord(body: string, field = 'leadId', value: unknow
   return JSON.stringify(envelope);
 }
 
+/** The bytes a 'rawPage' fault answers with. */
+export function rawPageBody(spec: FaultSpec): Buffer {
+  return spec.bodyBase64 !== undefined ? Buffer.from(spec.bodyBase64, 'base64') : Buffer.from(spec.body ?? '');
+}
+
 const MESSAGES: Record<string, string> = {
   '500': 'Internal Server Error',
   '502': 'Bad Gateway',
@@ -89,6 +101,8 @@ const MESSAGES: Record<string, string> = {
   '604': 'Request timed out',
   '608': 'API Temporarily Unavailable',
   '611': 'System error',
+  '606': "Max rate limit '100' exceeded with in '20' secs",
+  '615': 'Concurrent access limit reached',
   '713': 'Transient Error',
   '719': 'Lock wait timeout exception',
 };

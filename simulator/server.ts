@@ -4,7 +4,7 @@ import type { TokenStore } from './auth.ts';
 import type { BulkExtract } from './bulk.ts';
 import type { CallContext } from './endpoints.ts';
 import { failure, gatewayPage, type Reply } from './envelope.ts';
-import { type FaultSpec, type Faults, faultMessage, malformFirstRecord } from './faults.ts';
+import { type FaultSpec, type Faults, faultMessage, malformFirstRecord, rawPageBody } from './faults.ts';
 import { hash3 } from './hash.ts';
 import type { Limits } from './limits.ts';
 import type { SimClock } from './sim-clock.ts';
@@ -190,6 +190,7 @@ export function createSimServer(deps: ServerDeps): Server {
       const faults = deps.faults.match(path);
       for (const f of faults) if (f.kind === 'delay') await new Promise((r) => setTimeout(r, f.delayMs ?? 35_000));
       if (res.destroyed) return;
+      if (faults.some((f) => f.kind === 'reset')) return void res.destroy();
       const http5xx = faults.find((f) => f.kind === 'http5xx');
       if (http5xx) return html(res, http5xx.status ?? 502, gatewayPage(http5xx.status ?? 502));
       const err = faults.find((f) => f.kind === 'error');
@@ -201,10 +202,16 @@ export function createSimServer(deps: ServerDeps): Server {
       }
       const truncate = faults.some((f) => f.kind === 'truncated');
       const now = deps.clock.now();
+
       const refused = deps.limits.admit(endpoint, now);
       if (refused === '606')
         return send(req, res, failure(requestId, '606', "Max rate limit '100' exceeded with in '20' secs"));
       if (refused === '607') return send(req, res, failure(requestId, '607', 'Daily quota reached'));
+      const raw = faults.find((f) => f.kind === 'rawPage');
+      if (raw) {
+        deps.limits.count(endpoint, now);
+        return send(req, res, { body: rawPageBody(raw), counted: true });
+      }
       let reply: Reply;
       const bulk = parseBulk(path);
       if (bulk) {

@@ -110,9 +110,13 @@ export class TransactionalPublisher implements Publisher {
 
   /**
    * Connects and registers the transactional id, which fences any older producer with the same
-   * id and aborts its open transaction. Resolves once this publisher owns the id.
+   * id and aborts its open transaction. Resolves once this publisher owns the id. Called again
+   * after a failed publish, it settles that publish's transaction before resolving.
    */
   async connect(): Promise<void> {
+    // After a failed publish, connecting again means a fresh producer: its InitProducerId makes the
+    // coordinator finish the failed transaction first (a commit whose answer was lost completes).
+    if (this.#needsReset) return this.#reset();
     await this.#producer.connect();
     // kafkajs only runs InitProducerId for a transactional id at its first transaction; begin
     // and abort an empty one (no EndTxn is sent for it) so fencing happens here, not mid-page.
@@ -182,8 +186,13 @@ export class TransactionalPublisher implements Publisher {
     this.#logger.info('replacing the producer after a failed publish');
     await this.#producer.disconnect().catch((err: unknown) => this.#logger.warn({ err }, 'disconnect failed'));
     this.#producer = this.#createProducer();
-    await this.connect();
     this.#needsReset = false;
+    try {
+      await this.connect();
+    } catch (err) {
+      this.#needsReset = true;
+      throw err;
+    }
   }
 
   async #guard<T>(fn: () => Promise<T>): Promise<T> {

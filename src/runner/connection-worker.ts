@@ -5,6 +5,7 @@ import type { Config, ConnectionConfig } from '../config/index.ts';
 import { CursorStore } from '../cursor/index.ts';
 import { ErrorCodes, hasCode } from '../errors.ts';
 import type { TopicNames } from '../kafka/index.ts';
+import { isKafkaUnavailable } from '../kafka/outage.ts';
 import { ConnectionLease } from '../lease/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
@@ -47,12 +48,13 @@ const PASS_BACKOFF = { baseDelayMs: 2_000, maxDelayMs: 60_000 };
 
 /**
  * How a failed pass is retried: a spent budget waits until the reset the error names (a minute
- * when it names none); other failures by their `retriable` flag.
+ * when it names none); a Kafka outage is waited out; other failures by their `retriable` flag.
  */
 function passRetryDecision(err: unknown): RetryDecision {
   if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) {
     return { retry: true, waitMs: Math.max(err.retryAfterMs ?? 60_000, 1_000) };
   }
+  if (isKafkaUnavailable(err)) return { retry: true };
   // A Redis outage anywhere (lease, status, mirrors) waits like any transient failure.
   return retriableDecision(asRedisUnavailable(err));
 }
@@ -69,6 +71,8 @@ export class ConnectionWorker {
   #runners: StreamRunner<unknown, StreamCursor>[] = [];
   /** The runners must be (re)built from the committed checkpoints before the next pass. */
   #stale = true;
+  /** A pass failed since the last rebuild: its transaction may be in doubt. */
+  #passFailed = false;
 
   constructor(deps: ConnectionWorkerDeps) {
     this.#d = deps;
@@ -129,6 +133,7 @@ export class ConnectionWorker {
       return await runner.runPass(signal);
     } catch (err) {
       this.#stale = true;
+      this.#passFailed = true;
       throw err;
     }
   }
@@ -136,6 +141,12 @@ export class ConnectionWorker {
   /** Builds the stream set and a runner per stream, each restored from its committed checkpoint. */
   async #setUp(streams: StreamSet): Promise<void> {
     const { connection: c, topics, kafka } = this.#d;
+    if (this.#passFailed) {
+      // A commit whose answer was lost (the broker went away) may still complete: settle it
+      // before the checkpoints are read, or they would be stale and the page published twice.
+      await this.#d.publisher.connect();
+      this.#passFailed = false;
+    }
     const checkpoints = await readCheckpoints(kafka, topics.checkpoints, `${c.id}:`);
     const definitions = await streams.build([...checkpoints.keys()].map((k) => k.slice(c.id.length + 1)));
     this.#runners = definitions.map(
@@ -153,9 +164,20 @@ export class ConnectionWorker {
           metrics: this.#d.metrics,
         }),
     );
+    const ready: StreamRunner<unknown, StreamCursor>[] = [];
     for (const runner of this.#runners) {
-      await runner.init(checkpoints.get(StreamRunner.checkpointKey(c.id, runner.def.name)) as StreamCursor | undefined);
+      const cursor = checkpoints.get(StreamRunner.checkpointKey(c.id, runner.def.name)) as StreamCursor | undefined;
+      try {
+        await runner.init(cursor);
+        ready.push(runner);
+      } catch (err) {
+        // A schema the registry refuses is this stream's problem: the others go on (it is tried
+        // again at the next rebuild, so it resumes once the subject's rules allow it).
+        if (!hasCode(err, ErrorCodes.SCHEMA_REJECTED)) throw err;
+        this.#log.error({ err, stream: runner.def.name }, 'schema rejected by the registry; this stream stops');
+      }
     }
+    this.#runners = ready;
     this.#stale = false;
   }
 

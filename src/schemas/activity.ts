@@ -130,13 +130,24 @@ export interface ActivityContext {
 /**
  * Maps a raw Marketo activity to an {@link ActivityRecord}: the date becomes epoch ms, absent
  * optionals become null, attributes become a map (a repeated name keeps its last value).
- * Throws a TypeError when `activityDate` is not a date.
+ * Throws (so the record is dead-lettered) when `activityDate` is not a date, `marketoGUID` is not a
+ * non-empty string, or `attributes` is not a list of named values.
  */
 export function toActivityRecord(raw: RawActivity, ctx: ActivityContext): ActivityRecord {
+  // Without an identity the record could be neither de-duplicated nor told apart downstream.
+  const guid: unknown = raw.marketoGUID;
+  if ((typeof guid !== 'string' && typeof guid !== 'number') || guid === '') {
+    throw new TypeError(`marketoGUID is not a string: ${JSON.stringify(guid) ?? 'absent'}`);
+  }
+  if (raw.attributes != null && !Array.isArray(raw.attributes)) throw new TypeError('attributes is not a list');
   const attributes: Record<string, AttributeValue> = {};
-  for (const attr of raw.attributes ?? []) attributes[attr.name] = toAttributeValue(attr.value);
+  for (const attr of raw.attributes ?? []) {
+    if (typeof attr?.name !== 'string') throw new TypeError(`an attribute without a name: ${JSON.stringify(attr)}`);
+    attributes[attr.name] = toAttributeValue(attr.value);
+  }
+  if (raw.activityDate == null) throw new RangeError('activityDate is absent');
   return {
-    marketoGUID: String(raw.marketoGUID),
+    marketoGUID: String(guid),
     id: raw.id ?? null,
     leadId: raw.leadId,
     activityDate: typeof raw.activityDate === 'number' ? raw.activityDate : parseMarketoDate(raw.activityDate),

@@ -13,7 +13,7 @@ export {
   STREAM_HEADER,
 } from './headers.ts';
 export { decodeRecordKey, recordKey } from './keys.ts';
-export { type LeadSchemaPlan, leadSchema, toLeadRecord } from './lead.ts';
+export { convertLeadValue, type LeadSchemaPlan, leadSchema, toLeadRecord } from './lead.ts';
 export { programSchema, toProgramRecord } from './program.ts';
 export { SchemaCatalog } from './registry.ts';
 export { registryClientOptions, registryCredentialsError } from './registry-client.ts';

@@ -116,7 +116,13 @@ export class SchemaCatalog {
           { status: typeof status === 'number' ? status : undefined, cause: err },
         );
       }
-      throw err;
+      if (err instanceof MarketoStreamError || (typeof status === 'number' && status > 0 && status < 500)) throw err;
+      // No answer, or a 5xx: the registry is down for now; producing waits for it.
+      throw new MarketoStreamError(
+        ErrorCodes.REGISTRY_UNAVAILABLE,
+        `schema registry unavailable registering subject "${subject}": ${(err as Error).message}`,
+        { retriable: true, cause: err },
+      );
     }
   }
 
@@ -136,12 +142,34 @@ export class SchemaCatalog {
   }
 
   async #putCompatibility(subject: string): Promise<void> {
-    const res = await this.#fetch(`${this.#registryUrl}/config/${encodeURIComponent(subject)}`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-      body: JSON.stringify({ compatibility: COMPATIBILITY.BACKWARD }),
-    });
-    const body = await res.text();
+    const url = `${this.#registryUrl}/config/${encodeURIComponent(subject)}`;
+    let res: Response;
+    let body: string;
+    try {
+      res = await this.#fetch(url, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+        body: JSON.stringify({ compatibility: COMPATIBILITY.BACKWARD }),
+      });
+      body = await res.text();
+    } catch (err) {
+      if (err instanceof MarketoStreamError) throw err;
+      throw new MarketoStreamError(
+        ErrorCodes.REGISTRY_UNAVAILABLE,
+        `schema registry unreachable at ${url}: ${(err as Error).message}`,
+        { retriable: true, cause: err },
+      );
+    }
+    if (res.status >= 500) {
+      throw new MarketoStreamError(
+        ErrorCodes.REGISTRY_UNAVAILABLE,
+        `schema registry answered HTTP ${res.status} for ${url}`,
+        {
+          retriable: true,
+          status: res.status,
+        },
+      );
+    }
     // 404: a registry that only configures existing subjects; the client sets it after the first version.
     if (!res.ok && res.status !== 404) {
       throw new MarketoStreamError(

@@ -133,7 +133,7 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<A
       if (isRejectedRow(raw)) throw new Error(raw.reason);
       const typeName = o.typeNames.get(raw.activityTypeId) ?? `type ${raw.activityTypeId}`;
       const value = toActivityRecord(raw, { typeName, instance: o.instance, connection: o.connection, pulledAt });
-      return { key: recordKey(o.instance, raw.leadId), value, id: raw.marketoGUID, time: value.activityDate };
+      return { key: recordKey(o.instance, raw.leadId), value, id: value.marketoGUID, time: value.activityDate };
     },
   };
 }

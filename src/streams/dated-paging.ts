@@ -165,6 +165,21 @@ export function newestDate(
   records: readonly { activityDate: string }[],
 ): string | undefined {
   let newest = current ? parseMarketoDate(current) : Number.NEGATIVE_INFINITY;
-  for (const r of records) newest = Math.max(newest, parseMarketoDate(r.activityDate));
+  for (const r of records) newest = Math.max(newest, activityTime(r) ?? Number.NEGATIVE_INFINITY);
   return Number.isFinite(newest) ? iso(newest) : current;
+}
+
+/**
+ * A record's activityDate in ms; undefined for a record without a usable one. Such a record goes to
+ * the dead-letter topic (its toRecord throws), so it must not fail the whole page here: Marketo
+ * would answer the same page again and the stream would never move on.
+ */
+function activityTime(r: unknown): number | undefined {
+  const d = (r as { activityDate?: unknown } | null)?.activityDate;
+  if (typeof d !== 'string') return undefined;
+  try {
+    return parseMarketoDate(d);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { MarketoClient, MarketoLead, MarketoLeadField, MarketoResponse } from '../marketo/index.ts';
-import { getLeadsByIds, LIMITS, parseMarketoDate } from '../marketo/index.ts';
-import { EventTypes, type LeadSchemaPlan, recordKey, toLeadRecord } from '../schemas/index.ts';
+import { getLeadsByIds, LIMITS } from '../marketo/index.ts';
+import { convertLeadValue, EventTypes, type LeadSchemaPlan, recordKey, toLeadRecord } from '../schemas/index.ts';
 import type { OutgoingRecord, StreamContext, StreamCursor, StreamDefinition } from './stream.ts';
 
 /** Lead ids per leads.json call (Marketo's maximum). */
@@ -99,7 +99,8 @@ export function leadRecord(o: LeadStreamOptions, raw: MarketoLead, pulledAt: num
   let time = pulledAt;
   if (typeof raw.updatedAt === 'string') {
     try {
-      time = parseMarketoDate(raw.updatedAt);
+      // Read as the value's updatedAt is (a zone-less datetime is UTC), so id and time agree with it.
+      time = convertLeadValue('updatedAt', 'timestamp', raw.updatedAt) as number;
     } catch {
       // updatedAt is informative here; a malformed one is caught by the value conversion.
     }

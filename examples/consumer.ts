@@ -16,20 +16,24 @@
  * topics have when it starts; activities still waiting then (their lead was deleted or merged away:
  * a tombstone) are printed with `lead: null`.
  *
- * Defaults come from the service's own variables: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, TOPIC_PREFIX.
+ * Defaults come from the service's own variables: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, TOPIC_PREFIX;
+ * TLS, SASL and registry credentials too (KAFKA_SSL*, KAFKA_SASL_*, SCHEMA_REGISTRY_USERNAME/PASSWORD,
+ * SCHEMA_REGISTRY_TLS_*, each secret also as `<VARIABLE>_FILE`), validated as the service does.
  */
 import { parseArgs } from 'node:util';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
+import { parseTopicReaderSettings, serviceSettingsFromEnv, type TopicReaderSettings } from '../src/config/index.ts';
 import {
   decodeRecord,
   endOffsets,
+  kafkaClientOptions,
   type PartitionOffsets,
   parseStartPosition,
   readFromOffsets,
   resolveStartOffsets,
   toJsonLine,
 } from '../src/kafka/index.ts';
+import { registryClientOptions } from '../src/schemas/index.ts';
 
 const { values } = parseArgs({
   options: {
@@ -60,12 +64,18 @@ const partitions = values.partitions?.split(',').map((p) => {
 
 const activitiesTopic = `${values.prefix}.activities`;
 const leadsTopic = `${values.prefix}.leads`;
-const kafka = new Kafka({
-  clientId: 'marketo-stream-example',
-  brokers: values.brokers.split(','),
-  logLevel: logLevel.WARN,
-});
-const registry = new SchemaRegistry({ host: values.registry });
+const fromEnv = serviceSettingsFromEnv();
+let settings: Readonly<TopicReaderSettings>;
+try {
+  settings = parseTopicReaderSettings({
+    kafka: { ...fromEnv.kafka, clientId: 'marketo-stream-example', brokers: values.brokers.split(',') },
+    schemaRegistry: { ...fromEnv.schemaRegistry, url: values.registry },
+  });
+} catch (err) {
+  fail((err as Error).message);
+}
+const kafka = new Kafka({ ...kafkaClientOptions(settings.kafka), logLevel: logLevel.WARN });
+const { registry } = registryClientOptions(settings.schemaRegistry);
 
 // Where to start: activities as asked (offsetsForTimes for a timestamp), leads from the beginning.
 const admin = kafka.admin();

@@ -258,18 +258,36 @@ function missingConnections(config: Config): { path: PropertyKey[]; message: str
 export function parseConfig(input: ConfigInput): Readonly<Config> {
   const parsed = configSchema.safeParse(input);
   const issues = parsed.success ? missingConnections(parsed.data) : parsed.error.issues;
-  if (!parsed.success || issues.length > 0) {
-    const problems = issues.map((issue) => {
-      const field = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-      const message = issue.message.replace(/^Invalid input: expected \w+, received undefined$/, 'is required');
-      const envName = envNameOf(issue.path);
-      return `${field}${envName ? ` (${envName})` : ''}: ${message}`;
-    });
-    throw new MarketoStreamError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  ${problems.join('\n  ')}`, {
-      field: String(issues[0]?.path.join('.') ?? ''),
-    });
-  }
+  if (!parsed.success || issues.length > 0) throw invalidConfiguration(issues);
   return deepFreeze(parsed.data);
+}
+
+/** The validated Kafka and schema-registry settings alone: what a tool that reads the topics needs. */
+export type TopicReaderSettings = Pick<Config, 'kafka' | 'schemaRegistry'>;
+
+/**
+ * Validates the Kafka and schema-registry settings of `input` as the service does (TLS, SASL,
+ * credentials and `_FILE` secrets included), for tools such as the example consumer; throws
+ * CONFIG_INVALID naming the field and its variable.
+ */
+export function parseTopicReaderSettings(
+  input: Pick<ServiceSettingsInput, 'kafka' | 'schemaRegistry'>,
+): Readonly<TopicReaderSettings> {
+  const parsed = configSchema.pick({ kafka: true, schemaRegistry: true }).safeParse(input);
+  if (!parsed.success) throw invalidConfiguration(parsed.error.issues);
+  return deepFreeze(parsed.data);
+}
+
+function invalidConfiguration(issues: readonly { path: PropertyKey[]; message: string }[]): MarketoStreamError {
+  const problems = issues.map((issue) => {
+    const field = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    const message = issue.message.replace(/^Invalid input: expected \w+, received undefined$/, 'is required');
+    const envName = envNameOf(issue.path);
+    return `${field}${envName ? ` (${envName})` : ''}: ${message}`;
+  });
+  return new MarketoStreamError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  ${problems.join('\n  ')}`, {
+    field: String(issues[0]?.path.join('.') ?? ''),
+  });
 }
 
 /** The environment variable that sets a config path, for error messages. */

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, secretValues, serviceSettingsFromEnv } from '../../src/config/index.ts';
+import { loadConfig, parseTopicReaderSettings, secretValues, serviceSettingsFromEnv } from '../../src/config/index.ts';
 import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
 
 const env = {
@@ -231,5 +231,38 @@ describe('serviceSettingsFromEnv', () => {
     expect(settings.schemaRegistry).toMatchObject({ username: 'ru' });
     expect(settings.redis).toMatchObject({ url: 'redis://127.0.0.1:6379', tls: { caFile } });
     expect(JSON.stringify(settings)).not.toContain('marketo-secret-value');
+  });
+});
+
+describe('parseTopicReaderSettings', () => {
+  it('validates the Kafka and registry settings as the service does, naming a wrong field', () => {
+    const fromEnv = serviceSettingsFromEnv({
+      ...env,
+      KAFKA_SSL: 'true',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'reader',
+      KAFKA_SASL_PASSWORD_FILE: file('reader-sasl', 'reader-secret\n'),
+      SCHEMA_REGISTRY_USERNAME: 'ru',
+      SCHEMA_REGISTRY_PASSWORD: 'rp',
+    });
+    const settings = parseTopicReaderSettings({ kafka: fromEnv.kafka, schemaRegistry: fromEnv.schemaRegistry });
+    expect(settings.kafka).toMatchObject({
+      ssl: { enabled: true },
+      sasl: { mechanism: 'scram-sha-512', username: 'reader', password: 'reader-secret' },
+    });
+    expect(settings.schemaRegistry).toMatchObject({ username: 'ru', password: 'rp' });
+    const err = (() => {
+      try {
+        parseTopicReaderSettings({
+          kafka: { ...fromEnv.kafka, sasl: { mechanism: 'gssapi' } },
+          schemaRegistry: fromEnv.schemaRegistry,
+        } as never);
+      } catch (e) {
+        return e as MarketoStreamError;
+      }
+      throw new Error('accepted an unknown SASL mechanism');
+    })();
+    expect(err.code).toBe(ErrorCodes.CONFIG_INVALID);
+    expect(err.message).toContain('kafka.sasl.mechanism (KAFKA_SASL_MECHANISM)');
   });
 });

@@ -111,17 +111,7 @@ ssl.keystore.location=$SECURE_DIR/server.p12
 ssl.keystore.password=$SECURE_KEYSTORE_PASSWORD
 ssl.client.auth=none
 log.dirs=$data
-num.partitions=1
-auto.create.topics.enable=false
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=4
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=4
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-log.cleaner.backoff.ms=1000
+$(kafka_single_node_props)
 EOF
   )
   local cp="$KAFKA_DIR/libs/*"

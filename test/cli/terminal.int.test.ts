@@ -30,10 +30,17 @@ describe('status on a real terminal', () => {
     const config = testConfig(sim, { connection: { ratePer20s: 1000, streams: ['activities', 'programs'] } });
     const c = config.connections[0]!;
     await runUntilCaughtUp(config);
-    const streams = [...(await readCheckpoints(testKafka(), topicsOf(config).checkpoints, `${c.id}:`)).keys()].map(
-      (k) => k.slice(c.id.length + 1),
+    // A commit's markers reach the partitions a moment after it returns: poll until a read_committed
+    // reader sees every stream's checkpoint (two activity groups and programs).
+    let streams: string[] = [];
+    await vi.waitFor(
+      async () => {
+        const checkpoints = await readCheckpoints(testKafka(), topicsOf(config).checkpoints, `${c.id}:`);
+        streams = [...checkpoints.keys()].map((k) => k.slice(c.id.length + 1));
+        expect(streams.length).toBeGreaterThanOrEqual(3);
+      },
+      { timeout: 15_000, interval: 250 },
     );
-    expect(streams.length).toBeGreaterThanOrEqual(3);
 
     const env = configFileEnv(config);
     await tmux(

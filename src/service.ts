@@ -1,12 +1,21 @@
+import type { Kafka } from 'kafkajs';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/index.ts';
 import { type ConnectionResults, runFleetWorker, type StartConnection, Supervisor } from './fleet/index.ts';
 import { type ServiceEndpoints, serveEndpoints } from './http/index.ts';
-import { createKafka, defaultTopicSpecs, ensureTopics, topicNames } from './kafka/index.ts';
+import {
+  createKafka,
+  defaultTopicSpecs,
+  ensureTopics,
+  isKafkaUnavailable,
+  type TopicNames,
+  topicNames,
+} from './kafka/index.ts';
 import type { Logger } from './log.ts';
 import { showProgressBlock, type TerminalBlock } from './progress/index.ts';
 import { connectRedis } from './redis/index.ts';
+import { retriableDecision, retry } from './retry/index.ts';
 import { createConnectionDeps } from './runner/connection-deps.ts';
 import { ConnectionWorker, type RunStats } from './runner/connection-worker.ts';
 import { superviseConnection } from './runner/supervisor.ts';
@@ -41,19 +50,14 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
   const clock = o.clock ?? systemClock;
   const kafka = createKafka(config.kafka, logger);
   const topics = topicNames(config.kafka.topicPrefix);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(
-      admin,
-      defaultTopicSpecs(topics, {
-        partitions: config.kafka.partitions,
-        replicationFactor: config.kafka.replicationFactor,
-      }),
-    );
-  } finally {
-    await admin.disconnect();
-  }
+  // A broker that is down at start (a restart, a rolling upgrade) is waited for, not fatal.
+  await retry(() => createTopics(kafka, topics, config), {
+    ...STARTUP_BACKOFF,
+    clock,
+    signal: o.signal,
+    classify: (err) => (isKafkaUnavailable(err) ? { retry: true } : retriableDecision(err)),
+    onRetry: (err, { delayMs }) => logger.warn({ err, waitMs: delayMs }, 'Kafka not reachable at start; retrying'),
+  });
   const catalog = new SchemaCatalog(registryClientOptions(config.schemaRegistry));
   const redis = await connectRedis(config.redis, logger, { maxRetriesPerRequest: 5 });
   let endpoints: ServiceEndpoints | undefined;
@@ -111,5 +115,24 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
     await progress;
     await endpoints?.close();
     redis.disconnect();
+  }
+}
+
+const STARTUP_BACKOFF = { baseDelayMs: 1_000, maxDelayMs: 30_000 };
+
+/** Creates the service's topics (those that exist are left as they are). */
+async function createTopics(kafka: Kafka, topics: TopicNames, config: Readonly<Config>): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(
+      admin,
+      defaultTopicSpecs(topics, {
+        partitions: config.kafka.partitions,
+        replicationFactor: config.kafka.replicationFactor,
+      }),
+    );
+  } finally {
+    await admin.disconnect();
   }
 }

@@ -15,6 +15,7 @@ export {
   resolveStartOffsets,
   type StartPosition,
 } from './offsets.ts';
+export { isKafkaUnavailable } from './outage.ts';
 export { type PositionedRecord, type ReadFromOffsetsOptions, readFromOffsets } from './positioned-reader.ts';
 export { fetchEndOffsets, readTopic, readTopicSlice } from './topic-reader.ts';
 export { defaultTopicSpecs, ensureTopics, type TopicNames, topicNames } from './topics.ts';

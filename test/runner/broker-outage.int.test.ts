@@ -71,4 +71,23 @@ describe('the Kafka broker killed in the middle of a backfill', () => {
     const { sim, config } = await backfillThroughOutage(65_000, 25);
     await expectTrackedActivitiesExactlyOnce(sim, config);
   });
+
+  it('a broker down when the service starts: it waits for it, then backfills exactly once', {
+    timeout: 150_000,
+  }, async () => {
+    await broker.kill();
+    const scenario = await startScenario({
+      fakeClockAt: '2026-04-01T00:00:00Z',
+      world,
+      config: { connection: { streams: ['activities'] } },
+    });
+    const run = scenario.runUntilCaughtUp();
+    run.catch(() => {});
+    await new Promise((r) => setTimeout(r, 8_000)); // the outage itself, not a wait for state
+    // Without Kafka nothing can be published, so nothing is fetched either.
+    expect(scenario.sim.counts().total.counted).toBe(0);
+    await broker.start();
+    await run;
+    await expectTrackedActivitiesExactlyOnce(scenario.sim, scenario.config);
+  });
 });

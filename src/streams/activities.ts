@@ -126,7 +126,7 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<A
       return { records, cursor: { ...next, ...windowed }, done: page.moreResult !== true };
     },
 
-    afterCommit: () => bulk?.committed(),
+    afterCommit: (records) => bulk?.committed(records),
 
     toRecord(raw, pulledAt): OutgoingRecord {
       // A bulk file row that could not be read: to the dead-letter topic, with its reason.

@@ -113,21 +113,36 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
   }
 
   /**
-   * Set while a page holding a newly created job's id is not committed yet: the runner asks for the
-   * next page before that commit, and enqueueing the job then could export a job that a crash leaves
-   * unrecorded (its restart would export the window again).
+   * The page holding a newly created job's id, until the runner commits that very page: the runner
+   * asks for the next page (even the one after it) before that commit, and enqueueing the job then
+   * could export a job that a crash leaves unrecorded (its restart would export the window again).
+   * Known by its records array, which the runner hands back to `committed`: the commit of an
+   * earlier page, finishing while the job was created, must not release it.
    */
-  #uncommittedJob?: { committed: Promise<void>; resolve: () => void };
+  #uncommittedJob?: {
+    records: readonly ActivityRecord[];
+    cursor: C;
+    committed: Promise<void>;
+    settle: (lost?: Error) => void;
+  };
 
-  /** The runner committed the last page handed to it. */
-  committed(): void {
-    this.#uncommittedJob?.resolve();
+  /** The runner committed the page fetched with these records (the array `fetchPage` returned). */
+  committed(records: readonly ActivityRecord[]): void {
+    if (this.#uncommittedJob?.records !== records) return;
+    this.#uncommittedJob.settle();
     this.#uncommittedJob = undefined;
   }
 
   /** The page after `cursor` (whose bulk phase is active). */
   async fetchPage(cursor: C, ctx: StreamContext): Promise<FetchedPage<ActivityRecord, C>> {
-    await this.#uncommittedJob?.committed;
+    const pending = this.#uncommittedJob;
+    if (pending && pending.cursor !== cursor) {
+      // Resumed from a committed cursor: the page with the job was never committed, and a fetch
+      // still waiting on it must not go on to enqueue the job.
+      this.#uncommittedJob = undefined;
+      pending.settle(new Error('the page holding the new bulk job was not committed'));
+    }
+    if (pending?.cursor === cursor) await pending.committed;
     const before = this.#counter.calls;
     const live = this.#live?.after === cursor ? this.#live.steps : undefined;
     if (!live) await this.#live?.steps.return(undefined).catch(() => {});
@@ -138,6 +153,7 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
     // The runner asks for the next page with this very cursor: the file read goes on from there.
     const kept = this.#live as { after: C } | undefined; // set again by the step
     if (kept?.after === page.cursor) kept.after = counted;
+    if (this.#uncommittedJob?.cursor === page.cursor) this.#uncommittedJob.cursor = counted;
     return { ...page, cursor: counted };
   }
 
@@ -272,14 +288,18 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
     }
     const after = { ...moved, bulk: { ...b, job: step.state } };
     this.#live = { after, steps };
-    if (!job.exportId && step.state.exportId) {
-      let resolve = () => {};
-      const committed = new Promise<void>((r) => {
-        resolve = r;
-      });
-      this.#uncommittedJob = { committed, resolve };
-    }
+    // A new job (the window's first, or its recreation): not to be enqueued before this page commits.
+    if (step.state.exportId && step.state.exportId !== job.exportId) this.#holdUntilCommitted(records, after);
     return { records, cursor: after, done: false };
+  }
+
+  #holdUntilCommitted(records: readonly ActivityRecord[], cursor: C): void {
+    let settle: (lost?: Error) => void = () => {};
+    const committed = new Promise<void>((resolve, reject) => {
+      settle = (lost) => (lost ? reject(lost) : resolve());
+    });
+    committed.catch(() => {}); // surfaced to the fetch that awaits it
+    this.#uncommittedJob = { records, cursor, committed, settle };
   }
 
   /**

@@ -74,7 +74,7 @@ export interface StreamDefinition<Raw, C extends StreamCursor> {
    * (0: no de-duplication).
    */
   readonly lookbackMs: number;
-  /** Called after a page is committed (e.g. to queue the leads it touched). */
+  /** Called after a page is committed (e.g. to queue the leads it touched), with the very records array `fetchPage` returned. */
   afterCommit?(records: readonly Raw[]): void;
 }
 

@@ -18,6 +18,7 @@ import { connectRedis } from './redis/index.ts';
 import { retriableDecision, retry } from './retry/index.ts';
 import { createConnectionDeps } from './runner/connection-deps.ts';
 import { ConnectionWorker, type RunStats } from './runner/connection-worker.ts';
+import { noStats } from './runner/stream-runner.ts';
 import { superviseConnection } from './runner/supervisor.ts';
 import { registryClientOptions, SchemaCatalog } from './schemas/index.ts';
 import { ConnectionStatusWriter, readStatus } from './status/index.ts';
@@ -102,7 +103,7 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
         untilCaughtUp: o.untilCaughtUp,
       });
       if (outcome.error) throw outcome.error;
-      return outcome.result ?? { pages: 0, fetched: 0, published: 0, duplicates: 0, deadLettered: 0 };
+      return outcome.result ?? noStats();
     };
     if (config.fleet.enabled) return await runFleetWorker({ config, kafka, logger, signal: o.signal, start });
     // A single process runs its configured connections through the same supervisor as a fleet worker.

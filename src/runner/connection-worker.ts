@@ -16,7 +16,7 @@ import type { SchemaCatalog } from '../schemas/index.ts';
 import type { ConnectionStatusWriter } from '../status/index.ts';
 import { type StreamCursor, StreamSet } from '../streams/index.ts';
 import type { ConnectionDeps } from './connection-deps.ts';
-import { type PassStats, StreamRunner } from './stream-runner.ts';
+import { noStats, type PassStats, StreamRunner } from './stream-runner.ts';
 
 export interface ConnectionWorkerDeps extends ConnectionDeps {
   config: Readonly<Config>;
@@ -81,7 +81,7 @@ export class ConnectionWorker {
 
   /** Runs until `signal` aborts (or, with untilCaughtUp, until every stream is current). */
   async run(options: RunOptions): Promise<RunStats> {
-    const totals: RunStats = { pages: 0, fetched: 0, published: 0, duplicates: 0, deadLettered: 0 };
+    const totals: RunStats = noStats();
     const { config, connection, clock, publisher } = this.#d;
     // Asks the instance for its types and lead fields afresh each run.
     const streams = new StreamSet(connection, { ...this.#d, settings: config });

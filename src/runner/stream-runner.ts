@@ -52,6 +52,9 @@ export interface PassStats {
   deadLettered: number;
 }
 
+/** Stats of nothing done yet (a fresh object each call: callers add to it). */
+export const noStats = (): PassStats => ({ pages: 0, fetched: 0, published: 0, duplicates: 0, deadLettered: 0 });
+
 /**
  * Runs one stream: resumes from the committed cursor, fetches pages in series (the next page is
  * requested while the current one is produced), and commits each page's records together with
@@ -134,7 +137,7 @@ export class StreamRunner<Raw, C extends StreamCursor> {
 
   /** Runs one pass to its end (resuming a pass in progress). Stops between pages when `signal` aborts. */
   async runPass(signal: AbortSignal): Promise<PassStats> {
-    const stats: PassStats = { pages: 0, fetched: 0, published: 0, duplicates: 0, deadLettered: 0 };
+    const stats = noStats();
     const ctx = { clock: this.#deps.clock, logger: this.#log, signal };
     if (!this.def.inPass(this.#cursor)) this.#cursor = this.def.beginPass(this.#cursor, this.#deps.clock.now());
     let tip = this.#cursor;

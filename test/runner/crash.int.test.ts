@@ -128,7 +128,6 @@ describe('crash safety', () => {
         seqAtLastKill = seq;
         child = start();
       }
-      // Most kills cut a page off between its records and its commit (a freeze can miss every time).
       // At least one kill must cut a page between its records and its commit (how many depends on the
       // machine's timing: a fresh-clone CI run saw 1 of 6); the aborted records below prove it too.
       expect(midTransactionKills).toBeGreaterThanOrEqual(1);

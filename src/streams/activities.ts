@@ -28,8 +28,8 @@ export interface ActivitiesCursor extends DatedCursor, BulkPhaseCursor {
   rowsSinceDeep?: number;
   /** The deep look-back's window through Bulk Extract, while its job is in progress (crash-safe, as the backfill's). */
   deepBulk?: BulkBackfillCursor;
-  /** This pass has caught up with the tail: what is left of it is the deep bulk window. */
-  deepTailRead?: boolean;
+  /** The deep window's job waits (export budget, job slots): this pass reads the tail only. */
+  deepParked?: boolean;
   /** Newest activityDate the deep window's files published so far (where a given-up window's REST read resumes). */
   deepNewest?: string;
 }
@@ -163,7 +163,8 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<A
     if (path === 'rest') {
       return held ? { ...counted, nextPageToken: held.token, sinceDate: held.at, ringStart: true } : counted;
     }
-    // The tail as a tail pass reads it; the deep window then through its bulk job.
+    // The deep window through its bulk job first (old to new, as REST reads it: the de-duplication
+    // memory is measured back from the newest record seen), then the tail as a tail pass reads it.
     const tailSince = passStart({
       lastPassStart: before.passStartedAt ? parseMarketoDate(before.passStartedAt) : undefined,
       newestSeen: before.maxActivityDate ? parseMarketoDate(before.maxActivityDate) : undefined,
@@ -175,7 +176,6 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<A
       nextPageToken: before.heldToken,
       sinceDate: tailSince === undefined ? next.sinceDate : iso(tailSince),
       deepBulk: planDeepBulk({ startMs: since, endMs: Math.floor(now / 1000) * 1000, estimatedRows }),
-      deepTailRead: false,
       deepNewest: undefined,
     };
   };
@@ -194,19 +194,19 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<A
     );
     if (b.finished) {
       ctx.logger.info({ stream: name, ...bulkProgress(b) }, 'deep look-back window read through Bulk Extract');
-      const { deepBulk: _b, deepTailRead: _t, deepNewest: _n, ...rest } = cursor;
-      return { records: page.records, cursor: { ...rest, maxActivityDate: newest }, done: true };
+      const { deepBulk: _b, deepNewest: _n, ...rest } = cursor;
+      return { records: page.records, cursor: { ...rest, maxActivityDate: newest }, done: false };
     }
     const outer: ActivitiesCursor = {
       ...cursor,
       deepBulk: b,
       deepNewest: inner.maxActivityDate,
       maxActivityDate: newest,
-      // A phase that waits (export budget, job slots) ends the pass; the next one reads the tail first.
-      deepTailRead: !page.done,
+      // A phase that waits (export budget, job slots): this pass goes on with the tail.
+      ...(page.done ? { deepParked: true } : {}),
     };
     deepViews.set(outer, inner);
-    return { records: page.records, cursor: outer, done: page.done };
+    return { records: page.records, cursor: outer, done: false };
   };
 
   const windowOf = (
@@ -237,12 +237,10 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<A
       const plan = o.backfill && planBulkBackfill({ ...o.backfill, startDate: o.startDate, now });
       return { ...dated.initialCursor(now), ...(plan ? { bulk: plan } : {}) };
     },
-    inPass: (cursor) =>
-      dated.inPass(cursor) ||
-      bulkPhaseActive(cursor.bulk) ||
-      (bulkPhaseActive(cursor.deepBulk) && cursor.deepTailRead === true),
+    // A deep window's job in progress is resumed by the next page of this pass, or of the next one.
+    inPass: (cursor) => dated.inPass(cursor) || bulkPhaseActive(cursor.bulk),
     beginPass(cursor, now) {
-      const next = { ...dated.beginPass(cursor, now), deepTailRead: false };
+      const next = { ...dated.beginPass(cursor, now), deepParked: undefined };
       const first = cursor.passStartedAt === undefined && cursor.maxActivityDate === undefined;
       return first || next.passKind === 'tail' ? next : lookbackStart(cursor, next, now);
     },
@@ -250,7 +248,7 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<A
     async fetchPage(cursor, ctx: StreamContext): Promise<FetchedPage<ActivityRecord, ActivitiesCursor>> {
       // The history before the handover point goes through the bulk phase; REST from there on.
       if (bulkPhaseActive(cursor.bulk)) return bulkPhase(ctx).fetchPage(cursor, ctx);
-      if (bulkPhaseActive(cursor.deepBulk) && cursor.deepTailRead) return deepPage(cursor, ctx);
+      if (bulkPhaseActive(cursor.deepBulk) && !cursor.deepParked) return deepPage(cursor, ctx);
       let ring = cursor.heldTokens;
       const hold = (at: string, token: string) => {
         ring = rememberToken(ring, { at, token }, ctx.clock.now(), ringShape);
@@ -274,12 +272,9 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<A
         ...next,
         ...windowed,
         ...(ring ? { heldTokens: ring } : {}),
-        rowsSinceDeep: (cursor.rowsSinceDeep ?? 0) + records.length,
+        // The backfill's history says nothing of a day's density.
+        rowsSinceDeep: (cursor.rowsSinceDeep ?? 0) + (cursor.phase === 'incremental' ? records.length : 0),
       };
-      // Caught up with the tail: a deep window waiting for its bulk job is what is left of the pass.
-      if (caughtUp && bulkPhaseActive(moved.deepBulk)) {
-        return { records, cursor: { ...moved, deepTailRead: true }, done: false };
-      }
       return { records, cursor: moved, done: caughtUp };
     },
 

@@ -106,7 +106,7 @@ const everyCursorType = {
       exportedBytes: 0,
       calls: 1,
     },
-    deepTailRead: true,
+    deepParked: true,
     deepNewest: '2026-01-14T23:59:00Z',
   } satisfies Required<CursorOf<typeof activitiesStream>>,
   [LEAD_CHANGES_STREAM]: { ...dated, pending: [5, 8, 13] } satisfies Required<CursorOf<typeof leadChangesStream>>,

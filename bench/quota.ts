@@ -275,6 +275,7 @@ async function simulate(o: { hours: number; perDay: number; seed: number }): Pro
             fresh++;
           }
           seen[j]!.evict();
+          def.afterCommit?.(page.records); // as the runner does once the page's transaction commits
           cursor = page.cursor;
           done = page.done;
         }

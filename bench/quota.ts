@@ -202,8 +202,11 @@ async function simulate(o: { hours: number; perDay: number; seed: number }): Pro
   const trackedShare =
     weights.filter((t) => TRACKED_TYPE_IDS.includes(t.id)).reduce((a, t) => a + t.weight, 0) /
     weights.reduce((a, t) => a + t.weight, 0);
-  const worldStart = t0 - 2 * HOUR;
-  const worldEnd = t0 + (o.hours + 2) * HOUR;
+  // An idle world has no activity at all after the backfill's start: its leads' own events
+  // (New Lead, Change Data Value) fall before it too.
+  const idle = o.perDay === 0;
+  const worldStart = t0 - (idle ? 4 : 2) * HOUR;
+  const worldEnd = idle ? t0 - 2 * HOUR : t0 + (o.hours + 2) * HOUR;
   const clock = virtualClock(t0);
   const sim = await startSimulator({
     seed: o.seed,

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { TRACKED_TYPE_IDS } from '../../simulator/index.ts';
+import { ExportBudget } from '../../src/bulk/index.ts';
 import type { Config } from '../../src/config/index.ts';
 import { runService } from '../../src/service.ts';
 import type { ActivitiesCursor } from '../../src/streams/activities.ts';
@@ -127,6 +128,50 @@ describe('the deep look-back through Bulk Extract (issue #12.5)', () => {
     expect(new Set(jobs.map((j) => `${j.activityTypeIds} ${j.window.startAt}`)).size).toBe(jobs.length);
     expect(jobs.map((j) => j.exportId)).toContain(inFlight);
     for (const j of jobs) expect(j.status).toBe('Completed');
+    const got = await expectTrackedActivitiesExactlyOnce(sim, config);
+    expect(got.filter((r) => r.id === late)).toHaveLength(1);
+    for (const c of await mirroredCursors(config)) expect(c.deepBulk).toBeUndefined();
+  });
+
+  it('with the export budget spent, the deep window is read through REST instead: the late activity still once, no export', async () => {
+    const { sim, clock, config, runUntilCaughtUp } = await startScenario({
+      fakeClockAt: '2026-01-20T12:00:00Z',
+      world: {
+        seed: 53,
+        leads: 200,
+        activities: 20_000,
+        start: '2026-01-01T00:00:00Z',
+        end: '2026-02-01T00:00:00Z',
+        now: '2026-01-20T12:00:00Z',
+        lateArrivalRate: 0,
+        limits: { ratePer20s: false, maxInFlight: false },
+      },
+      config: { deepLookbackMethod: 'bulk', connection: { streams: ['activities'] } },
+    });
+    await runUntilCaughtUp();
+    const now = clock!.now();
+    const late = sim.injectLateActivity({
+      leadId: 9,
+      activityTypeId: TRACKED_TYPE_IDS[0]!,
+      activityDate: now - 20 * HOUR,
+      visibleAt: now + 2 * HOUR,
+    });
+    clock!.set(now + 24 * HOUR);
+    // The customer's other exports spent the day's allocation.
+    await new ExportBudget({
+      redis,
+      instance: config.connections[0]!.instance,
+      dailyMb: config.bulk.dailyMb,
+      reserveMb: config.bulk.reserveMb,
+      maxJobs: config.bulk.maxJobs,
+      clock: clock!,
+      logger: testLogger(),
+    }).exhaust();
+    const tokenCalls = sim.counts().byEndpoint[TOKEN_CALLS]?.requests ?? 0;
+    await runUntilCaughtUp();
+    expect(sim.bulk.jobs().filter((j) => j.status !== 'Created')).toEqual([]);
+    // REST re-read the window from a fresh token per group.
+    expect(sim.counts().byEndpoint[TOKEN_CALLS]?.requests ?? 0).toBeGreaterThan(tokenCalls);
     const got = await expectTrackedActivitiesExactlyOnce(sim, config);
     expect(got.filter((r) => r.id === late)).toHaveLength(1);
     for (const c of await mirroredCursors(config)) expect(c.deepBulk).toBeUndefined();

@@ -74,6 +74,12 @@ export interface ActivitiesBackfillOptions {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** How many of `records` are dated after `date` (all of them without one; unreadable dates do not count). */
+function newerThan(records: readonly { activityDate: string }[], date: string | undefined): number {
+  const after = date === undefined ? Number.NEGATIVE_INFINITY : parseMarketoDate(date);
+  return records.filter((r) => Date.parse(r.activityDate) > after).length;
+}
+
 /**
  * The activities of one group of ≤ 10 types: pages of 300 in series until `moreResult` is false.
  * The first pass is the backfill from the start date. A later pass continues from the token Marketo
@@ -272,8 +278,11 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<A
         ...next,
         ...windowed,
         ...(ring ? { heldTokens: ring } : {}),
-        // The backfill's history says nothing of a day's density.
-        rowsSinceDeep: (cursor.rowsSinceDeep ?? 0) + (cursor.phase === 'incremental' ? records.length : 0),
+        // New activities only: the backfill's history and the look-backs' re-reads say nothing of a
+        // day's density.
+        rowsSinceDeep:
+          (cursor.rowsSinceDeep ?? 0) +
+          (cursor.phase === 'incremental' ? newerThan(records, cursor.maxActivityDate) : 0),
       };
       return { records, cursor: moved, done: caughtUp };
     },

@@ -151,6 +151,14 @@ describe('the look-back schedule (issue #12.5)', () => {
     expect(sent[4]).toBe('from:2026-01-15T12:30:01.000Z');
   });
 
+  it('counts for the deep look-back estimate only activities newer than any seen (not the backfill, not re-reads)', async () => {
+    const seen = [activity('2026-01-15T11:58:00Z', 2), activity('2026-01-15T11:59:00Z', 3)];
+    const { cursor, fetched } = await runPasses(seen, 4, everyPass(HOUR));
+    // Every pass re-read both (each look-back window holds them), none of them counts.
+    expect(fetched.flat().filter((id) => id === 'g-2')).toHaveLength(4);
+    expect(cursor.rowsSinceDeep).toBe(0);
+  });
+
   it('remembers published ids for the widest window a pass may re-read', async () => {
     // The window, and the grain by which a re-read from a held token may start before it.
     expect((await runPasses([], 1, schedule)).dedupeMs).toBe(27 * HOUR);

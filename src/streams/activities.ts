@@ -110,9 +110,9 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<A
     return bulk;
   };
 
-  // The deep window's bulk phase: the backfill's machinery over one window; when the export budget
-  // is spent it reads the window through REST (within the whole day's calls: it is the REST
-  // look-back it stands in for).
+  // The deep window's bulk phase: the backfill's machinery over one window; when its job would have
+  // to wait (export budget spent, job slots taken) it reads the window through REST at once (within
+  // the whole day's calls: it is the REST look-back it stands in for).
   let deep: BulkBackfill<ActivitiesCursor> | undefined;
   const deepPhase = (ctx: StreamContext) => {
     const d = o.deepLookback!;
@@ -126,6 +126,7 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<A
         startDate: o.startDate,
         lookbackMs: o.schedule.lookbackMs,
         restShare: 1,
+        restWhenWaiting: true,
       },
       { ...ctx, logger: ctx.logger.child({ stream: name, lookback: 'deep' }) },
     );

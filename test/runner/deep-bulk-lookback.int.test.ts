@@ -133,11 +133,15 @@ describe('the deep look-back through Bulk Extract (issue #12.5)', () => {
     for (const c of await mirroredCursors(config)) expect(c.deepBulk).toBeUndefined();
   });
 
-  it('with the export budget spent, the deep window is read through REST instead: the late activity still once, no export', async () => {
+  /**
+   * A backfill, a late activity, then the deep pass a day later after `prepare` (given the
+   * instance's export budget): the window must go through REST in that very pass.
+   */
+  async function deepPassThroughRest(seed: number, prepare: (budget: ExportBudget) => Promise<void>) {
     const { sim, clock, config, runUntilCaughtUp } = await startScenario({
       fakeClockAt: '2026-01-20T12:00:00Z',
       world: {
-        seed: 53,
+        seed,
         leads: 200,
         activities: 20_000,
         start: '2026-01-01T00:00:00Z',
@@ -157,8 +161,7 @@ describe('the deep look-back through Bulk Extract (issue #12.5)', () => {
       visibleAt: now + 2 * HOUR,
     });
     clock!.set(now + 24 * HOUR);
-    // The customer's other exports spent the day's allocation.
-    await new ExportBudget({
+    const budget = new ExportBudget({
       redis,
       instance: config.connections[0]!.instance,
       dailyMb: config.bulk.dailyMb,
@@ -166,14 +169,27 @@ describe('the deep look-back through Bulk Extract (issue #12.5)', () => {
       maxJobs: config.bulk.maxJobs,
       clock: clock!,
       logger: testLogger(),
-    }).exhaust();
+    });
+    await prepare(budget);
     const tokenCalls = sim.counts().byEndpoint[TOKEN_CALLS]?.requests ?? 0;
     await runUntilCaughtUp();
-    expect(sim.bulk.jobs().filter((j) => j.status !== 'Created')).toEqual([]);
+    expect(sim.bulk.jobs()).toEqual([]);
     // REST re-read the window from a fresh token per group.
     expect(sim.counts().byEndpoint[TOKEN_CALLS]?.requests ?? 0).toBeGreaterThan(tokenCalls);
     const got = await expectTrackedActivitiesExactlyOnce(sim, config);
     expect(got.filter((r) => r.id === late)).toHaveLength(1);
     for (const c of await mirroredCursors(config)) expect(c.deepBulk).toBeUndefined();
+  }
+
+  it('with the export budget spent, the deep window is read through REST instead: the late activity still once, no export', async () => {
+    // The customer's other exports spent the day's allocation.
+    await deepPassThroughRest(53, (budget) => budget.exhaust());
+  });
+
+  it('with every job slot taken (a backfill holds them for hours), the deep window is read through REST at once, not parked', async () => {
+    await deepPassThroughRest(59, async (budget) => {
+      await budget.claim('other:backfill:1');
+      await budget.claim('other:backfill:2');
+    });
   });
 });

@@ -2,12 +2,13 @@
  * Marketo calls per simulated day of the activities streams, against the floor of reading each
  * activity once: `npm run bench:quota -- --json FILE [--hours H] [--per-day N] [--late-rate R]
  * [--late-max-hours H] [--lookback-minutes M] [--lookback-every-minutes M] [--deep-hours H]
- * [--deep-every-hours H] [--interval-seconds S] [--scan-cap N] [--idle-hours H] [--skew-seconds S]
- * [--reset-late-seconds S] [--only-quota-edge]`.
+ * [--deep-every-hours H] [--deep-method auto|bulk|rest] [--interval-seconds S] [--scan-cap N]
+ * [--idle-hours H] [--skew-seconds S] [--reset-late-seconds S] [--only-quota-edge]`.
  *
  * The service's own stream definitions (activity groups of the 20 default types, cursor rules,
- * paging, the fallback for rejected tokens) run pass after pass against the simulator over HTTP,
- * on a virtual clock (no waiting); the runner's de-duplication is the runner's SeenWindow. Kafka is
+ * paging, the fallback for rejected tokens, the deep look-back's Bulk Extract jobs) run pass after
+ * pass against the simulator over HTTP, on a virtual clock (no waiting; a bulk job's processing time
+ * passes on it); the runner's de-duplication is the runner's SeenWindow. Kafka is
  * not in the loop: what is published does not change what is asked of Marketo. A scenario of its own
  * takes the daily quota across Central midnight through the real Quota (Redis at REDIS_URL) and
  * reports the pause after Marketo's 607.
@@ -48,6 +49,7 @@ const { values } = parseArgs({
     'lookback-every-minutes': { type: 'string' },
     'deep-hours': { type: 'string' },
     'deep-every-hours': { type: 'string' },
+    'deep-method': { type: 'string' },
     'scan-cap': { type: 'string' },
     'idle-hours': { type: 'string', default: '24' },
     seed: { type: 'string', default: '7' },
@@ -72,6 +74,10 @@ function settings() {
     lookbackEveryMinutes: pick(values['lookback-every-minutes'], 'lookbackEveryMinutes'),
     deepLookbackHours: pick(values['deep-hours'], 'deepLookbackHours'),
     deepLookbackEveryHours: pick(values['deep-every-hours'], 'deepLookbackEveryHours'),
+    // Code before the bulk deep look-back has no such setting: REST.
+    deepLookbackMethod: (values['deep-method'] ??
+      (defaults as Record<string, { parse(v: unknown): unknown } | undefined>).deepLookbackMethod?.parse(undefined) ??
+      'rest') as 'auto' | 'bulk' | 'rest',
   };
 }
 
@@ -102,6 +108,11 @@ interface Run {
   streams: number;
   calls: number;
   pagingTokenCalls: number;
+  /** Bulk Extract calls (create, enqueue, status, file) of the deep look-back. */
+  bulkCalls: number;
+  /** Export bytes of the deep look-back's completed jobs. */
+  exportBytes: number;
+  bulkJobs: number;
   floorCalls: number;
   published: number;
   duplicates: number;
@@ -135,8 +146,27 @@ function scheduleOf(s: ReturnType<typeof settings>): Schedule {
   };
 }
 
+/** The deep look-back's bulk side as the service builds it, without a Redis export budget (the simulator meters its own). */
+function deepLookbackOf(method: 'auto' | 'bulk' | 'rest') {
+  const defaults = configSchema.shape;
+  const bulk = defaults.bulk.parse(undefined) as { dailyMb: number; reserveMb: number; pollMinSeconds: number };
+  return {
+    method,
+    timeZone: 'America/Chicago',
+    pollMinMs: bulk.pollMinSeconds * 1000,
+    dailyQuota: 50_000,
+    dailyExportBytes: (bulk.dailyMb - bulk.reserveMb) * 1024 * 1024,
+  };
+}
+
 /** The service's activities streams (the default tracked types in their groups) from `startMs`. */
-async function activityStreamDefs(client: MarketoClient, instance: string, startMs: number, schedule: Schedule) {
+async function activityStreamDefs(
+  client: MarketoClient,
+  instance: string,
+  startMs: number,
+  schedule: Schedule,
+  deepMethod: 'auto' | 'bulk' | 'rest' = 'rest',
+) {
   const types = await getActivityTypes(client);
   const tracked = resolveActivityTypes([...DEFAULT_TRACKED_ACTIVITY_TYPES], types);
   const typeNames = new Map(types.map((t) => [t.id, t.name]));
@@ -153,6 +183,7 @@ async function activityStreamDefs(client: MarketoClient, instance: string, start
       ...({ lookbackMs: schedule.lookbackMs } as object),
       schedule,
       dailySplitThreshold: 100_000_000,
+      ...(deepMethod === 'rest' ? {} : { deepLookback: deepLookbackOf(deepMethod) }),
     }),
   );
   return { defs, tracked };
@@ -171,8 +202,11 @@ async function simulate(o: { hours: number; perDay: number; seed: number }): Pro
   const trackedShare =
     weights.filter((t) => TRACKED_TYPE_IDS.includes(t.id)).reduce((a, t) => a + t.weight, 0) /
     weights.reduce((a, t) => a + t.weight, 0);
-  const worldStart = t0 - 2 * HOUR;
-  const worldEnd = t0 + (o.hours + 2) * HOUR;
+  // An idle world has no activity at all after the backfill's start: its leads' own events
+  // (New Lead, Change Data Value) fall before it too.
+  const idle = o.perDay === 0;
+  const worldStart = t0 - (idle ? 4 : 2) * HOUR;
+  const worldEnd = idle ? t0 - 2 * HOUR : t0 + (o.hours + 2) * HOUR;
   const clock = virtualClock(t0);
   const sim = await startSimulator({
     seed: o.seed,
@@ -199,7 +233,13 @@ async function simulate(o: { hours: number; perDay: number; seed: number }): Pro
     logger,
   });
   try {
-    const { defs, tracked } = await activityStreamDefs(client, sim.instance, t0 - HOUR, scheduleOf(s));
+    const { defs, tracked } = await activityStreamDefs(
+      client,
+      sim.instance,
+      t0 - HOUR,
+      scheduleOf(s),
+      s.deepLookbackMethod,
+    );
     const ctx = { clock, logger, signal: new AbortController().signal };
     const cursors = defs.map((d) => d.initialCursor(clock.now()));
     const seen = defs.map((d) => new SeenWindow(d.lookbackMs));
@@ -207,9 +247,12 @@ async function simulate(o: { hours: number; perDay: number; seed: number }): Pro
     const callsNow = () => {
       const by = sim.counts().byEndpoint;
       const token = by['/rest/v1/activities/pagingtoken.json']?.requests ?? 0;
-      return { all: (by['/rest/v1/activities.json']?.requests ?? 0) + token, token };
+      const bulk = Object.entries(by)
+        .filter(([path]) => path.startsWith('/bulk/'))
+        .reduce((a, [, c]) => a + c.requests, 0);
+      return { all: (by['/rest/v1/activities.json']?.requests ?? 0) + token + bulk, token, bulk };
     };
-    let before = { all: 0, token: 0 };
+    let before = { all: 0, token: 0, bulk: 0 };
     let floorCalls = 0;
     let published = 0;
     let duplicates = 0;
@@ -235,6 +278,7 @@ async function simulate(o: { hours: number; perDay: number; seed: number }): Pro
             fresh++;
           }
           seen[j]!.evict();
+          def.afterCommit?.(page.records); // as the runner does once the page's transaction commits
           cursor = page.cursor;
           done = page.done;
         }
@@ -250,6 +294,7 @@ async function simulate(o: { hours: number; perDay: number; seed: number }): Pro
       }
     }
     const after = callsNow();
+    const jobs = sim.bulk.jobs().filter((j) => j.kind === 'activities' && Date.parse(j.createdAt) >= t0 + s.intervalMs);
     // Late arrivals dated after the backfill and visible by the last pass: were they published?
     const end = t0 + passes * s.intervalMs;
     const late: Run['late'] = {
@@ -272,6 +317,9 @@ async function simulate(o: { hours: number; perDay: number; seed: number }): Pro
       streams: defs.length,
       calls: after.all - before.all,
       pagingTokenCalls: after.token - before.token,
+      bulkCalls: after.bulk - before.bulk,
+      exportBytes: jobs.reduce((a, j) => a + (j.fileSize ?? 0), 0),
+      bulkJobs: jobs.length,
       floorCalls,
       published,
       duplicates,
@@ -463,6 +511,9 @@ async function activityDayResult() {
     floorCallsPerDay: perDayOf(busy.floorCalls, busy.hours),
     ratioToFloor: Math.round((100 * busy.calls) / busy.floorCalls) / 100,
     pagingTokenCallsPerDay: perDayOf(busy.pagingTokenCalls, busy.hours),
+    bulkCallsPerDay: perDayOf(busy.bulkCalls, busy.hours),
+    exportMbPerDay: Math.round((100 * (busy.exportBytes * 24)) / busy.hours / 1_000_000) / 100,
+    bulkJobs: busy.bulkJobs,
     activitiesPublished: busy.published,
     duplicatesRecognised: busy.duplicates,
     idleCallsPerStreamPass: Math.round((1000 * idle.calls) / (idle.passes * idle.streams)) / 1000,

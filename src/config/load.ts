@@ -51,6 +51,7 @@ const ENV_FIELDS: ReadonlyArray<[string, string, (v: string) => unknown]> = [
   ['LOOKBACK_EVERY_MINUTES', 'lookbackEveryMinutes', num],
   ['DEEP_LOOKBACK_HOURS', 'deepLookbackHours', num],
   ['DEEP_LOOKBACK_EVERY_HOURS', 'deepLookbackEveryHours', num],
+  ['DEEP_LOOKBACK_METHOD', 'deepLookbackMethod', String],
   ['INCREMENT_INTERVAL_SECONDS', 'incrementIntervalSeconds', num],
   ['QUOTA_TIME_ZONE', 'quotaTimeZone', String],
   ['QUOTA_RECHECK_MINUTES', 'quotaRecheckMinutes', num],

@@ -237,6 +237,13 @@ export const configSchema = z.object({
     .min(0)
     .max(24 * 30)
     .default(26),
+  /**
+   * How the deep look-back re-reads its window: `auto` (default) through a Bulk Extract job where
+   * that costs fewer calls than REST paging (a dense window; its file counts against the export
+   * budget, and a spent budget falls back to REST), REST where the window is sparse; `bulk`: always
+   * a job; `rest`: REST paging only. Bulk needs Redis (the instance's export budget).
+   */
+  deepLookbackMethod: z.enum(['auto', 'bulk', 'rest']).default('auto'),
   /** How often the deep look-back window is re-read. */
   deepLookbackEveryHours: z
     .number()

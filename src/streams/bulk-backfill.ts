@@ -57,6 +57,12 @@ export interface BulkBackfillOptions {
   lookbackMs: number;
   /** Share of `dailyQuota` REST may spend while the export budget is spent. */
   restShare: number;
+  /**
+   * Any wait (job slots taken, Marketo's queue, the export budget) sends a window whose job has not
+   * started through REST at once, instead of waiting: a look-back cannot wait, its window would fall
+   * out of the de-duplication memory.
+   */
+  restWhenWaiting?: boolean;
   dailyQuota: number;
   /** Zone of the quota day (the REST share is per day). */
   timeZone: string;
@@ -316,10 +322,12 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
       : true;
     const job = b.job!;
     const started = job.rowsReached > 0 || job.skipRows > 0;
-    if (spent && !started && this.#restShareLeft(b, ctx.clock.now()) > 0) {
+    if ((spent || this.#o.restWhenWaiting) && !started && this.#restShareLeft(b, ctx.clock.now()) > 0) {
       ctx.logger.warn(
-        { window: job.window, restShare: this.#o.restShare },
-        'export budget spent; reading the window through REST (within the REST share)',
+        { window: job.window, restShare: this.#o.restShare, reason: (err as Error).message },
+        spent
+          ? 'export budget spent; reading the window through REST (within the REST share)'
+          : 'bulk export must wait; reading the window through REST',
       );
       return this.#restPage(
         { ...cursor, bulk: { ...b, job: undefined, rest: { since: job.window.startAt, rows: 0, fallback: true } } },

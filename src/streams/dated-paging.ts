@@ -26,6 +26,11 @@ export interface DatedCursor extends StreamCursor {
   lookbackAt?: string;
   /** When the last pass that re-read the deep look-back window began (ISO). */
   deepLookbackAt?: string;
+  /**
+   * The pass's first token is one held since an earlier pass (a look-back re-read from the token
+   * ring): if Marketo refuses it, a fresh token from `sinceDate` replaces it.
+   */
+  ringStart?: boolean;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -111,6 +116,7 @@ export function afterDatedPage<C extends DatedCursor>(
   return {
     ...cursor,
     nextPageToken: more ? page.nextPageToken : undefined,
+    ringStart: undefined,
     ...(holdToken ? { heldToken: more ? undefined : page.nextPageToken } : {}),
     maxActivityDate: newestDate(cursor.maxActivityDate, page.result),
     phase: more ? cursor.phase : 'incremental',
@@ -131,20 +137,40 @@ export function storedTokenRejected(err: unknown): boolean {
 /**
  * Asks for the page at `cursor`'s token (or a fresh token from its `sinceDate`); a stored token
  * Marketo rejects ({@link storedTokenRejected}) is replaced, once, by a fresh one from one look-back
- * window behind the newest record seen (never before the pass's start date).
+ * window behind the newest record seen (never before the pass's start date), or from `sinceDate`
+ * for a pass that began at a token from the ring. `onFreshToken` hears of each fresh token and the
+ * date it stands for.
  */
 export async function datedPage<T>(
-  o: { client: MarketoClient; startDate: string; lookbackMs: number; name: string },
+  o: {
+    client: MarketoClient;
+    startDate: string;
+    lookbackMs: number;
+    name: string;
+    onFreshToken?: (since: string, token: string) => void;
+  },
   cursor: DatedCursor,
   ctx: StreamContext,
   ask: (token: string) => Promise<MarketoResponse<T>>,
 ): Promise<MarketoResponse<T>> {
+  const fresh = async (since: string) => {
+    const token = await getPagingToken(o.client, since, ctx.signal);
+    o.onFreshToken?.(since, token);
+    return token;
+  };
   const stored = cursor.nextPageToken;
-  if (stored === undefined) return ask(await getPagingToken(o.client, cursor.sinceDate, ctx.signal));
+  if (stored === undefined) return ask(await fresh(cursor.sinceDate));
   try {
     return await ask(stored);
   } catch (err) {
     if (!storedTokenRejected(err)) throw err;
+    if (cursor.ringStart) {
+      ctx.logger.warn(
+        { stream: o.name, since: cursor.sinceDate },
+        'held paging token rejected; a fresh one from its date',
+      );
+      return ask(await fresh(cursor.sinceDate));
+    }
     // Resume behind the newest record of this pass (never before the pass start).
     const since = cursor.maxActivityDate
       ? iso(
@@ -155,7 +181,7 @@ export async function datedPage<T>(
         )
       : cursor.sinceDate;
     ctx.logger.warn({ stream: o.name, since }, 'paging token rejected; restarting from the stored date');
-    return ask(await getPagingToken(o.client, since, ctx.signal));
+    return ask(await fresh(since));
   }
 }
 

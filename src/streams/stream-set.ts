@@ -7,7 +7,7 @@ import type { TopicNames } from '../kafka/index.ts';
 import type { Logger } from '../log.ts';
 import { describeLeads2, getActivityTypes, type MarketoClient, type MarketoLeadField } from '../marketo/index.ts';
 import { leadSchema, type SchemaCatalog } from '../schemas/index.ts';
-import { type ActivitiesBackfillOptions, activitiesStream } from './activities.ts';
+import { type ActivitiesBackfillOptions, activitiesStream, type DeepLookbackOptions } from './activities.ts';
 import { parseActivityGroupName, planActivityGroups, resolveActivityTypes } from './activity-groups.ts';
 import { campaignsStream } from './campaigns.ts';
 import { LeadFetchLog, type LeadStreamOptions } from './leads.ts';
@@ -49,7 +49,7 @@ export interface StreamSetDeps {
     | 'incrementIntervalSeconds'
     | 'backfill'
   > &
-    Partial<Pick<Config, 'bulk' | 'quotaTimeZone'>>;
+    Partial<Pick<Config, 'bulk' | 'quotaTimeZone' | 'deepLookbackMethod'>>;
   /** Where the instance's export budget lives (Bulk Extract); without it the backfill is REST only. */
   redis?: Redis;
   clock: Clock;
@@ -124,15 +124,29 @@ export class StreamSet {
         schedule: lookbackScheduleOf(settings),
         dailySplitThreshold: settings.backfill.dailySplitThreshold,
         ...(this.#backfill ? { backfill: this.#backfill } : {}),
+        ...(this.#deepLookback ? { deepLookback: this.#deepLookback } : {}),
       }),
     );
   }
 
   /** The bulk side of the activity backfill, shared by the groups (one export budget per instance). */
   get #backfill(): ActivitiesBackfillOptions | undefined {
+    const { method, restShare, windowDays } = this.#d.settings.backfill;
+    const bulk = method === 'rest' ? undefined : this.#bulkSide;
+    return bulk && { ...bulk, method, windowDays, restShare };
+  }
+
+  /** The bulk side of the deep look-back (the same export budget as the backfill's). */
+  get #deepLookback(): DeepLookbackOptions | undefined {
+    const method = this.#d.settings.deepLookbackMethod ?? 'auto';
+    const bulk = method === 'rest' ? undefined : this.#bulkSide;
+    return bulk && { ...bulk, method };
+  }
+
+  /** What every bulk reader of the connection shares: the instance's export budget and its day. */
+  get #bulkSide() {
     const { settings, redis, clock, logger } = this.#d;
-    const { method, restShare, windowDays } = settings.backfill;
-    if (method === 'rest' || !redis || !settings.bulk) return undefined;
+    if (!redis || !settings.bulk) return undefined;
     const timeZone = settings.quotaTimeZone ?? 'America/Chicago';
     this.#budget ??= new ExportBudget({
       redis,
@@ -145,9 +159,6 @@ export class StreamSet {
       logger,
     });
     return {
-      method,
-      windowDays,
-      restShare,
       dailyQuota: this.#c.dailyQuota - this.#c.quotaReserve,
       timeZone,
       pollMinMs: settings.bulk.pollMinSeconds * 1000,

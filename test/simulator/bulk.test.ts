@@ -37,6 +37,41 @@ async function call(
 }
 
 describe('bulk extract', () => {
+  it('activities: createdAt filters on the activity date; a late arrival is in the file when Marketo shows it before the job runs, not after', async () => {
+    sim = await startSimulator(base);
+    const token = await simClient(sim).token();
+    const now = sim.clock.now();
+    const dated = now - 20 * 3_600_000; // inside the window below
+    const shown = sim.injectLateActivity({
+      leadId: 7,
+      activityTypeId: 6,
+      activityDate: dated,
+      visibleAt: now - 60_000,
+    });
+    const notYet = sim.injectLateActivity({
+      leadId: 8,
+      activityTypeId: 6,
+      activityDate: dated,
+      visibleAt: now + 3_600_000,
+    });
+    const window = { startAt: new Date(now - 26 * 3_600_000).toISOString(), endAt: new Date(now).toISOString() };
+    const filter = { createdAt: window, activityTypeIds: [6] };
+    const created = JSON.parse(
+      (await call(sim, token, 'POST', '/bulk/v1/activities/export/create.json', { format: 'CSV', filter })).text,
+    );
+    const id = created.result[0].exportId;
+    await call(sim, token, 'POST', `/bulk/v1/activities/export/${id}/enqueue.json`);
+    sim.clock.advance(31_000);
+    const file = (await call(sim, token, 'GET', `/bulk/v1/activities/export/${id}/file.json`)).text;
+    const guids = file
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',')[0]);
+    expect(guids).toContain(shown);
+    expect(guids).not.toContain(notYet);
+  });
+
   it('activities: create → enqueue → processing → completed → file (with Range) matches ground truth', async () => {
     sim = await startSimulator(base);
     const token = await simClient(sim).token();

@@ -72,10 +72,12 @@ async function runPasses(
   const ctx = { clock, logger: createLogger({ level: 'silent' }), signal: new AbortController().signal };
   const fetched: string[][] = [];
   const kinds: (string | undefined)[] = [];
+  const starts: string[] = [];
   let cursor: ActivitiesCursor = def.initialCursor(clock.now());
   for (let pass = 0; pass < passes; pass++) {
     cursor = def.beginPass(cursor, clock.now());
     kinds.push(cursor.passKind);
+    starts.push(cursor.sinceDate);
     for (let done = false; !done; ) {
       const page = await def.fetchPage(cursor, ctx);
       fetched.push(page.records.map((r) => (r as MarketoActivity).marketoGUID));
@@ -84,21 +86,24 @@ async function runPasses(
     }
     clock.advance(everyMs);
   }
-  return { since, sent, fetched, kinds, cursor, dedupeMs: def.lookbackMs };
+  return { since, sent, fetched, kinds, starts, cursor, dedupeMs: def.lookbackMs };
 }
 
 describe('activities passes (issue #12.4)', () => {
   it('a group that never had an activity starts each pass from when the last one started, not from the start date', async () => {
-    const { since } = await runPasses([], 3, everyPass(HOUR));
+    const { since, sent } = await runPasses([], 3, everyPass(HOUR));
     expect(since[0]).toBe(START);
-    // Pass 2 starts one look-back behind pass 1's start (12:00), pass 3 behind pass 2's (12:05).
-    expect(since.slice(1)).toEqual(['2026-01-15T11:00:00Z', '2026-01-15T11:05:00Z']);
+    // Pass 2 starts one look-back behind pass 1's start (12:00); pass 3 behind pass 2's (12:05),
+    // from the token pass 2 was given for 11:00 (held, within the grain): no start-date rescan.
+    expect(since.slice(1)).toEqual(['2026-01-15T11:00:00Z']);
+    expect(sent.at(-1)).toBe('from:2026-01-15T11:00:00Z');
   });
 
   it('a rare type starts from the last pass, not from its last occurrence months ago', async () => {
-    const { since, fetched } = await runPasses([activity('2025-08-01T10:00:00Z')], 3, everyPass(HOUR));
+    const { since, sent, fetched } = await runPasses([activity('2025-08-01T10:00:00Z')], 3, everyPass(HOUR));
     expect(fetched.flat()).toEqual(['g-1']);
-    expect(since.slice(1)).toEqual(['2026-01-15T11:00:00Z', '2026-01-15T11:05:00Z']);
+    expect(since.slice(1)).toEqual(['2026-01-15T11:00:00Z']);
+    expect(sent.at(-1)).toBe('from:2026-01-15T11:00:00Z');
   });
 });
 
@@ -127,7 +132,7 @@ describe('the look-back schedule (issue #12.5)', () => {
 
   it('re-reads the regular window every lookbackEvery, and the deep window every deepEvery', async () => {
     // A pass every 30 minutes for 25 hours.
-    const { since, kinds } = await runPasses([], 51, schedule, 30 * MIN);
+    const { since, kinds, starts, sent } = await runPasses([], 51, schedule, 30 * MIN);
     expect(kinds.filter((k) => k === 'tail')).toHaveLength(25);
     expect(kinds.filter((k) => k === 'deep')).toHaveLength(2); // the backfill, then 24 h later
     expect(kinds.filter((k) => k === 'lookback')).toHaveLength(24);
@@ -136,15 +141,30 @@ describe('the look-back schedule (issue #12.5)', () => {
     expect(since[1]).toBe('2026-01-15T11:30:00Z');
     const deepAt = kinds.lastIndexOf('deep');
     expect(deepAt).toBe(48);
-    // 26 h behind where the last pass reached: its start, 11:30 the next day.
-    expect(since[since.length - 2]).toBe('2026-01-15T09:30:00Z');
+    // 26 h behind where the last pass reached: its start, 11:30 the next day (nothing held that old).
+    expect(starts[deepAt]).toBe('2026-01-15T09:30:00.000Z');
+    expect(since.at(-1)).toBe('2026-01-15T09:30:00Z');
+    // Later regular look-backs start from the token held where their window starts: only the
+    // first look-back and the deep one ask pagingtoken.json (besides the backfill).
+    expect(since).toHaveLength(3);
+    expect(starts[4]).toBe('2026-01-15T12:30:00.000Z');
+    expect(sent[4]).toBe('from:2026-01-15T12:30:01.000Z');
+  });
+
+  it('counts for the deep look-back estimate only activities newer than any seen (not the backfill, not re-reads)', async () => {
+    const seen = [activity('2026-01-15T11:58:00Z', 2), activity('2026-01-15T11:59:00Z', 3)];
+    const { cursor, fetched } = await runPasses(seen, 4, everyPass(HOUR));
+    // Every pass re-read both (each look-back window holds them), none of them counts.
+    expect(fetched.flat().filter((id) => id === 'g-2')).toHaveLength(4);
+    expect(cursor.rowsSinceDeep).toBe(0);
   });
 
   it('remembers published ids for the widest window a pass may re-read', async () => {
-    expect((await runPasses([], 1, schedule)).dedupeMs).toBe(26 * HOUR);
-    expect((await runPasses([], 1, { ...schedule, deepLookbackMs: 0 })).dedupeMs).toBe(HOUR);
+    // The window, and the grain by which a re-read from a held token may start before it.
+    expect((await runPasses([], 1, schedule)).dedupeMs).toBe(27 * HOUR);
+    expect((await runPasses([], 1, { ...schedule, deepLookbackMs: 0 })).dedupeMs).toBe(2 * HOUR);
     // LOOKBACK_MINUTES=0 and no deep look-back: still the second a fresh token re-reads.
-    expect((await runPasses([], 1, { ...schedule, lookbackMs: 0, deepLookbackMs: 0 })).dedupeMs).toBe(1000);
+    expect((await runPasses([], 1, { ...schedule, lookbackMs: 0, deepLookbackMs: 0 })).dedupeMs).toBe(HOUR + 1000);
   });
 
   it('a held token Marketo rejects (by code, whatever the wording) is replaced by a fresh one from the stored date', async () => {

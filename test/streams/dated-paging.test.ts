@@ -51,6 +51,31 @@ describe('datedPage', () => {
     expect(asked).toEqual(['2025-12-01T00:00:00Z']);
   });
 
+  it('a held token from the ring that Marketo rejects is replaced by a fresh one from its own date (the whole window is re-read)', async () => {
+    const asked: string[] = [];
+    const notified: string[] = [];
+    const o = {
+      client: tokenClient(asked),
+      startDate: '2025-01-01T00:00:00Z',
+      lookbackMs: 3_600_000,
+      name: 's',
+      onFreshToken: (since: string, token: string) => notified.push(`${since} ${token}`),
+    };
+    const ask = async (token: string) => {
+      if (token === 'held') {
+        throw new MarketoStreamError(ErrorCodes.PAGING_TOKEN_INVALID, 'Invalid nextPageToken', { marketoCode: '1003' });
+      }
+      return page(token);
+    };
+    // A deep re-read from 26 hours back: not one regular window behind the newest record.
+    const deep = { ...cursor, sinceDate: '2025-12-31T10:00:00Z', nextPageToken: 'held', ringStart: true };
+    const got = await datedPage(o, deep, ctx, ask);
+    expect(asked).toEqual(['2025-12-31T10:00:00Z']);
+    expect(got.nextPageToken).toBe('after:fresh:2025-12-31T10:00:00Z');
+    expect(notified).toEqual(['2025-12-31T10:00:00Z fresh:2025-12-31T10:00:00Z']);
+    expect(afterDatedPage(deep, got).ringStart).toBeUndefined();
+  });
+
   it('replaces a rejected token by a fresh one from one look-back window behind the newest record', async () => {
     const asked: string[] = [];
     const o = { client: tokenClient(asked), startDate: '2025-01-01T00:00:00Z', lookbackMs: 3_600_000, name: 's' };

@@ -98,6 +98,7 @@ export function workerEnv(config: Readonly<Config>): NodeJS.ProcessEnv {
     LOOKBACK_EVERY_MINUTES: String(config.lookbackEveryMinutes),
     DEEP_LOOKBACK_HOURS: String(config.deepLookbackHours),
     DEEP_LOOKBACK_EVERY_HOURS: String(config.deepLookbackEveryHours),
+    DEEP_LOOKBACK_METHOD: config.deepLookbackMethod,
     LEASE_TTL_SECONDS: String(config.leaseTtlSeconds),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     METRICS_PORT: String(config.metricsPort),

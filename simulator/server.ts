@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import type { TokenStore } from './auth.ts';
 import type { BulkExtract } from './bulk.ts';
@@ -68,13 +68,16 @@ export function endpointKey(path: string): string {
   return path;
 }
 
+/** Options of every simulator server (one instance, or many on one port). */
+export const SERVER_OPTIONS = { maxHeaderSize: 64 * 1024, keepAliveTimeout: 30_000 };
+
 /**
- * The node:http front of the simulator: 414 for URIs over 8 KB, 413 for bodies over 1 MB, the
+ * The HTTP front of one simulated instance: 414 for URIs over 8 KB, 413 for bodies over 1 MB, the
  * `POST` + `_method=GET` form, identity (401 on bad credentials, not counted), then for REST and
  * bulk calls: bearer auth (601/602) → in-flight (615) → injected faults → rate (606) → daily quota
  * (607) → handler. Only successful calls count. gzip when asked for and the body is ≥ 1 KB.
  */
-export function createSimServer(deps: ServerDeps): Server {
+export function createSimHandler(deps: ServerDeps): RequestListener {
   let requestNo = 0;
   let callNo = 0;
   const nextRequestId = () => {
@@ -251,13 +254,12 @@ export function createSimServer(deps: ServerDeps): Server {
     }
   };
 
-  const server = createServer({ maxHeaderSize: 64 * 1024, keepAliveTimeout: 30_000 }, (req, res) => {
+  return (req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'text/plain' });
         res.end(`simulator error: ${e instanceof Error ? e.message : String(e)}`);
       }
     });
-  });
-  return server;
+  };
 }

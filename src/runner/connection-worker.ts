@@ -43,6 +43,13 @@ export interface RunOptions {
 /** Totals of a run, summed over streams and passes. */
 export type RunStats = PassStats;
 
+/**
+ * A wait between passes at least this long lets the connection's producer go (its broker
+ * connections, buffers and metadata), so an idle connection costs little memory; shorter waits
+ * keep it, since connecting again costs a few broker round trips.
+ */
+const RELEASE_PRODUCER_MIN_IDLE_MS = 30_000;
+
 /** Backoff of a failed pass: full jitter from 2 s, doubling, capped at a minute. */
 const PASS_BACKOFF = { baseDelayMs: 2_000, maxDelayMs: 60_000 };
 
@@ -106,7 +113,14 @@ export class ConnectionWorker {
           if (stats) for (const k of Object.keys(totals) as (keyof RunStats)[]) totals[k] += stats[k];
         }
         if (options.untilCaughtUp && this.#caughtUp()) break;
-        await clock.sleep(config.incrementIntervalSeconds * 1000, signal);
+        const idleMs = config.incrementIntervalSeconds * 1000;
+        const release = idleMs >= RELEASE_PRODUCER_MIN_IDLE_MS;
+        if (release) await publisher.disconnect();
+        await clock.sleep(idleMs, signal);
+        // Connecting again fences whoever holds the transactional id: only while the lease is still ours.
+        if (release && !signal.aborted && (await this.#retrying(signal, () => lease.confirm()))) {
+          await publisher.connect();
+        }
       }
       this.#log.info(totals, 'connection worker stopped');
       return totals;

@@ -103,7 +103,7 @@ const env = (topicPrefix: string): NodeJS.ProcessEnv => ({
   INCREMENT_INTERVAL_SECONDS: String(INCREMENT_INTERVAL_SECONDS),
   KAFKA_PUBLISHER_THREAD: 'false',
   METRICS_PORT: '0',
-  LOG_LEVEL: 'error',
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
   ...secrets,
 });
 const workers: ChildProcess[] = [];

@@ -117,9 +117,12 @@ export class ConnectionWorker {
         const release = idleMs >= RELEASE_PRODUCER_MIN_IDLE_MS;
         if (release) await publisher.disconnect();
         await clock.sleep(idleMs, signal);
-        // Connecting again fences whoever holds the transactional id: only while the lease is still ours.
-        if (release && !signal.aborted && (await this.#retrying(signal, () => lease.confirm()))) {
-          await publisher.connect();
+        // Connecting again fences whoever holds the transactional id: only while the lease is still
+        // ours (a lost lease aborts `signal`). A failed connect is retried here, not by a restart.
+        if (release && !signal.aborted) {
+          await this.#retrying(signal, async () => {
+            if (await lease.confirm()) await publisher.connect();
+          });
         }
       }
       this.#log.info(totals, 'connection worker stopped');

@@ -234,11 +234,9 @@ try {
   const rss = live().map((w) => ({ pid: w.pid!, rss: rssMbOf(w.pid!) }));
   const emptyRss = rssMbOf(empty.pid!);
   const fleetRss = rss.filter((r) => r.pid !== empty.pid);
-  const held = await holders();
-  const perIdle = fleetRss.map((r) => {
-    const n = [...held.values()].filter((p) => p === r.pid).length;
-    return n > 0 ? (r.rss - emptyRss) / n : 0;
-  });
+  // Over the whole fleet: a worker's own count moves while connections restart (their lease is
+  // briefly free), which would make a per-worker ratio jump.
+  const perIdle = fleetRss.reduce((sum, r) => sum + r.rss - emptyRss, 0) / N;
   log(`steady state: worker RSS ${fleetRss.map((r) => r.rss).join(' / ')} MB, empty worker ${emptyRss} MB`);
 
   const victim = live().find((w) => w !== empty && w !== joiner)!;
@@ -255,8 +253,10 @@ try {
   await new Promise((r) => setTimeout(r, 2 * INCREMENT_INTERVAL_SECONDS * 1000));
   const cutoff = Date.now();
   counts = await caughtUpTo(cutoff, INCREMENT_INTERVAL_SECONDS * 1000 + 180_000);
-  const freshness = tail.freshness(backfilledAt, cutoff);
+  const freshness = tail.freshness(backfilledAt, killedAt);
+  const throughKill = tail.freshness(killedAt, cutoff);
   log(`freshness p50 ${freshness.p50Seconds} s, p99 ${freshness.p99Seconds} s over ${freshness.count} activities`);
+  log(`through the kill: p50 ${throughKill.p50Seconds} s, p99 ${throughKill.p99Seconds} s over ${throughKill.count}`);
   sample();
   const cpuMs = [...lastCpuMs.entries()].filter(([pid]) => pid !== empty.pid).reduce((a, [, ms]) => a + ms, 0);
 
@@ -272,7 +272,7 @@ try {
     takeoverSeconds: Math.round(takeoverSeconds * 10) / 10,
     sessionTimeoutSeconds: SESSION_TIMEOUT_MS / 1000,
     leaseTtlSeconds: LEASE_TTL_SECONDS,
-    rssPerIdleConnectionMb: Math.round(Math.max(...perIdle) * 10) / 10,
+    rssPerIdleConnectionMb: Math.round(perIdle * 10) / 10,
     workerRssMb: Math.max(...fleetRss.map((r) => r.rss)),
     emptyWorkerRssMb: emptyRss,
     cpuMsPer1kActivities: Math.round((cpuMs / Math.max(1, counts.published)) * 1000),
@@ -281,6 +281,7 @@ try {
     freshnessP99Seconds: freshness.p99Seconds,
     freshnessMaxSeconds: freshness.maxSeconds,
     freshnessActivities: freshness.count,
+    freshnessThroughKill: throughKill,
     incrementIntervalSeconds: INCREMENT_INTERVAL_SECONDS,
     backfillRatioToFloor: null,
     activities: counts.published,

@@ -48,7 +48,8 @@ const HISTORY_MS = 6 * 3_600_000;
 const FUTURE_MS = 6 * 3_600_000;
 const T0 = Math.floor(Date.now() / 1000) * 1000;
 const START = new Date(T0 - HISTORY_MS).toISOString();
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+/** Workers start as a deployment starts them (`npm start`): with the service's Node memory settings. */
+const BIN = fileURLToPath(new URL('../bin/marketo-stream', import.meta.url));
 const log = (msg: string) => process.stderr.write(`[bench:fleet] ${new Date().toISOString().slice(11, 19)} ${msg}\n`);
 
 const services = endpointsFromEnv() ?? startLocalStack();
@@ -109,7 +110,7 @@ const env = (topicPrefix: string): NodeJS.ProcessEnv => ({
 const workers: ChildProcess[] = [];
 const lastCpuMs = new Map<number, number>();
 const startWorker = (topicPrefix = prefix) => {
-  const child = spawn(process.execPath, [MAIN], { env: env(topicPrefix), stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(BIN, ['run'], { env: env(topicPrefix), stdio: ['ignore', 'ignore', 'inherit'] });
   workers.push(child);
   return child;
 };

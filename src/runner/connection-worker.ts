@@ -16,6 +16,7 @@ import type { SchemaCatalog } from '../schemas/index.ts';
 import type { ConnectionStatusWriter } from '../status/index.ts';
 import { type StreamCursor, StreamSet } from '../streams/index.ts';
 import type { ConnectionDeps } from './connection-deps.ts';
+import { streamSetUpSlots } from './set-up-slots.ts';
 import { noStats, type PassStats, StreamRunner } from './stream-runner.ts';
 
 export interface ConnectionWorkerDeps extends ConnectionDeps {
@@ -107,7 +108,7 @@ export class ConnectionWorker {
       await publisher.connect();
       while (!signal.aborted) {
         await this.#d.status?.set('running');
-        if (this.#stale) await this.#retrying(signal, () => this.#setUp(streams));
+        if (this.#stale) await this.#retrying(signal, () => this.#setUp(streams, signal));
         for (const name of this.#runners.map((r) => r.def.name)) {
           const stats = await this.#retrying(signal, () => this.#runPass(streams, name, signal));
           if (stats) for (const k of Object.keys(totals) as (keyof RunStats)[]) totals[k] += stats[k];
@@ -143,7 +144,7 @@ export class ConnectionWorker {
    * checkpoint topic says where the stream really stands.
    */
   async #runPass(streams: StreamSet, name: string, signal: AbortSignal): Promise<PassStats | undefined> {
-    if (this.#stale) await this.#setUp(streams);
+    if (this.#stale) await this.#setUp(streams, signal);
     const runner = this.#runners.find((r) => r.def.name === name);
     if (!runner) return undefined;
     try {
@@ -155,8 +156,13 @@ export class ConnectionWorker {
     }
   }
 
+  /** {@link #build}, in one of the process's set-up slots (a few connections at a time). */
+  async #setUp(streams: StreamSet, signal: AbortSignal): Promise<void> {
+    await streamSetUpSlots.run(() => this.#build(streams), signal);
+  }
+
   /** Builds the stream set and a runner per stream, each restored from its committed checkpoint. */
-  async #setUp(streams: StreamSet): Promise<void> {
+  async #build(streams: StreamSet): Promise<void> {
     const { connection: c, topics, kafka } = this.#d;
     if (this.#passFailed) {
       // A commit whose answer was lost (the broker went away) may still complete: settle it

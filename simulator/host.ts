@@ -1,7 +1,6 @@
-import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { buildSimulator, type Simulator, type SimulatorOptions } from './index.ts';
-import { SERVER_OPTIONS } from './server.ts';
+import { listen } from './server.ts';
 
 /** Options of {@link startSimulatorHost}. */
 export interface SimulatorHostOptions {
@@ -39,13 +38,13 @@ export async function startSimulatorHost(options: SimulatorHostOptions): Promise
     byId.set(key, entry);
     return entry.sim;
   });
-  const server = createServer(SERVER_OPTIONS, (req: IncomingMessage, res: ServerResponse) => {
+  const route = (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const named = byId.get((req.headers.host ?? '').split('.')[0]!.toLowerCase());
     if (named && req.headers.host?.includes('.')) return named.handler(req, res);
     const slash = url.indexOf('/', 1);
     const prefix = url.slice(1, slash < 0 ? url.length : slash).toLowerCase();
-    const entry = byId.get(decodeURIComponent(prefix));
+    const entry = byId.get(prefix);
     if (!entry || slash < 0) {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('no such instance on this simulator host');
@@ -53,17 +52,8 @@ export async function startSimulatorHost(options: SimulatorHostOptions): Promise
     }
     req.url = url.slice(slash);
     entry.handler(req, res);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const root = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+  const { url: root, close } = await listen(route, options.port, options.host);
   for (const sim of built) sim.url = `${root}/${sim.instance}`;
-  const close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
   return { url: root, instances: built, close };
 }

@@ -1,5 +1,4 @@
-import { createServer, type RequestListener } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { RequestListener } from 'node:http';
 import { handleAdmin } from './admin.ts';
 import { programRecord, smartCampaignRecord } from './assets.ts';
 import { TokenStore } from './auth.ts';
@@ -9,7 +8,7 @@ import { type FaultReport, type FaultSpec, Faults, type LatencyProfile, latencyO
 import { isoZ } from './hash.ts';
 import { LEAD_FIELDS } from './lead-fields.ts';
 import { type CountsSnapshot, type LimitSettings, Limits } from './limits.ts';
-import { createSimHandler, SERVER_OPTIONS } from './server.ts';
+import { createSimHandler, listen } from './server.ts';
 import { SimClock, type TimeSource } from './sim-clock.ts';
 import { activityJson, typeMask, World } from './world.ts';
 
@@ -176,17 +175,9 @@ const toMs = (v: string | number) => (typeof v === 'number' ? v : Date.parse(v))
 /** Starts a simulator on 127.0.0.1 (port 0 = a free port). */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const { sim, handler } = buildSimulator(options);
-  const server = createServer(SERVER_OPTIONS, handler);
-  sim.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  sim.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const served = await listen(handler, options.port, options.host);
+  sim.url = served.url;
+  sim.close = served.close;
   return sim;
 }
 

@@ -1,4 +1,5 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import type { TokenStore } from './auth.ts';
 import type { BulkExtract } from './bulk.ts';
@@ -68,8 +69,29 @@ export function endpointKey(path: string): string {
   return path;
 }
 
-/** Options of every simulator server (one instance, or many on one port). */
-export const SERVER_OPTIONS = { maxHeaderSize: 64 * 1024, keepAliveTimeout: 30_000 };
+/**
+ * Serves `handler` on `host:port` (port 0: a free one): the root URL (`http://127.0.0.1:PORT`) and
+ * a close that drops open connections. Every simulator server (one instance, or many) uses it.
+ */
+export async function listen(
+  handler: RequestListener,
+  port = 0,
+  host = '127.0.0.1',
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer({ maxHeaderSize: 64 * 1024, keepAliveTimeout: 30_000 }, handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 /**
  * The HTTP front of one simulated instance: 414 for URIs over 8 KB, 413 for bodies over 1 MB, the

@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import type { RequestListener } from 'node:http';
 import { handleAdmin } from './admin.ts';
 import { programRecord, smartCampaignRecord } from './assets.ts';
 import { TokenStore } from './auth.ts';
@@ -8,7 +8,7 @@ import { type FaultReport, type FaultSpec, Faults, type LatencyProfile, latencyO
 import { isoZ } from './hash.ts';
 import { LEAD_FIELDS } from './lead-fields.ts';
 import { type CountsSnapshot, type LimitSettings, Limits } from './limits.ts';
-import { createSimServer } from './server.ts';
+import { createSimHandler, listen } from './server.ts';
 import { SimClock, type TimeSource } from './sim-clock.ts';
 import { activityJson, typeMask, World } from './world.ts';
 
@@ -174,6 +174,19 @@ const toMs = (v: string | number) => (typeof v === 'number' ? v : Date.parse(v))
 
 /** Starts a simulator on 127.0.0.1 (port 0 = a free port). */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const { sim, handler } = buildSimulator(options);
+  const served = await listen(handler, options.port, options.host);
+  sim.url = served.url;
+  sim.close = served.close;
+  return sim;
+}
+
+/**
+ * One simulated instance without a server of its own: its control surface (`url` empty, `close`
+ * a no-op until whoever serves it sets them) and the request handler that answers for it, paths
+ * starting at `/identity`, `/rest`, `/bulk` or `/_admin`.
+ */
+export function buildSimulator(options: SimulatorOptions = {}): { sim: Simulator; handler: RequestListener } {
   const seed = (options.seed ?? 1) >>> 0;
   const start = toMs(options.start ?? '2025-01-01T00:00:00Z');
   const end = toMs(options.end ?? '2025-12-31T23:59:59Z');
@@ -300,14 +313,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       expireFiles: (exportId) => bulk.expireFiles(exportId),
     },
     injectLateActivity: (a) => world.inject(a.leadId, a.activityTypeId, toMs(a.activityDate), toMs(a.visibleAt)).guid,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: async () => undefined,
   };
 
-  const server = createSimServer({
+  const handler = createSimHandler({
     clock,
     tokens,
     limits,
@@ -319,10 +328,5 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     seed,
     admin: (req, res, path, query, body) => handleAdmin(sim, req, res, path, query, body),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  sim.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return sim;
+  return { sim, handler };
 }

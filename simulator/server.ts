@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import type { TokenStore } from './auth.ts';
 import type { BulkExtract } from './bulk.ts';
@@ -69,12 +70,36 @@ export function endpointKey(path: string): string {
 }
 
 /**
- * The node:http front of the simulator: 414 for URIs over 8 KB, 413 for bodies over 1 MB, the
+ * Serves `handler` on `host:port` (port 0: a free one): the root URL (`http://127.0.0.1:PORT`) and
+ * a close that drops open connections. Every simulator server (one instance, or many) uses it.
+ */
+export async function listen(
+  handler: RequestListener,
+  port = 0,
+  host = '127.0.0.1',
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer({ maxHeaderSize: 64 * 1024, keepAliveTimeout: 30_000 }, handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * The HTTP front of one simulated instance: 414 for URIs over 8 KB, 413 for bodies over 1 MB, the
  * `POST` + `_method=GET` form, identity (401 on bad credentials, not counted), then for REST and
  * bulk calls: bearer auth (601/602) → in-flight (615) → injected faults → rate (606) → daily quota
  * (607) → handler. Only successful calls count. gzip when asked for and the body is ≥ 1 KB.
  */
-export function createSimServer(deps: ServerDeps): Server {
+export function createSimHandler(deps: ServerDeps): RequestListener {
   let requestNo = 0;
   let callNo = 0;
   const nextRequestId = () => {
@@ -251,13 +276,12 @@ export function createSimServer(deps: ServerDeps): Server {
     }
   };
 
-  const server = createServer({ maxHeaderSize: 64 * 1024, keepAliveTimeout: 30_000 }, (req, res) => {
+  return (req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'text/plain' });
         res.end(`simulator error: ${e instanceof Error ? e.message : String(e)}`);
       }
     });
-  });
-  return server;
+  };
 }

@@ -43,7 +43,7 @@ export const ErrorCodes = {
   SCHEMA_REJECTED: 'MKTO_SCHEMA_REJECTED',
   /** The schema registry could not be reached or failed (5xx). Retriable. */
   REGISTRY_UNAVAILABLE: 'MKTO_REGISTRY_UNAVAILABLE',
-  /** A topic was not read to its end in time. */
+  /** A topic was not read to its end in time (a busy broker or process). Retriable. */
   KAFKA_READ_TIMEOUT: 'MKTO_KAFKA_READ_TIMEOUT',
   /** Kafka answered a transaction without what it must contain (e.g. no produce response for the checkpoint). */
   KAFKA_UNEXPECTED_RESPONSE: 'MKTO_KAFKA_UNEXPECTED_RESPONSE',

@@ -2,6 +2,9 @@ import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '../log.ts';
 import { connectionAssigner, decodeAssignment } from './assigner.ts';
 
+/** The longest wait between two reads of an assignment that failed. */
+const ASSIGNMENT_RETRY_MAX_MS = 5_000;
+
 /** Options of {@link FleetMembership}. */
 export interface MembershipOptions {
   kafka: Kafka;
@@ -52,9 +55,7 @@ export class FleetMembership {
     this.#consumer.on(this.#consumer.events.GROUP_JOIN, ({ payload }) => {
       this.#leader = payload.isLeader;
       const join = ++this.#joins;
-      void this.#readAssignment(payload.memberId, join).catch((err: unknown) => {
-        this.#log.warn({ err }, 'could not read this worker’s assignment; waiting for the next rebalance');
-      });
+      void this.#readAssignmentRetrying(payload.memberId, join);
     });
   }
 
@@ -91,6 +92,24 @@ export class FleetMembership {
   async stop(): Promise<void> {
     this.#running = false;
     await this.#consumer.disconnect();
+  }
+
+  /**
+   * Reads this member's assignment, again after a failure (a busy broker or worker: the admin
+   * client's connection timed out), until it is read or a newer join makes it moot. Without the
+   * retries a worker that failed once would run none of its new connections until the next
+   * rebalance, which may never come.
+   */
+  async #readAssignmentRetrying(memberId: string, join: number): Promise<void> {
+    for (let attempt = 1; join === this.#joins && this.#running; attempt++) {
+      try {
+        await this.#readAssignment(memberId, join);
+        return;
+      } catch (err) {
+        this.#log.warn({ err, attempt }, 'could not read this worker’s assignment; trying again');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(ASSIGNMENT_RETRY_MAX_MS, 500 * attempt)));
+      }
+    }
   }
 
   /** Kafka keeps each member's assignment: a member reads its own (kafkajs does not hand userData to it). */

@@ -11,12 +11,21 @@ import './request-queue-fix.ts';
 export type KafkaClientSettings = Pick<KafkaConfig, 'clientId' | 'brokers'> &
   Partial<Pick<KafkaConfig, 'ssl' | 'sasl'>>;
 
+/**
+ * How long a broker connection may take to open: the Java client's default
+ * (`socket.connection.setup.timeout.ms`). kafkajs's 1 s is too short for a worker opening the
+ * connections of a hundred connections at once on a busy machine: they time out, are retried, and
+ * the retries add to the load. A broker that is down refuses at once, whatever this is.
+ */
+export const KAFKA_CONNECTION_TIMEOUT_MS = 10_000;
+
 /** The kafkajs options of `settings`: brokers, TLS, SASL and the re-authentication threshold. */
 export function kafkaClientOptions(settings: KafkaClientSettings): KafkaJsConfig {
   const { ssl, sasl } = settings;
   return {
     clientId: settings.clientId,
     brokers: [...settings.brokers],
+    connectionTimeout: KAFKA_CONNECTION_TIMEOUT_MS,
     ...(ssl?.enabled
       ? {
           ssl: {

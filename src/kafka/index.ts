@@ -3,6 +3,7 @@ export {
   createKafka,
   explainKafkaError,
   installKafkaReauthGuard,
+  KAFKA_CONNECTION_TIMEOUT_MS,
   type KafkaClientSettings,
   kafkaClientOptions,
 } from './client.ts';

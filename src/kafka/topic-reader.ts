@@ -100,9 +100,11 @@ async function readRange(
         const timer = setTimeout(
           () =>
             reject(
+              // A busy broker or process, not a fault of the topic: trying again later is the cure.
               new MarketoStreamError(
                 ErrorCodes.KAFKA_READ_TIMEOUT,
                 `${topic} not read to its end within ${timeoutMs} ms`,
+                { retriable: true },
               ),
             ),
           timeoutMs,

@@ -76,6 +76,22 @@ export class ConnectionLease {
     return false;
   }
 
+  /**
+   * Renews the lease now and says whether it is still this worker's: false (and `lost` aborts) when
+   * it expired or another worker holds it. Rejects with the retriable REDIS_UNAVAILABLE when Redis
+   * does not answer. A worker calls it before it takes the transactional id over again (a
+   * reconnect), so that it never fences a worker that took the connection over meanwhile.
+   */
+  async confirm(): Promise<boolean> {
+    if (this.#lost.signal.aborted) return false;
+    const held = await redisCall(() => this.#redis.eval(RENEW, 1, this.key, this.holderId, this.#ttlMs));
+    if (held === 1) return true;
+    this.#log.warn('lease lost; stopping this connection');
+    clearInterval(this.#timer);
+    this.#lost.abort();
+    return false;
+  }
+
   async #renew(): Promise<void> {
     try {
       if ((await this.#redis.eval(RENEW, 1, this.key, this.holderId, this.#ttlMs)) === 1) return;

@@ -92,7 +92,8 @@ export class TransactionalPublisher implements Publisher {
   readonly #options: TransactionalPublisherOptions;
   readonly #checkpointTopic: string;
   readonly #logger: Logger;
-  #producer: Producer;
+  /** None while disconnected: the next connect builds a fresh one (and takes the transactional id over again). */
+  #producer: Producer | undefined;
   #fenced = false;
   #needsReset = false;
 
@@ -100,27 +101,32 @@ export class TransactionalPublisher implements Publisher {
     this.#options = options;
     this.#checkpointTopic = options.checkpointTopic;
     this.#logger = options.logger.child({ component: 'publisher', transactionalId: options.transactionalId });
-    this.#producer = this.#createProducer();
   }
 
-  #createProducer(): Producer {
-    const { kafka, transactionalId, transactionTimeoutMs } = this.#options;
-    return kafka.producer(transactionalProducerConfig(transactionalId, transactionTimeoutMs));
+  /** The kafkajs producer, built on first use after construction or a disconnect. */
+  #current(): Producer {
+    if (!this.#producer) {
+      const { kafka, transactionalId, transactionTimeoutMs } = this.#options;
+      this.#producer = kafka.producer(transactionalProducerConfig(transactionalId, transactionTimeoutMs));
+    }
+    return this.#producer;
   }
 
   /**
    * Connects and registers the transactional id, which fences any older producer with the same
    * id and aborts its open transaction. Resolves once this publisher owns the id. Called again
-   * after a failed publish, it settles that publish's transaction before resolving.
+   * after a failed publish, it settles that publish's transaction before resolving. Called after
+   * {@link disconnect}, it builds a fresh producer, which takes the transactional id over again.
    */
   async connect(): Promise<void> {
     // After a failed publish, connecting again means a fresh producer: its InitProducerId makes the
     // coordinator finish the failed transaction first (a commit whose answer was lost completes).
     if (this.#needsReset) return this.#reset();
-    await this.#producer.connect();
+    const producer = this.#current();
+    await producer.connect();
     // kafkajs only runs InitProducerId for a transactional id at its first transaction; begin
     // and abort an empty one (no EndTxn is sent for it) so fencing happens here, not mid-page.
-    const txn = await this.#guard(() => this.#producer.transaction());
+    const txn = await this.#guard(() => producer.transaction());
     await this.#guard(() => txn.abort());
   }
 
@@ -133,7 +139,8 @@ export class TransactionalPublisher implements Publisher {
   async publish(batch: PublishBatch): Promise<PublishResult> {
     if (this.#fenced) throw this.#fencedError();
     if (this.#needsReset) await this.#reset();
-    const txn = await this.#guard(() => this.#producer.transaction());
+    const producer = this.#current();
+    const txn = await this.#guard(() => producer.transaction());
     try {
       const topicMessages = unpackMessages(batch.messages);
       const counts: Record<string, number> = {};
@@ -176,16 +183,20 @@ export class TransactionalPublisher implements Publisher {
     }
   }
 
-  /** Disconnects the producer (an open transaction is left to the broker's timeout). */
+  /**
+   * Disconnects the producer (an open transaction is left to the broker's timeout) and lets it go,
+   * with its broker connections and buffers: an idle connection holds none of them.
+   */
   async disconnect(): Promise<void> {
-    await this.#producer.disconnect();
+    const producer = this.#producer;
+    this.#producer = undefined;
+    await producer?.disconnect();
   }
 
   /** Replaces the kafkajs producer by a fresh one for the same transactionalId (bumping its epoch). */
   async #reset(): Promise<void> {
     this.#logger.info('replacing the producer after a failed publish');
-    await this.#producer.disconnect().catch((err: unknown) => this.#logger.warn({ err }, 'disconnect failed'));
-    this.#producer = this.#createProducer();
+    await this.disconnect().catch((err: unknown) => this.#logger.warn({ err }, 'disconnect failed'));
     this.#needsReset = false;
     try {
       await this.connect();

@@ -16,6 +16,7 @@ import type { SchemaCatalog } from '../schemas/index.ts';
 import type { ConnectionStatusWriter } from '../status/index.ts';
 import { type StreamCursor, StreamSet } from '../streams/index.ts';
 import type { ConnectionDeps } from './connection-deps.ts';
+import { streamSetUpSlots } from './set-up-slots.ts';
 import { noStats, type PassStats, StreamRunner } from './stream-runner.ts';
 
 export interface ConnectionWorkerDeps extends ConnectionDeps {
@@ -42,6 +43,13 @@ export interface RunOptions {
 
 /** Totals of a run, summed over streams and passes. */
 export type RunStats = PassStats;
+
+/**
+ * A wait between passes at least this long lets the connection's producer go (its broker
+ * connections, buffers and metadata), so an idle connection costs little memory; shorter waits
+ * keep it, since connecting again costs a few broker round trips.
+ */
+const RELEASE_PRODUCER_MIN_IDLE_MS = 30_000;
 
 /** Backoff of a failed pass: full jitter from 2 s, doubling, capped at a minute. */
 const PASS_BACKOFF = { baseDelayMs: 2_000, maxDelayMs: 60_000 };
@@ -100,13 +108,23 @@ export class ConnectionWorker {
       await publisher.connect();
       while (!signal.aborted) {
         await this.#d.status?.set('running');
-        if (this.#stale) await this.#retrying(signal, () => this.#setUp(streams));
+        if (this.#stale) await this.#retrying(signal, () => this.#setUp(streams, signal));
         for (const name of this.#runners.map((r) => r.def.name)) {
           const stats = await this.#retrying(signal, () => this.#runPass(streams, name, signal));
           if (stats) for (const k of Object.keys(totals) as (keyof RunStats)[]) totals[k] += stats[k];
         }
         if (options.untilCaughtUp && this.#caughtUp()) break;
-        await clock.sleep(config.incrementIntervalSeconds * 1000, signal);
+        const idleMs = config.incrementIntervalSeconds * 1000;
+        const release = idleMs >= RELEASE_PRODUCER_MIN_IDLE_MS;
+        if (release) await publisher.disconnect();
+        await clock.sleep(idleMs, signal);
+        // Connecting again fences whoever holds the transactional id: only while the lease is still
+        // ours (a lost lease aborts `signal`). A failed connect is retried here, not by a restart.
+        if (release && !signal.aborted) {
+          await this.#retrying(signal, async () => {
+            if (await lease.confirm()) await publisher.connect();
+          });
+        }
       }
       this.#log.info(totals, 'connection worker stopped');
       return totals;
@@ -126,7 +144,7 @@ export class ConnectionWorker {
    * checkpoint topic says where the stream really stands.
    */
   async #runPass(streams: StreamSet, name: string, signal: AbortSignal): Promise<PassStats | undefined> {
-    if (this.#stale) await this.#setUp(streams);
+    if (this.#stale) await this.#setUp(streams, signal);
     const runner = this.#runners.find((r) => r.def.name === name);
     if (!runner) return undefined;
     try {
@@ -138,8 +156,13 @@ export class ConnectionWorker {
     }
   }
 
+  /** {@link #build}, in one of the process's set-up slots (a few connections at a time). */
+  async #setUp(streams: StreamSet, signal: AbortSignal): Promise<void> {
+    await streamSetUpSlots.run(() => this.#build(streams), signal);
+  }
+
   /** Builds the stream set and a runner per stream, each restored from its committed checkpoint. */
-  async #setUp(streams: StreamSet): Promise<void> {
+  async #build(streams: StreamSet): Promise<void> {
     const { connection: c, topics, kafka } = this.#d;
     if (this.#passFailed) {
       // A commit whose answer was lost (the broker went away) may still complete: settle it

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
-import { type ErrorCode, ErrorCodes, MarketoStreamError } from '../errors.ts';
+import { type ErrorCode, ErrorCodes, hasCode, MarketoStreamError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { type RetryDecision, retry } from '../retry/index.ts';
+import { backoffDelay, type RetryDecision, retry } from '../retry/index.ts';
 import type { ConnectionStatusWriter } from '../status/index.ts';
 
 /**
@@ -30,6 +30,19 @@ export function needsAPerson(err: unknown): boolean {
 
 /** Backoff of a connection whose run failed transiently: full jitter from 5 s, capped at 5 minutes. */
 export const SUPERVISOR_BACKOFF = { baseDelayMs: 5_000, maxDelayMs: 300_000 };
+
+/**
+ * A run that lasted this long was healthy: the backoff of the failures after it starts again from
+ * its first step, so that failures spread over days never add up to the 5-minute cap.
+ */
+export const HEALTHY_RUN_MS = 60_000;
+
+/**
+ * The wait before a connection that was taken over (its lease lost, or its producer fenced) runs
+ * again. Its next run waits for the lease anyway, so there is nothing to back off from, and a
+ * backoff would keep a connection the group assigns here idle for minutes.
+ */
+export const LEASE_LOST_RETRY_MS = 1_000;
 
 /** Options of {@link superviseConnection}. */
 export interface SupervisorOptions<T> {
@@ -61,13 +74,20 @@ export type SupervisedResult<T> = { result?: T; error?: Error };
  */
 export async function superviseConnection<T>(o: SupervisorOptions<T>): Promise<SupervisedResult<T>> {
   const { clock, logger: log, status, signal } = o;
+  /** Transient failures since the last healthy run: the backoff's step. */
+  let failuresInARow = 0;
+  let runStartedAt = clock.now();
   const classify = (err: unknown): RetryDecision => {
-    if (!needsAPerson(err)) return { retry: true };
-    return o.untilCaughtUp ? { retry: false } : { retry: true, waitMs: o.failedRetryMs };
+    if (needsAPerson(err)) return o.untilCaughtUp ? { retry: false } : { retry: true, waitMs: o.failedRetryMs };
+    // Taken over (lease lost, or fenced by the producer of a worker that holds it now).
+    if (hasCode(err, ErrorCodes.FENCED)) return { retry: true, waitMs: LEASE_LOST_RETRY_MS };
+    failuresInARow = clock.now() - runStartedAt >= HEALTHY_RUN_MS ? 1 : failuresInARow + 1;
+    return { retry: true, waitMs: backoffDelay(failuresInARow, SUPERVISOR_BACKOFF, o.random) };
   };
   try {
     const result = await retry(
       async () => {
+        runStartedAt = clock.now();
         const outcome = await o.run(signal);
         if (o.untilCaughtUp || signal.aborted) return outcome;
         throw new MarketoStreamError(ErrorCodes.FENCED, 'the connection lease was lost; waiting to take it back', {

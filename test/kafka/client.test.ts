@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
-import { explainKafkaError, kafkaClientOptions } from '../../src/kafka/index.ts';
+import { explainKafkaError, KAFKA_CONNECTION_TIMEOUT_MS, kafkaClientOptions } from '../../src/kafka/index.ts';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const secured = {
@@ -21,6 +21,7 @@ describe('kafkaClientOptions', () => {
     expect(kafkaClientOptions(secured)).toEqual({
       clientId: 'svc',
       brokers: ['b1:9096', 'b2:9096'],
+      connectionTimeout: KAFKA_CONNECTION_TIMEOUT_MS,
       ssl: { ca: [PEM], servername: 'broker.example', rejectUnauthorized: true },
       sasl: { mechanism: 'scram-sha-512', username: 'svc-user', password: 'pw-1234' },
       reauthenticationThreshold: 5_000,
@@ -33,6 +34,7 @@ describe('kafkaClientOptions', () => {
     ).toEqual({
       clientId: 'svc',
       brokers: ['b:9092'],
+      connectionTimeout: KAFKA_CONNECTION_TIMEOUT_MS,
     });
   });
 });

@@ -55,4 +55,19 @@ describe('ConnectionLease', () => {
     await lease.release();
     expect(await redis.get(lease.key)).toBe('someone-else'); // release never drops another holder's lease
   });
+
+  it('confirm renews a lease still held and refuses one another worker took, without waiting for the timer', async () => {
+    const connection = unique('lease');
+    recordRedisId(connection);
+    const lease = new ConnectionLease({ redis, connection, logger, ttlMs: 60_000 });
+    expect(await lease.acquire(new AbortController().signal)).toBe(true);
+    await redis.pexpire(lease.key, 1_000);
+    expect(await lease.confirm()).toBe(true);
+    expect(await redis.pttl(lease.key)).toBeGreaterThan(30_000);
+    await redis.set(lease.key, 'someone-else');
+    expect(await lease.confirm()).toBe(false);
+    expect(lease.lost.aborted).toBe(true);
+    expect(await redis.get(lease.key)).toBe('someone-else');
+    await lease.release();
+  });
 });

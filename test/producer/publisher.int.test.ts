@@ -151,6 +151,30 @@ describe.each([
     expect(seen.filter((m) => m.key === `${id}:cp`).map((m) => JSON.parse(m.value!.toString()).n)).toEqual([1, 2]);
   });
 
+  it('lets its producer go on disconnect and takes the transactional id over again on the next connect', async () => {
+    const id = uniqueName('released');
+    const p = publisher(id);
+    await p.connect();
+    await p.publish({
+      messages: packMessages([{ topic: data, key: 'r', value: Buffer.from('1') }]),
+      checkpoint: { key: `${id}:cp`, value: { n: 1 } },
+    });
+    await p.disconnect();
+    // Meanwhile another producer took the id; connecting again fences it, as a first connect would.
+    const other = publisher(id);
+    await other.connect();
+    await p.connect();
+    await expect(
+      other.publish({ messages: packMessages([]), checkpoint: { key: `${id}:cp`, value: { n: 99 } } }),
+    ).rejects.toMatchObject({ code: ErrorCodes.FENCED });
+    await p.publish({
+      messages: packMessages([{ topic: data, key: 'r', value: Buffer.from('2') }]),
+      checkpoint: { key: `${id}:cp`, value: { n: 2 } },
+    });
+    const seen = await consumeUntil(kafka, [checkpoints], (s) => s.filter((m) => m.key === `${id}:cp`).length >= 2);
+    expect(seen.filter((m) => m.key === `${id}:cp`).map((m) => JSON.parse(m.value!.toString()).n)).toEqual([1, 2]);
+  });
+
   it('publishes many transactions back to back', async () => {
     const p = publisher();
     await p.connect();

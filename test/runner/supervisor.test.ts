@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
-import { needsAPerson, SUPERVISOR_BACKOFF, superviseConnection } from '../../src/runner/supervisor.ts';
+import {
+  HEALTHY_RUN_MS,
+  LEASE_LOST_RETRY_MS,
+  needsAPerson,
+  SUPERVISOR_BACKOFF,
+  superviseConnection,
+} from '../../src/runner/supervisor.ts';
 import type { ConnectionStatusWriter, StateDetail, WrittenState } from '../../src/status/index.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { testLogger } from '../support/pipeline.ts';
@@ -126,5 +132,51 @@ describe('superviseConnection', () => {
     });
     expect(runs).toBe(3);
     expect(writes.filter((w) => w.state === 'waiting')).toHaveLength(2);
+    // Its next run waits for the lease anyway: no backoff piles up, however often it happens.
+    expect(clock.sleeps).toEqual([LEASE_LOST_RETRY_MS, LEASE_LOST_RETRY_MS]);
+  });
+
+  it('a connection fenced by another worker’s producer runs again after the short wait too', async () => {
+    const clock = new FakeClock();
+    const controller = new AbortController();
+    let runs = 0;
+    await superviseConnection({
+      run: async () => {
+        runs += 1;
+        if (runs === 4) controller.abort();
+        else throw new MarketoStreamError(ErrorCodes.FENCED, 'another producer took over');
+        return runs;
+      },
+      status: recordingStatus().status,
+      clock,
+      logger: testLogger(),
+      signal: controller.signal,
+      failedRetryMs: 900_000,
+      random: () => 0.5,
+    });
+    expect(clock.sleeps).toEqual([LEASE_LOST_RETRY_MS, LEASE_LOST_RETRY_MS, LEASE_LOST_RETRY_MS]);
+  });
+
+  it('the backoff starts again from its first step after a healthy run', async () => {
+    const clock = new FakeClock();
+    const controller = new AbortController();
+    let runs = 0;
+    await superviseConnection({
+      run: async () => {
+        runs += 1;
+        if (runs === 6) clock.advance(HEALTHY_RUN_MS); // a run that went well for a while, then failed
+        if (runs === 8) controller.abort();
+        throw transient();
+      },
+      status: recordingStatus().status,
+      clock,
+      logger: testLogger(),
+      signal: controller.signal,
+      failedRetryMs: 900_000,
+      random: () => 0.5,
+    }).catch(() => undefined);
+    const step = (n: number) =>
+      Math.min(SUPERVISOR_BACKOFF.maxDelayMs, SUPERVISOR_BACKOFF.baseDelayMs * 2 ** (n - 1)) / 2;
+    expect(clock.sleeps).toEqual([step(1), step(2), step(3), step(4), step(5), step(1), step(2)]);
   });
 });

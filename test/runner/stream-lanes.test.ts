@@ -19,7 +19,10 @@ function scriptedLane(
       log.push(`${o.name} start ${clock.now()}`);
       await clock.sleep(o.passMs, signal);
       if (o.fail) throw o.fail;
-      if (signal.aborted) return (log.push(`${o.name} stopped ${clock.now()}`), undefined);
+      if (signal.aborted) {
+        log.push(`${o.name} stopped ${clock.now()}`);
+        return;
+      }
       passes++;
       log.push(`${o.name} end ${clock.now()}`);
     },

@@ -219,7 +219,7 @@ export class ConnectionWorker {
       return runner;
     } catch (err) {
       // A schema the registry refuses is this stream's problem: the others go on (it is tried
-      // again at the next rebuild, so it resumes once the subject's rules allow it).
+      // again at the connection's next run, so it resumes once the subject's rules allow it).
       if (!hasCode(err, ErrorCodes.SCHEMA_REJECTED)) throw err;
       this.#log.error({ err, stream: def.name }, 'schema rejected by the registry; this stream stops');
       return undefined;

@@ -51,10 +51,13 @@ const PASS_BACKOFF = { baseDelayMs: 2_000, maxDelayMs: 60_000 };
 /**
  * How a failed pass is retried: a spent budget waits until the reset the error names (a minute
  * when it names none); a Kafka outage is waited out; other failures by their `retriable` flag.
+ * The wait runs to the reset's instant as of `now`: while this stream's failure made its way up,
+ * its connection's other streams kept the time moving.
  */
-function passRetryDecision(err: unknown): RetryDecision {
+function passRetryDecision(err: unknown, now: number): RetryDecision {
   if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) {
-    return { retry: true, waitMs: Math.max(err.retryAfterMs ?? 60_000, 1_000) };
+    const waitMs = err.retryAt === undefined ? (err.retryAfterMs ?? 60_000) : err.retryAt - now;
+    return { retry: true, waitMs: Math.max(waitMs, 1_000) };
   }
   if (isKafkaUnavailable(err)) return { retry: true };
   // A Redis outage anywhere (lease, status, mirrors) waits like any transient failure.
@@ -241,7 +244,7 @@ export class ConnectionWorker {
         ...PASS_BACKOFF,
         clock,
         signal,
-        classify: passRetryDecision,
+        classify: (err) => passRetryDecision(err, clock.now()),
         onRetry: (err, { delayMs }) => {
           if (!failed) this.#failing++;
           failed = true;

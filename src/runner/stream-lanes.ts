@@ -21,7 +21,8 @@ export interface LaneOptions {
   intervalMs: number;
   /**
    * Return once every stream has caught up. A stream that reads another's topic caught up only
-   * after a pass that began once every stream writing that topic (its leaders) had caught up.
+   * after a pass that began once every stream writing that topic (its leaders) had caught up; until
+   * then it pauses until they have, rather than passing every interval.
    */
   untilCaughtUp?: boolean;
 }
@@ -31,8 +32,8 @@ export interface LaneOptions {
  * `intervalMs`, the next pass, and so on, so a long backfill of one stream holds none of the others
  * back; within a lane, passes and pages stay in order. Resolves when `signal` aborts (or, with
  * untilCaughtUp, when every lane has caught up). A pass that throws stops the other lanes between
- * pages and, once they have, rejects with its error. With untilCaughtUp, a stream waiting for its
- * leaders starts its last pass as soon as they have caught up, not after the pause.
+ * pages and, once they have, rejects with its error. With untilCaughtUp (a one-off backfill), a
+ * stream that reads another's topic passes once at the start and once its leaders have caught up.
  */
 export async function runLanes(lanes: readonly Lane[], o: LaneOptions): Promise<void> {
   const stop = new AbortController();
@@ -58,8 +59,14 @@ export async function runLanes(lanes: readonly Lane[], o: LaneOptions): Promise<
       if (o.untilCaughtUp && leadersDone && lane.caughtUp()) return finish(lane);
       const pause = new AbortController();
       pauses.set(lane, pause);
-      if (o.untilCaughtUp && leaders.length > 0 && leaders.every((l) => finished.has(l))) pause.abort();
-      await o.clock.sleep(o.intervalMs, AbortSignal.any([signal, pause.signal]));
+      const until = AbortSignal.any([signal, pause.signal]);
+      if (o.untilCaughtUp && !leadersDone) {
+        // Its last pass waits for its leaders (no clock: a sleep without end would move a fake one there).
+        if (leaders.every((l) => finished.has(l))) pause.abort();
+        await new Promise((resolve) => (until.aborted ? resolve(undefined) : until.addEventListener('abort', resolve)));
+      } else {
+        await o.clock.sleep(o.intervalMs, until);
+      }
       pauses.delete(lane);
     }
   };

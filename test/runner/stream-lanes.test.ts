@@ -55,11 +55,16 @@ describe('runLanes', () => {
     expect(programs.passes()).toBeGreaterThanOrEqual(9);
   });
 
-  it('untilCaughtUp: a stream that reads another one’s topic makes its last pass after that one caught up, without waiting out the pause', async () => {
+  it('untilCaughtUp: a stream that reads another one’s topic makes its last pass once that one caught up, not every interval', async () => {
     const clock = new FakeClock(0);
     const log: string[] = [];
     const activities = scriptedLane(clock, log, { name: 'acts', topic: 'a', passMs: 5_000, passesToCatchUp: 1 });
-    const moreActivities = scriptedLane(clock, log, { name: 'acts2', topic: 'a', passMs: 7_000, passesToCatchUp: 1 });
+    const moreActivities = scriptedLane(clock, log, {
+      name: 'acts2',
+      topic: 'a',
+      passMs: 3 * INTERVAL_MS,
+      passesToCatchUp: 1,
+    });
     const leads = scriptedLane(clock, log, {
       name: 'leads',
       topic: 'l',
@@ -75,9 +80,10 @@ describe('runLanes', () => {
     });
     expect(activities.passes()).toBe(1);
     expect(moreActivities.passes()).toBe(1);
-    // A pass at the start (leaders still running) and one right after the last leader caught up.
-    expect(log.filter((l) => l.startsWith('leads start'))).toEqual(['leads start 0', 'leads start 7000']);
-    expect(clock.now()).toBe(7_100);
+    // A pass at the start (leaders still running) and one right after the last leader caught up,
+    // none at the intervals between.
+    expect(log.filter((l) => l.startsWith('leads start'))).toEqual(['leads start 0', `leads start ${3 * INTERVAL_MS}`]);
+    expect(clock.now()).toBe(3 * INTERVAL_MS + 100);
   });
 
   it('untilCaughtUp: a stream not yet caught up passes again after the pause', async () => {

@@ -152,7 +152,7 @@ export const connectionSchema = z
      * Calls this connection has in flight at once across its streams, which run side by side (its
      * share of the instance's `maxInFlight`, which every connection on the instance shares).
      */
-    streamConcurrency: z.number().int().min(1).max(10).default(4),
+    streamConcurrency: z.number().int().min(1).max(10).default(8),
     /** The Marketo objects to pull. */
     streams: z
       .array(z.enum(STREAM_KINDS))

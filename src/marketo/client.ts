@@ -354,6 +354,7 @@ export class MarketoClient {
       requestId: err.requestId,
       status: err.status,
       retryAfterMs: pause.retryAfterMs,
+      retryAt: pause.resetAt,
     });
   }
 

@@ -159,6 +159,8 @@ export interface Simulator {
     cutNextDownloads(n?: number, fraction?: number): void;
     /** The file of `exportId` (or of every job) is gone, as after its 7 days. */
     expireFiles(exportId?: string): void;
+    /** Lead exports filtered on `filter` (e.g. `createdAt`) answer 1035 from now on (`refused` false: no longer). */
+    refuseLeadFilter(filter: string, refused?: boolean): void;
   };
   /** Adds an activity dated activityDate that becomes visible at visibleAt; returns its marketoGUID. */
   injectLateActivity(a: {
@@ -298,6 +300,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       failNextJobs: (n) => bulk.failNextJobs(n),
       cutNextDownloads: (n, fraction) => bulk.cutNextDownloads(n, fraction),
       expireFiles: (exportId) => bulk.expireFiles(exportId),
+      refuseLeadFilter: (filter, refused = true) => {
+        if (refused) bulk.refusedLeadFilters.add(filter);
+        else bulk.refusedLeadFilters.delete(filter);
+      },
     },
     injectLateActivity: (a) => world.inject(a.leadId, a.activityTypeId, toMs(a.activityDate), toMs(a.visibleAt)).guid,
     close: () =>

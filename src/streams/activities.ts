@@ -4,7 +4,13 @@ import { getActivitiesPage, parseMarketoDate } from '../marketo/index.ts';
 import { activitySchema, recordKey, toActivityRecord } from '../schemas/index.ts';
 import { type ActivityGroup, activityGroupName } from './activity-groups.ts';
 import { type BackfillMethod, bulkPhaseActive, planBulkBackfill } from './backfill-plan.ts';
-import { type ActivityRecord, BulkBackfill, type BulkPhaseCursor, isRejectedRow } from './bulk-backfill.ts';
+import {
+  type ActivityRecord,
+  activitySource,
+  BulkBackfill,
+  type BulkPhaseCursor,
+  isRejectedRow,
+} from './bulk-backfill.ts';
 import { afterDatedPage, type DatedCursor, datedCursorRules, datedPage } from './dated-paging.ts';
 import { dedupeWindowMs, type LookbackSchedule } from './lookback-schedule.ts';
 import type { FetchedPage, OutgoingRecord, StreamContext, StreamDefinition } from './stream.ts';
@@ -71,11 +77,14 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<A
       {
         ...o.backfill!,
         client: o.client,
-        activityTypeIds: o.group.request,
+        source: activitySource({
+          activityTypeIds: o.group.request,
+          startDate: o.startDate,
+          lookbackMs: o.schedule.lookbackMs,
+          name,
+        }),
         name,
         connection: o.connection,
-        startDate: o.startDate,
-        lookbackMs: o.schedule.lookbackMs,
       },
       ctx,
     );

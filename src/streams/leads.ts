@@ -11,13 +11,19 @@ export const LEADS_PER_CALL = LIMITS.leadIds;
  * When each lead was last fetched (the instant just before the call), shared by the lead streams
  * of one connection so a lead fetched for its activities is not fetched again for a change that
  * the fetched state already holds. Only committed fetches are recorded. Memory: one entry per
- * lead fetched in the last `retainMs`. Losing it (a restart) only costs extra calls.
+ * lead fetched in the last `retainMs`, plus one per lead of the bulk lead snapshot (kept for the
+ * process's life: the activity-driven stream reads the whole backfilled history after it, however
+ * long that takes). Losing it (a restart) only costs extra calls.
  */
 export class LeadFetchLog {
   readonly retainMs: number;
   #at = new Map<number, number>();
+  /** Leads published by the bulk snapshot → when their export was created (never evicted). */
+  #snapshotAt = new Map<number, number>();
   /** Fetch instants of leads fetched but not yet committed. */
   #pending = new WeakMap<object, number>();
+  /** Leads of the bulk snapshot not yet committed. */
+  #pendingSnapshot = new WeakSet<object>();
 
   constructor(retainMs: number) {
     this.retainMs = retainMs;
@@ -25,13 +31,16 @@ export class LeadFetchLog {
 
   /** True when lead `id` was fetched (and committed) at or after `time`: its state already holds what happened then. */
   fetchedSince(id: number, time: number): boolean {
-    const at = this.#at.get(id);
+    const at = this.#at.get(id) ?? this.#snapshotAt.get(id);
     return at !== undefined && at >= time;
   }
 
-  /** Remembers that `leads` were fetched at `at` (they count once committed). */
-  fetched(leads: readonly object[], at: number): void {
-    for (const lead of leads) this.#pending.set(lead, at);
+  /** Remembers that `leads` were fetched at `at` (they count once committed); `snapshot`: by the bulk lead snapshot. */
+  fetched(leads: readonly object[], at: number, snapshot = false): void {
+    for (const lead of leads) {
+      this.#pending.set(lead, at);
+      if (snapshot) this.#pendingSnapshot.add(lead);
+    }
   }
 
   /** Records the committed leads, and forgets fetches older than the retention. */
@@ -39,6 +48,10 @@ export class LeadFetchLog {
     for (const lead of leads) {
       const at = this.#pending.get(lead);
       if (at === undefined) continue;
+      if (this.#pendingSnapshot.has(lead)) {
+        this.#snapshotAt.set(lead.id, at);
+        continue;
+      }
       this.#at.delete(lead.id); // re-inserted last: the map stays in fetch order for eviction
       this.#at.set(lead.id, at);
     }

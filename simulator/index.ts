@@ -161,6 +161,8 @@ export interface Simulator {
     expireFiles(exportId?: string): void;
     /** Lead exports filtered on `filter` (e.g. `createdAt`) answer 1035 from now on (`refused` false: no longer). */
     refuseLeadFilter(filter: string, refused?: boolean): void;
+    /** Wall ms spent building export files so far. */
+    fileBuildMs(): number;
   };
   /** Adds an activity dated activityDate that becomes visible at visibleAt; returns its marketoGUID. */
   injectLateActivity(a: {
@@ -300,6 +302,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       failNextJobs: (n) => bulk.failNextJobs(n),
       cutNextDownloads: (n, fraction) => bulk.cutNextDownloads(n, fraction),
       expireFiles: (exportId) => bulk.expireFiles(exportId),
+      fileBuildMs: () => bulk.fileBuildMs,
       refuseLeadFilter: (filter, refused = true) => {
         if (refused) bulk.refusedLeadFilters.add(filter);
         else bulk.refusedLeadFilters.delete(filter);

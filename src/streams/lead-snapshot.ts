@@ -55,7 +55,7 @@ export function leadSnapshotSource(o: LeadStreamOptions & { name: string }): Bac
           leads.push(lead);
         }
         // The file holds each lead as it stood when the export ran, after the job was created.
-        if (step.state.createdAt) o.fetchLog.fetched(leads, Date.parse(step.state.createdAt), true);
+        if (step.state.createdAt) o.fetchLog.snapshotted(leads, Date.parse(step.state.createdAt));
         const rejected = step.rejected.map((r) => ({ rejectedRow: r.row, raw: r.raw, reason: r.error.message }));
         yield { records: [...leads, ...rejected], state: step.state };
       }
@@ -75,7 +75,10 @@ export function leadSnapshotSource(o: LeadStreamOptions & { name: string }): Bac
         ...new Set(all.filter((a) => inWindow(window, parseMarketoDate(a.activityDate))).map((a) => a.leadId)),
       ];
       const finished = all.some((a) => parseMarketoDate(a.activityDate) > end) || page.moreResult !== true;
-      return { records: await fetchLeads({ ...o, client }, ids, ctx), nextPageToken: page.nextPageToken, finished };
+      const at = ctx.clock.now();
+      const leads = await fetchLeads({ ...o, client }, ids, ctx);
+      o.fetchLog.snapshotted(leads, at);
+      return { records: leads, nextPageToken: page.nextPageToken, finished };
     },
   };
 }

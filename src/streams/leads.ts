@@ -22,8 +22,6 @@ export class LeadFetchLog {
   #snapshotAt = new Map<number, number>();
   /** Fetch instants of leads fetched but not yet committed. */
   #pending = new WeakMap<object, number>();
-  /** Leads of the bulk snapshot not yet committed. */
-  #pendingSnapshot = new WeakSet<object>();
 
   constructor(retainMs: number) {
     this.retainMs = retainMs;
@@ -35,12 +33,19 @@ export class LeadFetchLog {
     return at !== undefined && at >= time;
   }
 
-  /** Remembers that `leads` were fetched at `at` (they count once committed); `snapshot`: by the bulk lead snapshot. */
-  fetched(leads: readonly object[], at: number, snapshot = false): void {
-    for (const lead of leads) {
-      this.#pending.set(lead, at);
-      if (snapshot) this.#pendingSnapshot.add(lead);
-    }
+  /** Remembers that `leads` were fetched at `at` (they count once committed). */
+  fetched(leads: readonly object[], at: number): void {
+    for (const lead of leads) this.#pending.set(lead, at);
+  }
+
+  /**
+   * Records leads of the bulk lead snapshot, read as they stood at `at`, at once, not at their
+   * commit: the change pages after the handover are fetched while the snapshot's last pages are
+   * still on their way to Kafka. Safe, because a snapshot page that fails is fetched again and
+   * published before its stream goes on (a restart loses this log, which only costs calls).
+   */
+  snapshotted(leads: readonly MarketoLead[], at: number): void {
+    for (const lead of leads) this.#snapshotAt.set(lead.id, Math.max(at, this.#snapshotAt.get(lead.id) ?? at));
   }
 
   /** Records the committed leads, and forgets fetches older than the retention. */
@@ -48,10 +53,6 @@ export class LeadFetchLog {
     for (const lead of leads) {
       const at = this.#pending.get(lead);
       if (at === undefined) continue;
-      if (this.#pendingSnapshot.has(lead)) {
-        this.#snapshotAt.set(lead.id, at);
-        continue;
-      }
       this.#at.delete(lead.id); // re-inserted last: the map stays in fetch order for eviction
       this.#at.set(lead.id, at);
     }

@@ -36,7 +36,7 @@ describe('activity backfill through Bulk Extract', () => {
 
     // Per group: a one-day calibration window, then 31-day windows, the last one ending at the
     // handover (the start of today); one job each, covering the history without a gap.
-    const jobs = s.sim.bulk.jobs();
+    const jobs = s.sim.bulk.jobs().filter((j) => j.kind === 'activities');
     const windowsOf = (types: readonly number[]) =>
       jobs
         .filter((j) => j.activityTypeIds?.join() === types.join())

@@ -1,5 +1,5 @@
 /**
- * Backfill bench: `npm run bench:backfill -- [--json FILE] [--months N] [--rest-months M] [--no-rss]`.
+ * Backfill bench: `npm run bench:backfill -- [--json FILE] [--months N] [--rest-months M] [--no-rss | --only-service]`.
  *
  * 1. A seeded world with the issue's density (10,000,000 activities and 200,000 leads over two
  *    years) over the last N months (default 24: the issue's world), with the daily export budget
@@ -12,10 +12,12 @@
  * 2. REST only on the last M months of the same world (default: all N when N ≤ 2, else 2: the
  *    whole world through REST does not fit in the bench's time); with M < N the REST-only figure
  *    for the whole world is extrapolated by activities and said so (`restOnly.extrapolated`).
- * 3. The service's own memory and speed on the bulk path: the service as a child process (as
- *    `npm start` runs it) against the simulator in a process of its own, two months at the
- *    issue's density, with one export file per 31-day window (the budget is not the limit here),
- *    and again at a quarter of that density, so a flat peak RSS shows the file is streamed.
+ * 3. The service's own memory and speed on the bulk path (`--no-rss` leaves it out,
+ *    `--only-service` runs it alone): the service as a child process (as `npm start` runs it)
+ *    against the simulator in a process of its own, two months at the issue's density, one export
+ *    file per 31-day window (the budget is not the limit here): the activities (rate, peak RSS),
+ *    activities and leads (peak RSS), and the activities at a quarter of the density (a flat peak
+ *    RSS shows the file is streamed).
  *
  * Every topic is checked against the simulator's ground truth: activities missing, doubled or not
  * in the truth; leads created in the snapshot's range missing, and lead records (ce_id) doubled.
@@ -67,9 +69,10 @@ export interface BackfillBenchResult {
   /** The bulk-mode run, split. */
   bulk: {
     activityCalls: number;
+    /** The leads run's calls: the snapshot's, and the other lead streams' (leads.by-activity fetching leads by id; leads.deleted and leads.merged paging deletedleads.json and Merge Leads activities over the history). */
     leadCalls: number;
-    /** Calls by endpoint, activities and leads runs together. */
-    callsByEndpoint: Record<string, number>;
+    activityCallsByEndpoint: Record<string, number>;
+    leadCallsByEndpoint: Record<string, number>;
     exportedMb: number;
     activityJobs: number;
     leadJobs: number;
@@ -93,18 +96,28 @@ export interface BackfillBenchResult {
     extrapolated: boolean;
     wallSeconds: number;
   };
-  /** The service alone (child process) on the bulk path: two months at the issue's density, and a quarter of it. */
-  service: {
-    activities: number;
-    leads: number;
-    seconds: number;
-    simulatorCpuSeconds: number;
-    peakRssMb: number;
-    quarterActivities: number;
-    peakRssQuarterMb: number;
-  } | null;
+  /**
+   * The service alone (child process) on the bulk path, two months at the issue's density: the
+   * activities (its rate and peak RSS), the activities and leads (peak RSS), and the activities at
+   * a quarter of the density (peak RSS: flat when the file is streamed).
+   */
+  service: ServiceFigures | null;
   /** The world run, against the issue's: `factor` = months ÷ 24 (activities, leads and budget scaled by it). */
   scale: { months: number; worldActivities: number; leads: number; factor: number };
+}
+
+/** See {@link BackfillBenchResult.service}. */
+export interface ServiceFigures {
+  activities: number;
+  seconds: number;
+  simulatorCpuSeconds: number;
+  activitiesPerSec: number;
+  peakRssMb: number;
+  withLeadsPeakRssMb: number;
+  withLeadsSeconds: number;
+  leads: number;
+  quarterActivities: number;
+  peakRssQuarterMb: number;
 }
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -164,16 +177,16 @@ function callsOf(sim: Simulator): { total: number; byEndpoint: Record<string, nu
   return { total: counts.total.counted, byEndpoint };
 }
 
-const addCalls = (a: Record<string, number>, b: Record<string, number>) => {
-  for (const [k, v] of Object.entries(b)) a[k] = (a[k] ?? 0) + v;
-  return a;
-};
-
 /**
  * The service alone on the bulk path, as a child process against a simulator process: `months`
  * months ending now (real time) at `density` of the issue's, every window's export in one file.
  */
-async function serviceRun(services: ServiceEndpoints, run: string, density: number, months: number) {
+async function serviceRun(
+  services: ServiceEndpoints,
+  run: string,
+  o: { density: number; months: number; streams: string },
+) {
+  const { density, months } = o;
   const now = Date.now();
   const start = Math.floor((now - months * MONTH_MS) / DAY) * DAY;
   const activities = Math.round(((FULL_ACTIVITIES * months) / FULL_MONTHS) * density);
@@ -186,7 +199,7 @@ async function serviceRun(services: ServiceEndpoints, run: string, density: numb
     // Jobs finish at once: the service's own time is measured, not Marketo's queue.
     flags: ['--running', '--numeric-guids', '--bulk-processing-ms=0', '--bulk-processing-ms-per-mb=0'],
   });
-  const prefix = `${run}-svc-${Math.round(density * 100)}`;
+  const prefix = `${run}-svc-${Math.round(density * 100)}-${o.streams.replace(',', '-')}`;
   try {
     const simCpu0 = cpuMsOf(sim.child.pid!);
     const measured = await runServiceProcess({
@@ -202,8 +215,9 @@ async function serviceRun(services: ServiceEndpoints, run: string, density: numb
       MARKETO_CLIENT_ID: sim.clientId,
       MARKETO_CLIENT_SECRET: sim.clientSecret,
       MARKETO_START_DATE: isoSeconds(start),
-      MARKETO_STREAMS: 'activities,leads',
-      MARKETO_RATE_PER_20S: '100',
+      MARKETO_STREAMS: o.streams,
+      // Marketo's pacing would time the REST calls (the lead streams'), not the service.
+      MARKETO_RATE_PER_20S: '100000',
       MARKETO_DAILY_QUOTA: '1000000',
       BACKFILL_METHOD: 'bulk',
       BULK_DAILY_MB: '100000',
@@ -217,6 +231,25 @@ async function serviceRun(services: ServiceEndpoints, run: string, density: numb
   } finally {
     sim.child.kill('SIGKILL');
   }
+}
+
+/** The service alone on the bulk path (see {@link BackfillBenchResult.service}). */
+export async function serviceFigures(services: ServiceEndpoints, run: string): Promise<ServiceFigures> {
+  const full = await serviceRun(services, run, { density: 1, months: 2, streams: 'activities' });
+  const withLeads = await serviceRun(services, run, { density: 1, months: 2, streams: 'activities,leads' });
+  const quarter = await serviceRun(services, run, { density: 0.25, months: 2, streams: 'activities' });
+  return {
+    activities: full.activities,
+    seconds: round(full.seconds),
+    simulatorCpuSeconds: round(full.simulatorCpuSeconds),
+    activitiesPerSec: Math.round(full.activities / Math.max(full.seconds - full.simulatorCpuSeconds, 0.001)),
+    peakRssMb: full.peakRssMb,
+    withLeadsPeakRssMb: withLeads.peakRssMb,
+    withLeadsSeconds: round(withLeads.seconds),
+    leads: withLeads.leads,
+    quarterActivities: quarter.activities,
+    peakRssQuarterMb: quarter.peakRssMb,
+  };
 }
 
 export async function benchBackfill(o: {
@@ -348,21 +381,8 @@ export async function benchBackfill(o: {
     const extrapolated = o.restMonths < o.months;
     const restCallsRestOnly = extrapolated ? Math.round((restCalls * truth.size) / restTruth.size) : restCalls;
 
-    // 3. The service alone, as a child process: two months at the issue's density, and a quarter of it.
-    let service: BackfillBenchResult['service'] = null;
-    if (o.rss) {
-      const full = await serviceRun(services, run, 1, 2);
-      const quarter = await serviceRun(services, run, 0.25, 2);
-      service = {
-        activities: full.activities,
-        leads: full.leads,
-        seconds: round(full.seconds),
-        simulatorCpuSeconds: round(full.simulatorCpuSeconds),
-        peakRssMb: full.peakRssMb,
-        quarterActivities: quarter.activities,
-        peakRssQuarterMb: quarter.peakRssMb,
-      };
-    }
+    // 3. The service alone, as a child process.
+    const service = o.rss ? await serviceFigures(services, run) : null;
 
     const exportedMb = perDay.reduce((a, b) => a + b, 0);
     const inProcessActivitiesPerSec = Math.round(truth.size / Math.max(activitySeconds - activityBuildSeconds, 0.001));
@@ -374,17 +394,18 @@ export async function benchBackfill(o: {
       exportBudgetMb: budgetMb,
       simulatedDays,
       simulatedDaysAt2GbPerDay: Math.ceil(exportedMb / (2000 * factor)),
-      bulkActivitiesPerSec: service
-        ? Math.round(service.activities / Math.max(service.seconds - service.simulatorCpuSeconds, 0.001))
-        : inProcessActivitiesPerSec,
-      peakRssMb: service?.peakRssMb ?? round((process.resourceUsage().maxRSS * 1024 - rss0) / MB),
+      bulkActivitiesPerSec: service ? service.activitiesPerSec : inProcessActivitiesPerSec,
+      peakRssMb: service
+        ? Math.max(service.peakRssMb, service.withLeadsPeakRssMb)
+        : round((process.resourceUsage().maxRSS * 1024 - rss0) / MB),
       missing: activitiesCheck.missing + leadsCheck.missing + restCheck.missing,
       doubled: activitiesCheck.doubled + leadsCheck.doubled + restCheck.doubled,
       unexpected: activitiesCheck.unexpected + restCheck.unexpected,
       bulk: {
         activityCalls: activityCalls.total,
         leadCalls: leadCalls.total,
-        callsByEndpoint: addCalls({ ...activityCalls.byEndpoint }, leadCalls.byEndpoint),
+        activityCallsByEndpoint: activityCalls.byEndpoint,
+        leadCallsByEndpoint: leadCalls.byEndpoint,
         exportedMb: round(exportedMb, 3),
         activityJobs: jobs.filter((j) => j.kind === 'activities').length,
         leadJobs: jobs.filter((j) => j.kind === 'leads').length,
@@ -410,14 +431,21 @@ export async function benchBackfill(o: {
     };
   } finally {
     await sim.close();
-    const keys = await redis.keys(`mkto:{${run}-*`);
-    if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
-    await deleteTopicsWithPrefix(
-      createKafka({ clientId: 'marketo-stream-bench', brokers: services.kafkaBrokers.split(',') }),
-      run,
-    );
+    await cleanUp(services, run);
   }
+}
+
+/** Removes a run's Redis keys and topics. */
+async function cleanUp(services: ServiceEndpoints, run: string): Promise<void> {
+  const redis = new Redis(services.redisUrl);
+  const keys = await redis.keys(`mkto:{${run}-*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+  await deleteTopicsWithPrefix(
+    createKafka({ clientId: 'marketo-stream-bench', brokers: services.kafkaBrokers.split(',') }),
+    run,
+  );
 }
 
 if (import.meta.main) {
@@ -427,8 +455,22 @@ if (import.meta.main) {
       months: { type: 'string' },
       'rest-months': { type: 'string' },
       'no-rss': { type: 'boolean' },
+      'only-service': { type: 'boolean' },
     },
   });
+  if (values['only-service']) {
+    const services = endpointsFromEnv() ?? startLocalStack();
+    const run = `bench-backfill-${Date.now().toString(36)}`;
+    try {
+      const figures = { service: await serviceFigures(services, run) };
+      const json = JSON.stringify(figures, null, 2);
+      if (values.json) writeFileSync(values.json, `${json}\n`);
+      console.log(json);
+    } finally {
+      await cleanUp(services, run);
+    }
+    process.exit(0);
+  }
   const months = Number(values.months ?? FULL_MONTHS);
   const restMonths = Number(values['rest-months'] ?? Math.min(months, 2));
   const figures = await benchBackfill({ months, restMonths, rss: !values['no-rss'] });

@@ -209,6 +209,8 @@ async function serviceRun(
       REDIS_URL: services.redisUrl,
       TOPIC_PREFIX: prefix,
       LOG_LEVEL: 'warn',
+      // Other services on the machine may hold the default metrics port.
+      METRICS_PORT: '0',
       MARKETO_CONNECTION_ID: prefix,
       MARKETO_INSTANCE: prefix,
       MARKETO_BASE_URL: sim.url,

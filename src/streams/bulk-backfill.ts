@@ -164,6 +164,13 @@ export interface BulkBackfillOptions<R> {
 export const isFilterRefused = (err: unknown): boolean =>
   err instanceof MarketoStreamError && err.marketoCode === '1035';
 
+/**
+ * A window's file is estimated from the last one's rows and bytes, and a busier window comes out
+ * larger: the budget is claimed with this margin, so the day's metered files stay within it.
+ */
+const ESTIMATE_MARGIN = 1.15;
+const budgetClaim = (estimatedBytes: number | undefined) => Math.ceil((estimatedBytes ?? 0) * ESTIMATE_MARGIN);
+
 /** Counts the Marketo calls made through it (every call a bulk or REST step makes). */
 function countingClient(client: MarketoClient, counter: { calls: number }): MarketoClient {
   const counted = new Set<PropertyKey>(['request', 'get', 'stream']);
@@ -345,7 +352,7 @@ export class BulkBackfill<C extends BulkPhaseCursor, R extends object = Activity
           client: this.#client,
           ...(this.#o.budget ? { budget: this.#o.budget } : {}),
           jobKey: `${this.#o.connection}:${this.#o.name}:${job.window.startAt}`,
-          estimateBytes: b.estimatedBytes ?? 0,
+          estimateBytes: budgetClaim(b.estimatedBytes),
           clock: ctx.clock,
           logger: ctx.logger,
         },
@@ -416,7 +423,7 @@ export class BulkBackfill<C extends BulkPhaseCursor, R extends object = Activity
     const status = await this.#o.budget?.status();
     // Spent: Marketo said so, or what is left today cannot take this window's expected file.
     const spent = status
-      ? status.exhausted || status.remainingMb * 1024 * 1024 < Math.max(b.estimatedBytes ?? 0, 1)
+      ? status.exhausted || status.remainingMb * 1024 * 1024 < Math.max(budgetClaim(b.estimatedBytes), 1)
       : true;
     const job = b.job!;
     const started = job.rowsReached > 0 || job.skipRows > 0;

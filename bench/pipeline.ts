@@ -7,10 +7,7 @@
  * so their ratio holds on a noisy machine. The backfill's CPU is accounted per page from /proc
  * (service, simulator, the rest), with the rate the machine's cores allow at that CPU.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { IHeaders, Kafka } from 'kafkajs';
 import { createKafka, defaultTopicSpecs, ensureTopics, readTopic, topicNames } from '../src/kafka/index.ts';
 import { transactionalProducerConfig } from '../src/producer/index.ts';
@@ -19,25 +16,16 @@ import {
   cpuMsOf,
   deleteTopicsWithPrefix,
   machineCpuMs,
-  rssMbOf,
+  runServiceProcess,
   type SimulatorProcess,
   spawnSimulator,
 } from './support.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Ten tracked types: one activity group, one call per page. */
 const SINGLE_GROUP = [6, 10, 3, 12, 2, 11, 104, 39, 45, 40];
 const PAGE = 300;
 /** Messages the bare producer re-produces in each of its two runs. */
 const BARE_MESSAGES = 240_000;
-/**
- * The Node flags `npm start` runs the service with (package.json): a smaller young generation, and
- * an old generation allowed to grow to twice what the last full GC kept (V8 otherwise lets it grow
- * to several times that before collecting, and peak RSS climbs with the number of pages served).
- */
-const SERVICE_NODE_FLAGS = ['--max-semi-space-size=8', '--heap-growing-percent=100'];
-/** The environment `npm start` gives it (package.json): fewer glibc malloc arenas for its two threads. */
-const SERVICE_ENV = { MALLOC_ARENA_MAX: '2' };
 
 export interface PipelineBenchResult {
   activities: number;
@@ -69,7 +57,6 @@ async function runService(
   startDate: string,
 ): Promise<{ seconds: number; peakRssMb: number; cpuMs: number }> {
   const env = {
-    ...SERVICE_ENV,
     PATH: process.env.PATH,
     KAFKA_BROKERS: services.kafkaBrokers,
     SCHEMA_REGISTRY_URL: services.schemaRegistryUrl,
@@ -89,25 +76,7 @@ async function runService(
     MARKETO_RATE_PER_20S: '100000',
     MARKETO_DAILY_QUOTA: '1000000',
   };
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, `${ROOT}src/main.ts`, '--until-caught-up'], {
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  let peak = 0;
-  let cpuMs = 0;
-  const sampler = setInterval(() => {
-    try {
-      peak = Math.max(peak, rssMbOf(child.pid!, 'VmHWM'));
-      cpuMs = cpuMsOf(child.pid!); // the last sample before exit: at most 100 ms short
-    } catch {
-      // exited between two samples
-    }
-  }, 100);
-  const [code] = (await once(child, 'exit')) as [number];
-  clearInterval(sampler);
-  if (code !== 0) throw new Error(`the service exited with ${code}`);
-  return { seconds: (performance.now() - t0) / 1000, peakRssMb: peak, cpuMs };
+  return runServiceProcess(env);
 }
 
 async function marketoCalls(sim: SimulatorProcess): Promise<number> {

@@ -23,7 +23,8 @@ function list(q: URLSearchParams, name: string): number[] | undefined {
  * GET /_admin/truth/activities?typeIds&from&to&leadIds (NDJSON) · /truth/leads (NDJSON)
  * GET /_admin/truth/deleted-leads · /truth/merged-leads · /truth/programs · /truth/campaigns
  * POST /_admin/late-activity {leadId, activityTypeId, activityDate, visibleAt} → {marketoGUID}
- * GET /_admin/bulk/jobs · POST /_admin/bulk/faults {failJobs?, cutDownloads?, cutFraction?, expire?: exportId | "all"}
+ * GET /_admin/bulk/jobs · POST /_admin/bulk/faults {failJobs?, cutDownloads?, cutFraction?, expire?: exportId | "all",
+ *   refuseLeadFilter?: "createdAt" | "updatedAt" (lead exports on it answer 1035)}
  */
 export function handleAdmin(
   sim: Simulator,
@@ -84,6 +85,7 @@ export function handleAdmin(
         if (input['cutDownloads'])
           sim.bulk.cutNextDownloads(Number(input['cutDownloads']), (input['cutFraction'] as number) ?? 0.5);
         if (input['expire']) sim.bulk.expireFiles(input['expire'] === 'all' ? undefined : String(input['expire']));
+        if (input['refuseLeadFilter']) sim.bulk.refuseLeadFilter(String(input['refuseLeadFilter']));
         return json(res, 200, { ok: true });
       case 'GET /_admin/truth/deleted-leads':
         return json(res, 200, sim.truth.deletedLeadIds());

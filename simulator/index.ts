@@ -159,6 +159,10 @@ export interface Simulator {
     cutNextDownloads(n?: number, fraction?: number): void;
     /** The file of `exportId` (or of every job) is gone, as after its 7 days. */
     expireFiles(exportId?: string): void;
+    /** Lead exports filtered on `filter` (e.g. `createdAt`) answer 1035 from now on (`refused` false: no longer). */
+    refuseLeadFilter(filter: string, refused?: boolean): void;
+    /** Wall ms spent building export files so far. */
+    fileBuildMs(): number;
   };
   /** Adds an activity dated activityDate that becomes visible at visibleAt; returns its marketoGUID. */
   injectLateActivity(a: {
@@ -311,6 +315,11 @@ export function buildSimulator(options: SimulatorOptions = {}): { sim: Simulator
       failNextJobs: (n) => bulk.failNextJobs(n),
       cutNextDownloads: (n, fraction) => bulk.cutNextDownloads(n, fraction),
       expireFiles: (exportId) => bulk.expireFiles(exportId),
+      fileBuildMs: () => bulk.fileBuildMs,
+      refuseLeadFilter: (filter, refused = true) => {
+        if (refused) bulk.refusedLeadFilters.add(filter);
+        else bulk.refusedLeadFilters.delete(filter);
+      },
     },
     injectLateActivity: (a) => world.inject(a.leadId, a.activityTypeId, toMs(a.activityDate), toMs(a.visibleAt)).guid,
     close: async () => undefined,

@@ -1,10 +1,8 @@
-/** Marketo Bulk Extract: jobs, the file download, the activity CSV reader, the export budget, job state. */
+/** Marketo Bulk Extract: jobs, the file download, the activity and lead CSV readers, the export budget, job state. */
 export {
   ACTIVITY_EXPORT_FIELDS,
   type ActivityCsvOptions,
   type ActivityCsvPage,
-  BULK_PAGE_SIZE,
-  type RejectedRow,
   readActivityCsv,
 } from './activity-csv.ts';
 export {
@@ -16,6 +14,13 @@ export {
 } from './bulk-client.ts';
 export { type DownloadOptions, downloadExportFile } from './download.ts';
 export { ExportBudget, type ExportBudgetOptions, type ExportBudgetStatus } from './export-budget.ts';
+export {
+  BULK_PAGE_SIZE,
+  type ExportCsvOptions,
+  type ExportCsvPage,
+  type RejectedRow,
+  readExportCsv,
+} from './export-csv.ts';
 export {
   type BulkJobAction,
   type BulkJobState,
@@ -29,5 +34,12 @@ export {
   withJob,
   withProgress,
 } from './job-state.ts';
+export { leadFromCells, readLeadCsv } from './lead-csv.ts';
 export type { ExportJob, ExportKind, ExportStatus, ExportWindow } from './types.ts';
-export { type BulkWindowDeps, type BulkWindowPage, readBulkWindow } from './window-reader.ts';
+export {
+  type BulkWindowDeps,
+  type BulkWindowPage,
+  type BulkWindowStep,
+  readBulkLeadWindow,
+  readBulkWindow,
+} from './window-reader.ts';

@@ -6,7 +6,7 @@ export const FILE_RETENTION_MS = 7 * 86_400_000;
 export const MAX_RECREATIONS = 1;
 
 /**
- * The checkpointable state of one bulk export (one window of one activity group, or of leads).
+ * The checkpointable state of one bulk export (one window of one activity group, or of the lead snapshot).
  * Plain JSON: it travels inside the stream's cursor, so a restarted worker resumes the same job
  * (polling, downloading, or mid-file) instead of paying for a second export of the window.
  */
@@ -15,6 +15,8 @@ export interface BulkJobState {
   window: ExportWindow;
   /** The activity types of the job (activities only); part of what the job exports. */
   activityTypeIds?: number[];
+  /** The lead fields (REST names) of the job (leads only): the file's columns. */
+  fields?: string[];
   /** Marketo's job, once created. */
   exportId?: string;
   /** Marketo's status as last seen; absent before the job exists. */
@@ -55,12 +57,18 @@ export type BulkJobAction =
   | { kind: 'give-up'; reason: string }
   | { kind: 'done' };
 
-/** The state of a window whose job does not exist yet. */
-export function newJobState(kind: ExportKind, window: ExportWindow, activityTypeIds?: number[]): BulkJobState {
+/** The state of a window whose job does not exist yet (`fields`: a lead export's columns). */
+export function newJobState(
+  kind: ExportKind,
+  window: ExportWindow,
+  activityTypeIds?: number[],
+  fields?: readonly string[],
+): BulkJobState {
   return {
     kind,
     window: { ...window },
     ...(activityTypeIds ? { activityTypeIds: [...activityTypeIds] } : {}),
+    ...(fields ? { fields: [...fields] } : {}),
     rowsReached: 0,
     bytesReached: 0,
     skipRows: 0,
@@ -144,6 +152,7 @@ export function recreated(state: BulkJobState, reason: string): BulkJobState {
     kind: state.kind,
     window: state.window,
     ...(state.activityTypeIds ? { activityTypeIds: state.activityTypeIds } : {}),
+    ...(state.fields ? { fields: state.fields } : {}),
     rowsReached: 0,
     bytesReached: 0,
     skipRows: Math.max(state.skipRows, state.rowsReached),

@@ -2,11 +2,12 @@ import type { Clock } from '../clock.ts';
 import { ErrorCodes, MarketoStreamError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { MarketoClient } from '../marketo/client.ts';
-import type { MarketoActivity } from '../marketo/types.ts';
-import { type ActivityCsvPage, type RejectedRow, readActivityCsv } from './activity-csv.ts';
+import type { MarketoActivity, MarketoLead } from '../marketo/types.ts';
+import { readActivityCsv } from './activity-csv.ts';
 import { type BulkExtractClient, isExportQuotaWait } from './bulk-client.ts';
 import { downloadExportFile } from './download.ts';
 import type { ExportBudget } from './export-budget.ts';
+import type { ExportCsvOptions, ExportCsvPage, RejectedRow } from './export-csv.ts';
 import {
   type BulkJobState,
   nextAction,
@@ -16,6 +17,7 @@ import {
   withJob,
   withProgress,
 } from './job-state.ts';
+import { readLeadCsv } from './lead-csv.ts';
 import type { ExportJob } from './types.ts';
 
 /** What {@link readBulkWindow} works with. */
@@ -34,6 +36,14 @@ export interface BulkWindowDeps {
 }
 
 /** One step of a bulk window: rows to publish (maybe none) and the state to checkpoint with them. */
+export interface BulkWindowStep<T> {
+  rows: T[];
+  rejected: RejectedRow[];
+  /** Checkpoint this with the page: a restart passes it back to the reader. */
+  state: BulkJobState;
+}
+
+/** One step of an activity window ({@link readBulkWindow}). */
 export interface BulkWindowPage {
   activities: MarketoActivity[];
   rejected: RejectedRow[];
@@ -41,19 +51,58 @@ export interface BulkWindowPage {
   state: BulkJobState;
 }
 
+/** Reads an export file's pages from where the state stands. */
+type FileReader<T> = (file: AsyncIterable<Buffer>, options: ExportCsvOptions) => AsyncIterable<ExportCsvPage<T>>;
+
 /** The rows of `page` numbered above `skipRows` (rows a lost job's file already published). */
-function afterSkip(page: ActivityCsvPage, skipRows: number): Pick<BulkWindowPage, 'activities' | 'rejected'> {
-  if (skipRows < page.firstRow) return { activities: page.activities, rejected: page.rejected };
+function afterSkip<T>(page: ExportCsvPage<T>, skipRows: number): Pick<BulkWindowStep<T>, 'rows' | 'rejected'> {
+  if (skipRows < page.firstRow) return { rows: page.rows, rejected: page.rejected };
   const skippedRows = Math.min(skipRows, page.rowsReached) - page.firstRow + 1;
   const skippedRejects = page.rejected.filter((r) => r.row <= skipRows).length;
   return {
-    activities: page.activities.slice(skippedRows - skippedRejects),
+    rows: page.rows.slice(skippedRows - skippedRejects),
     rejected: page.rejected.filter((r) => r.row > skipRows),
   };
 }
 
+const activityFile: FileReader<MarketoActivity> = async function* (file, options) {
+  for await (const { activities, ...page } of readActivityCsv(file, options)) yield { ...page, rows: activities };
+};
+
 /**
- * Reads one activity window through Bulk Extract from its checkpointed `state`, and yields what to
+ * Reads one activity window through Bulk Extract: {@link readExportWindow} with the activity
+ * file's rows as activities.json records.
+ */
+export async function* readBulkWindow(
+  start: BulkJobState,
+  deps: BulkWindowDeps,
+  signal?: AbortSignal,
+): AsyncGenerator<BulkWindowPage> {
+  if (start.kind !== 'activities') {
+    throw new MarketoStreamError(ErrorCodes.REQUEST_REJECTED, `readBulkWindow reads activities, not ${start.kind}`);
+  }
+  for await (const { rows, ...step } of readExportWindow(start, deps, activityFile, signal)) {
+    yield { ...step, activities: rows };
+  }
+}
+
+/**
+ * Reads one lead window (`createdAt`, the state's `fields`) through Bulk Extract: {@link
+ * readExportWindow} with the lead file's rows as leads.json records ({@link readLeadCsv}).
+ */
+export function readBulkLeadWindow(
+  start: BulkJobState,
+  deps: BulkWindowDeps,
+  signal?: AbortSignal,
+): AsyncGenerator<BulkWindowStep<MarketoLead>> {
+  if (start.kind !== 'leads' || !start.fields?.length) {
+    throw new MarketoStreamError(ErrorCodes.REQUEST_REJECTED, 'readBulkLeadWindow reads lead exports with fields');
+  }
+  return readExportWindow(start, deps, readLeadCsv, signal);
+}
+
+/**
+ * Reads one window of an export (activities or leads) through Bulk Extract from its checkpointed `state`, and yields what to
  * publish in order, each with the state to commit alongside: an empty step once the job exists
  * (so a restart never creates a second export of the window) and once it is Completed, then pages
  * of up to 300 rows from the file, the last one with `state.done`. A restarted reader resumes the
@@ -63,15 +112,13 @@ function afterSkip(page: ActivityCsvPage, skipRows: number): Pick<BulkWindowPage
  * BULK_WAIT (retriable, `retryAfterMs`) when the export budget or Marketo's queue says wait: call
  * again later with the last state.
  */
-export async function* readBulkWindow(
+async function* readExportWindow<T>(
   start: BulkJobState,
   deps: BulkWindowDeps,
+  readFile: FileReader<T>,
   signal?: AbortSignal,
-): AsyncGenerator<BulkWindowPage> {
+): AsyncGenerator<BulkWindowStep<T>> {
   const kind = start.kind;
-  if (kind !== 'activities') {
-    throw new MarketoStreamError(ErrorCodes.REQUEST_REJECTED, `the bulk window reader reads activities, not ${kind}`);
-  }
   const { bulk, budget, jobKey, clock } = deps;
   const logger = deps.logger.child({ component: 'bulk-window', jobKey });
   let state = start;
@@ -106,13 +153,17 @@ export async function* readBulkWindow(
         await budget?.claim(jobKey, deps.estimateBytes);
         try {
           const types = state.activityTypeIds ? { activityTypeIds: state.activityTypeIds } : {};
-          state = withJob(state, await bulk.createActivityExport({ window: state.window, ...types }, signal));
+          const job =
+            kind === 'leads'
+              ? await bulk.createLeadExport({ window: state.window, fields: state.fields ?? [] }, signal)
+              : await bulk.createActivityExport({ window: state.window, ...types }, signal);
+          state = withJob(state, job);
         } catch (err) {
           await onMarketoWait(err);
           await budget?.release(jobKey);
           throw err;
         }
-        yield { activities: [], rejected: [], state };
+        yield { rows: [], rejected: [], state };
         continue;
       }
       case 'enqueue':
@@ -138,7 +189,7 @@ export async function* readBulkWindow(
         state = withJob(state, job);
         const finishedAt = job.finishedAt ? Date.parse(job.finishedAt) : undefined;
         await budget?.complete(jobKey, job.exportId, job.fileSize ?? 0, finishedAt);
-        yield { activities: [], rejected: [], state };
+        yield { rows: [], rejected: [], state };
         continue;
       }
       case 'download': {
@@ -154,7 +205,7 @@ export async function* readBulkWindow(
           signal,
         });
         try {
-          for await (const page of readActivityCsv(file, {
+          for await (const page of readFile(file, {
             startByte: action.fromByte,
             startRow: action.fromRow,
             ...(state.columns ? { columns: state.columns } : {}),
@@ -173,7 +224,7 @@ export async function* readBulkWindow(
         if (!state.done) {
           // A file with no data rows, or with blank lines after its last row.
           state = withDone(state);
-          yield { activities: [], rejected: [], state };
+          yield { rows: [], rejected: [], state };
         }
         return;
       }

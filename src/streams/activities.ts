@@ -5,7 +5,13 @@ import { activitySchema, recordKey, toActivityRecord } from '../schemas/index.ts
 import { type ActivityGroup, activityGroupName } from './activity-groups.ts';
 import type { BulkBackfillCursor } from './backfill-plan.ts';
 import { type BackfillMethod, bulkPhaseActive, bulkProgress, planBulkBackfill } from './backfill-plan.ts';
-import { type ActivityRecord, BulkBackfill, type BulkPhaseCursor, isRejectedRow } from './bulk-backfill.ts';
+import {
+  type ActivityRecord,
+  activitySource,
+  BulkBackfill,
+  type BulkPhaseCursor,
+  isRejectedRow,
+} from './bulk-backfill.ts';
 import { afterDatedPage, type DatedCursor, datedCursorRules, datedPage, newestDate } from './dated-paging.ts';
 import { type DeepLookbackMethod, deepLookbackPath, estimateDeepRows, planDeepBulk } from './deep-lookback.ts';
 import { dedupeWindowMs, type LookbackSchedule } from './lookback-schedule.ts';
@@ -99,11 +105,14 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<A
       {
         ...o.backfill!,
         client: o.client,
-        activityTypeIds: o.group.request,
+        source: activitySource({
+          activityTypeIds: o.group.request,
+          startDate: o.startDate,
+          lookbackMs: o.schedule.lookbackMs,
+          name,
+        }),
         name,
         connection: o.connection,
-        startDate: o.startDate,
-        lookbackMs: o.schedule.lookbackMs,
       },
       ctx,
     );
@@ -120,11 +129,14 @@ export function activitiesStream(o: ActivitiesStreamOptions): StreamDefinition<A
       {
         ...d,
         client: o.client,
-        activityTypeIds: o.group.request,
+        source: activitySource({
+          activityTypeIds: o.group.request,
+          startDate: o.startDate,
+          lookbackMs: o.schedule.lookbackMs,
+          name: `${name}.deep`,
+        }),
         name: `${name}.deep`,
         connection: o.connection,
-        startDate: o.startDate,
-        lookbackMs: o.schedule.lookbackMs,
         restShare: 1,
         restWhenWaiting: true,
       },

@@ -22,7 +22,7 @@ export interface RestWindowState {
 }
 
 /**
- * The bulk phase of an activity group's backfill, inside its cursor (so it is checkpointed with
+ * The bulk phase of a backfill (an activity group's, or the lead snapshot), inside its cursor (so it is checkpointed with
  * every page): consecutive windows of `windowDays` from the start date up to `handoverAt` (the
  * start of the day the backfill began, where REST paging takes over), the window in progress (its
  * bulk job or its REST pages) and what the phase has spent.
@@ -61,6 +61,8 @@ export interface BulkBackfillCursor {
   waitingUntil?: string;
   /** Every window before `handoverAt` is published: the REST path goes on from there. */
   finished?: boolean;
+  /** Marketo refused the export's filter (1035): every window left goes through REST. */
+  refused?: boolean;
 }
 
 const DAY = 86_400_000;

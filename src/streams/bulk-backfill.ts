@@ -1,12 +1,15 @@
 import {
   BulkExtractClient,
-  type BulkWindowPage,
+  type BulkJobState,
+  type BulkWindowDeps,
   type ExportBudget,
+  type ExportKind,
+  type ExportWindow,
   newJobState,
   type RejectedRow,
   readBulkWindow,
 } from '../bulk/index.ts';
-import { ErrorCodes, hasCode } from '../errors.ts';
+import { ErrorCodes, hasCode, MarketoStreamError } from '../errors.ts';
 import type { MarketoActivity, MarketoClient } from '../marketo/index.ts';
 import { getActivitiesPage, getPagingToken, parseMarketoDate } from '../marketo/index.ts';
 import { localDay } from '../quota/day.ts';
@@ -19,6 +22,7 @@ import {
   exportInstant,
   fittedWindowEnd,
   GUESSED_BYTES_PER_ROW,
+  type RestWindowState,
   scaledRows,
   windowAt,
 } from './backfill-plan.ts';
@@ -28,33 +32,121 @@ import type { FetchedPage, StreamContext } from './stream.ts';
 const DAY = 86_400_000;
 
 /** A bulk file row that could not be read: the runner sends it to the dead-letter topic with its reason. */
-export interface RejectedActivityRow {
+export interface RejectedBulkRow {
   rejectedRow: number;
   raw: string;
   reason: string;
 }
 
-/** What an activity stream publishes: activities, and (from bulk files) rows to dead-letter. */
-export type ActivityRecord = MarketoActivity | RejectedActivityRow;
+/** A bulk file row of an activity export that could not be read. */
+export type RejectedActivityRow = RejectedBulkRow;
 
-export const isRejectedRow = (r: ActivityRecord): r is RejectedActivityRow => 'rejectedRow' in r;
+/** What an activity stream publishes: activities, and (from bulk files) rows to dead-letter. */
+export type ActivityRecord = MarketoActivity | RejectedBulkRow;
+
+export const isRejectedRow = (r: object): r is RejectedBulkRow => 'rejectedRow' in r;
+
+/** One step of a window's job: the records to publish (rows, and rows to dead-letter) and the state to checkpoint. */
+export interface BulkSourceStep<R> {
+  records: R[];
+  state: BulkJobState;
+}
+
+/** One REST page of a window: its records inside the window, and where the window's paging stands. */
+export interface RestSourcePage<R> {
+  records: R[];
+  nextPageToken?: string;
+  /** The window has no more rows. */
+  finished: boolean;
+}
+
+/**
+ * What a bulk backfill reads window by window: an activity group ({@link activitySource}) or the
+ * lead snapshot. The phase (planning, jobs, the export budget, the REST share, checkpoints) is
+ * the same for both; only the export, its rows and the REST pages of a window differ.
+ */
+export interface BackfillSource<R> {
+  readonly kind: ExportKind;
+  /** The state of a new export of `window`. */
+  newJob(window: ExportWindow): BulkJobState;
+  /** The rows `window` is expected to hold, from one REST page read from its start (a couple of calls). */
+  probe(client: MarketoClient, window: ExportWindow, ctx: StreamContext): Promise<number>;
+  /** The steps of a window's job from its checkpointed state (see readBulkWindow). */
+  readJob(job: BulkJobState, deps: BulkWindowDeps, signal: AbortSignal): AsyncGenerator<BulkSourceStep<R>>;
+  /**
+   * One REST page of the window from `rest` (its `since` and token). `first`: the window opens the
+   * phase (its start is inclusive; later windows start just after the previous one's end).
+   */
+  restPage(
+    client: MarketoClient,
+    window: ExportWindow & { first: boolean },
+    rest: RestWindowState,
+    ctx: StreamContext,
+  ): Promise<RestSourcePage<R>>;
+  /** The cursor's newest event date after `records` (activities); absent: the cursor's date is not moved. */
+  newest?(current: string | undefined, records: readonly R[]): string | undefined;
+}
+
+/** The activities of one group: activity exports, and activities.json pages of its types. */
+export function activitySource(o: {
+  activityTypeIds: readonly number[];
+  startDate: string;
+  lookbackMs: number;
+  name: string;
+}): BackfillSource<ActivityRecord> {
+  const ask = (client: MarketoClient, token: string, ctx: StreamContext) =>
+    getActivitiesPage(client, { nextPageToken: token, activityTypeIds: o.activityTypeIds, signal: ctx.signal });
+  return {
+    kind: 'activities',
+    newJob: (window) => newJobState('activities', window, [...o.activityTypeIds]),
+    async probe(client, window, ctx) {
+      const page = await ask(client, await getPagingToken(client, window.startAt, ctx.signal), ctx);
+      const dates = (page.result ?? []).map((a) => parseMarketoDate(a.activityDate));
+      return estimateFromPage(window, { dates, more: page.moreResult === true });
+    },
+    async *readJob(job, deps, signal) {
+      for await (const step of readBulkWindow(job, deps, signal)) {
+        yield { records: [...step.activities, ...rejectedOf(step.rejected)], state: step.state };
+      }
+    },
+    async restPage(client, window, rest, ctx) {
+      const paged: DatedCursor = {
+        seq: 0,
+        phase: 'backfill',
+        updatedAt: '',
+        sinceDate: rest.since,
+        nextPageToken: rest.nextPageToken,
+      };
+      const page = await datedPage({ client, ...o }, paged, ctx, (token) => ask(client, token, ctx));
+      const end = parseMarketoDate(window.endAt);
+      const all = page.result ?? [];
+      // The window's start second is in the previous window too: the overlap is de-duplicated by marketoGUID.
+      const records = all.filter((a) => parseMarketoDate(a.activityDate) <= end);
+      return {
+        records,
+        nextPageToken: page.nextPageToken,
+        finished: records.length < all.length || page.moreResult !== true,
+      };
+    },
+    newest: (current, records) => newestDate(current, records.filter((r) => !isRejectedRow(r)) as MarketoActivity[]),
+  };
+}
 
 /** A cursor that may carry a bulk phase. */
 export interface BulkPhaseCursor extends DatedCursor {
   bulk?: BulkBackfillCursor;
 }
 
-/** What the bulk phase of one activity group works with. */
-export interface BulkBackfillOptions {
+/** What the bulk phase of one stream works with. */
+export interface BulkBackfillOptions<R> {
   client: MarketoClient;
   /** The instance's export budget (shared in Redis); without it, only Marketo's limits apply. */
   budget?: ExportBudget;
-  activityTypeIds: readonly number[];
+  /** What is read: an activity group, or the lead snapshot. */
+  source: BackfillSource<R>;
   /** The stream's name and connection: they name the job's budget slot. */
   name: string;
   connection: string;
-  startDate: string;
-  lookbackMs: number;
   /** Share of `dailyQuota` REST may spend while the export budget is spent. */
   restShare: number;
   /**
@@ -70,6 +162,20 @@ export interface BulkBackfillOptions {
   /** Export bytes a day this service may use (limit − reserve): no window's file is planned above half of it. */
   dailyExportBytes?: number;
 }
+
+/**
+ * Marketo's `1035 Unsupported filter type for target subscription`: the create call of an export
+ * whose filter this subscription does not offer (Adobe names updatedAt and the smart-list filters).
+ */
+export const isFilterRefused = (err: unknown): boolean =>
+  err instanceof MarketoStreamError && err.marketoCode === '1035';
+
+/**
+ * A window's file is estimated from the last one's rows and bytes, and a busier window comes out
+ * larger: the budget is claimed with this margin, so the day's metered files stay within it.
+ */
+const ESTIMATE_MARGIN = 1.15;
+const budgetClaim = (estimatedBytes: number | undefined) => Math.ceil((estimatedBytes ?? 0) * ESTIMATE_MARGIN);
 
 /** Counts the Marketo calls made through it (every call a bulk or REST step makes). */
 function countingClient(client: MarketoClient, counter: { calls: number }): MarketoClient {
@@ -87,27 +193,29 @@ function countingClient(client: MarketoClient, counter: { calls: number }): Mark
   });
 }
 
-const rejectedOf = (rows: readonly RejectedRow[]): RejectedActivityRow[] =>
+const rejectedOf = (rows: readonly RejectedRow[]): RejectedBulkRow[] =>
   rows.map((r) => ({ rejectedRow: r.row, raw: r.raw, reason: r.error.message }));
 
 /**
- * The bulk phase of an activity group's backfill: window by window up to the handover point, each
+ * The bulk phase of a stream's backfill (an activity group, or the lead snapshot): window by window up to the handover point, each
  * through a Bulk Extract job (pages of its file) or REST pages, as the plan and the window's
  * estimated density say; every page carries the phase's state for the checkpoint. A job in
  * progress is resumed from the cursor after a restart, never created twice. While the export
  * budget is spent, windows go through REST within `restShare` of the day's calls, else the phase
  * waits for the export reset (ending the pass with a checkpoint, so the other streams go on).
  */
-export class BulkBackfill<C extends BulkPhaseCursor> {
-  readonly #o: BulkBackfillOptions;
+export class BulkBackfill<C extends BulkPhaseCursor, R extends object = ActivityRecord> {
+  readonly #o: BulkBackfillOptions<R>;
+  readonly #source: BackfillSource<R>;
   readonly #counter = { calls: 0 };
   readonly #client: MarketoClient;
   readonly #bulk: BulkExtractClient;
   /** The file being read, kept between pages: continued when the runner asks for the page after its last. */
-  #live?: { after: C; steps: AsyncGenerator<BulkWindowPage> };
+  #live?: { after: C; steps: AsyncGenerator<BulkSourceStep<R>> };
 
-  constructor(o: BulkBackfillOptions, ctx: Pick<StreamContext, 'clock' | 'logger'>) {
+  constructor(o: BulkBackfillOptions<R>, ctx: Pick<StreamContext, 'clock' | 'logger'>) {
     this.#o = o;
+    this.#source = o.source;
     this.#client = countingClient(o.client, this.#counter);
     this.#bulk = new BulkExtractClient({
       client: this.#client,
@@ -126,21 +234,21 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
    * earlier page, finishing while the job was created, must not release it.
    */
   #uncommittedJob?: {
-    records: readonly ActivityRecord[];
+    records: readonly R[];
     cursor: C;
     committed: Promise<void>;
     settle: (lost?: Error) => void;
   };
 
   /** The runner committed the page fetched with these records (the array `fetchPage` returned). */
-  committed(records: readonly ActivityRecord[]): void {
+  committed(records: readonly R[]): void {
     if (this.#uncommittedJob?.records !== records) return;
     this.#uncommittedJob.settle();
     this.#uncommittedJob = undefined;
   }
 
   /** The page after `cursor` (whose bulk phase is active). */
-  async fetchPage(cursor: C, ctx: StreamContext): Promise<FetchedPage<ActivityRecord, C>> {
+  async fetchPage(cursor: C, ctx: StreamContext): Promise<FetchedPage<R, C>> {
     const pending = this.#uncommittedJob;
     if (pending && pending.cursor !== cursor) {
       // Resumed from a committed cursor: the page with the job was never committed, and a fetch
@@ -166,8 +274,8 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
   async #step(
     cursor: C,
     ctx: StreamContext,
-    live: AsyncGenerator<BulkWindowPage> | undefined,
-  ): Promise<FetchedPage<ActivityRecord, C>> {
+    live: AsyncGenerator<BulkSourceStep<R>> | undefined,
+  ): Promise<FetchedPage<R, C>> {
     let b = cursor.bulk!;
     const now = ctx.clock.now();
     if (b.waitingUntil) {
@@ -197,12 +305,13 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
    */
   async #planWindow(b: BulkBackfillCursor, ctx: StreamContext): Promise<BulkBackfillCursor> {
     let window = windowAt(b);
+    if (b.refused) return { ...b, rest: { since: window.startAt, rows: 0 } };
     const lengthOf = (w: { startAt: string; endAt: string }) => parseMarketoDate(w.endAt) - parseMarketoDate(w.startAt);
     const windowMs = lengthOf(window);
     const measured = b.lastWindowRows !== undefined;
     let estimate = measured
       ? scaledRows(b.lastWindowRows!, b.lastWindowMs ?? b.windowDays * DAY, windowMs)
-      : await this.#probe(window, ctx);
+      : await this.#source.probe(this.#client, window, ctx);
     const path = b.method === 'bulk' ? 'bulk' : cheaperPath(estimate);
     let estimatedBytes: number | undefined;
     if (path === 'bulk') {
@@ -228,51 +337,48 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
     );
     const planned = { ...b, windowEnd: window.endAt, ...(estimatedBytes !== undefined ? { estimatedBytes } : {}) };
     return path === 'bulk'
-      ? { ...planned, job: newJobState('activities', window, [...this.#o.activityTypeIds]) }
+      ? { ...planned, job: this.#source.newJob(window) }
       : { ...planned, rest: { since: window.startAt, rows: 0 } };
-  }
-
-  /** One REST page from the window's start: enough to estimate its density (2 calls). */
-  async #probe(window: { startAt: string; endAt: string }, ctx: StreamContext): Promise<number> {
-    const token = await getPagingToken(this.#client, window.startAt, ctx.signal);
-    const page = await getActivitiesPage(this.#client, {
-      nextPageToken: token,
-      activityTypeIds: this.#o.activityTypeIds,
-      signal: ctx.signal,
-    });
-    const dates = (page.result ?? []).map((a) => parseMarketoDate(a.activityDate));
-    return estimateFromPage(window, { dates, more: page.moreResult === true });
   }
 
   /** The next step of the window's bulk job, as a page (maybe empty: a checkpoint of the job's state). */
   async #jobStep(
     cursor: C,
     ctx: StreamContext,
-    live: AsyncGenerator<BulkWindowPage> | undefined,
-  ): Promise<FetchedPage<ActivityRecord, C>> {
+    live: AsyncGenerator<BulkSourceStep<R>> | undefined,
+  ): Promise<FetchedPage<R, C>> {
     const b = cursor.bulk!;
     const job = b.job!;
     let steps = live;
     if (!steps) {
-      steps = readBulkWindow(
+      steps = this.#source.readJob(
         JSON.parse(JSON.stringify(job)),
         {
           bulk: this.#bulk,
           client: this.#client,
           ...(this.#o.budget ? { budget: this.#o.budget } : {}),
           jobKey: `${this.#o.connection}:${this.#o.name}:${job.window.startAt}`,
-          estimateBytes: b.estimatedBytes ?? 0,
+          estimateBytes: budgetClaim(b.estimatedBytes),
           clock: ctx.clock,
           logger: ctx.logger,
         },
         ctx.signal,
       );
     }
-    let next: IteratorResult<BulkWindowPage>;
+    let next: IteratorResult<BulkSourceStep<R>>;
     try {
       next = await steps.next();
     } catch (err) {
       if (hasCode(err, ErrorCodes.BULK_WAIT)) return this.#whenBulkWaits(cursor, err, ctx);
+      if (isFilterRefused(err)) {
+        // Marketo will not run this export on this subscription: REST for the rest of the phase.
+        ctx.logger.warn(
+          { err, kind: this.#source.kind, window: job.window },
+          `Marketo refused the bulk ${this.#source.kind} export filter (1035); the backfill goes on through REST`,
+        );
+        const rest = { since: job.window.startAt, rows: 0 };
+        return this.#restPage({ ...cursor, bulk: { ...b, job: undefined, refused: true, rest } }, ctx);
+      }
       if (hasCode(err, ErrorCodes.BULK_JOB_FAILED)) {
         // Given up after its one recreation: the rest of the window comes through REST, from the
         // newest row the files published (the overlap is de-duplicated by marketoGUID).
@@ -286,9 +392,8 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
     }
     if (next.done) return { records: [], cursor: this.#windowDone(cursor, ctx), done: false };
     const step = next.value;
-    const activities = step.activities;
-    const records: ActivityRecord[] = [...activities, ...rejectedOf(step.rejected)];
-    const moved = { ...cursor, maxActivityDate: newestDate(cursor.maxActivityDate, activities) };
+    const records = step.records;
+    const moved = this.#moved(cursor, records);
     if (step.state.done) {
       return { records, cursor: this.#windowDone({ ...moved, bulk: { ...b, job: step.state } }, ctx), done: false };
     }
@@ -299,7 +404,13 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
     return { records, cursor: after, done: false };
   }
 
-  #holdUntilCommitted(records: readonly ActivityRecord[], cursor: C): void {
+  /** `cursor` with its newest event date moved past `records` (when the source moves it). */
+  #moved(cursor: C, records: readonly R[]): C {
+    const newest = this.#source.newest;
+    return newest ? { ...cursor, maxActivityDate: newest(cursor.maxActivityDate, records) } : cursor;
+  }
+
+  #holdUntilCommitted(records: readonly R[], cursor: C): void {
     let settle: (lost?: Error) => void = () => {};
     const committed = new Promise<void>((resolve, reject) => {
       settle = (lost) => (lost ? reject(lost) : resolve());
@@ -312,13 +423,13 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
    * The budget or Marketo's queue says wait. A spent export budget sends the window through REST
    * while the day's REST share lasts; otherwise the pass ends here and the phase waits.
    */
-  async #whenBulkWaits(cursor: C, err: unknown, ctx: StreamContext): Promise<FetchedPage<ActivityRecord, C>> {
+  async #whenBulkWaits(cursor: C, err: unknown, ctx: StreamContext): Promise<FetchedPage<R, C>> {
     const b = cursor.bulk!;
     const retryAfterMs = (err as { retryAfterMs?: number }).retryAfterMs ?? 60_000;
     const status = await this.#o.budget?.status();
     // Spent: Marketo said so, or what is left today cannot take this window's expected file.
     const spent = status
-      ? status.exhausted || status.remainingMb * 1024 * 1024 < Math.max(b.estimatedBytes ?? 0, 1)
+      ? status.exhausted || status.remainingMb * 1024 * 1024 < Math.max(budgetClaim(b.estimatedBytes), 1)
       : true;
     const job = b.job!;
     const started = job.rowsReached > 0 || job.skipRows > 0;
@@ -347,7 +458,7 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
   }
 
   /** One REST page of the window in progress; rows past the window's end are left to the next window. */
-  async #restPage(cursor: C, ctx: StreamContext): Promise<FetchedPage<ActivityRecord, C>> {
+  async #restPage(cursor: C, ctx: StreamContext): Promise<FetchedPage<R, C>> {
     const b = cursor.bulk!;
     const rest = b.rest!;
     const now = ctx.clock.now();
@@ -356,24 +467,10 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
       ctx.logger.warn({ until, ...bulkProgress(b) }, 'export budget and REST share spent; waiting for the reset');
       return { records: [], cursor: { ...cursor, bulk: { ...b, waitingUntil: until } }, done: true };
     }
-    const window = { startAt: b.windowStart, endAt: windowAt(b).endAt };
+    const window = { startAt: b.windowStart, endAt: windowAt(b).endAt, first: b.windowsDone === 0 };
     const before = this.#counter.calls;
-    const paged: DatedCursor = { ...cursor, sinceDate: rest.since, nextPageToken: rest.nextPageToken };
-    const page = await datedPage(
-      { client: this.#client, startDate: this.#o.startDate, lookbackMs: this.#o.lookbackMs, name: this.#o.name },
-      paged,
-      ctx,
-      (token) =>
-        getActivitiesPage(this.#client, {
-          nextPageToken: token,
-          activityTypeIds: this.#o.activityTypeIds,
-          signal: ctx.signal,
-        }),
-    );
-    const end = parseMarketoDate(window.endAt);
-    const all = page.result ?? [];
-    const records = all.filter((a) => parseMarketoDate(a.activityDate) <= end);
-    const finished = records.length < all.length || page.moreResult !== true;
+    const page = await this.#source.restPage(this.#client, window, rest, ctx);
+    const records = page.records;
     const spentNow = this.#counter.calls - before;
     const day = localDay(now, this.#o.timeZone).date;
     const restFallback = rest.fallback
@@ -381,11 +478,10 @@ export class BulkBackfill<C extends BulkPhaseCursor> {
       : b.restFallback;
     const nextRest = { ...rest, nextPageToken: page.nextPageToken, rows: rest.rows + records.length };
     const moved: C = {
-      ...cursor,
-      maxActivityDate: newestDate(cursor.maxActivityDate, records),
+      ...this.#moved(cursor, records),
       bulk: { ...b, rest: nextRest, ...(restFallback ? { restFallback } : {}) },
     };
-    return { records, cursor: finished ? this.#windowDone(moved, ctx) : moved, done: false };
+    return { records, cursor: page.finished ? this.#windowDone(moved, ctx) : moved, done: false };
   }
 
   /** `cursor` with its window finished: the next window starts where it ended. */

@@ -1,7 +1,11 @@
 import { ErrorCodes, MarketoStreamError } from '../errors.ts';
 import type { MarketoLead, MarketoLeadField } from '../marketo/index.ts';
 import { getLeadChangesPage, parseMarketoDate } from '../marketo/index.ts';
-import { afterDatedPage, type DatedCursor, datedCursorRules, datedPage } from './dated-paging.ts';
+import type { ActivitiesBackfillOptions } from './activities.ts';
+import { bulkPhaseActive, planBulkBackfill } from './backfill-plan.ts';
+import { BulkBackfill, type BulkPhaseCursor, isRejectedRow } from './bulk-backfill.ts';
+import { afterDatedPage, datedCursorRules, datedPage } from './dated-paging.ts';
+import { type LeadSnapshotRecord, leadSnapshotSource } from './lead-snapshot.ts';
 import {
   fetchedLeadStreamParts,
   fetchLeads,
@@ -9,10 +13,10 @@ import {
   type LeadStreamOptions,
   requestedLeadFields,
 } from './leads.ts';
-import type { StreamDefinition } from './stream.ts';
+import type { StreamContext, StreamDefinition } from './stream.ts';
 
-/** Cursor of the lead-changes stream. */
-export interface LeadChangesCursor extends DatedCursor {
+/** Cursor of the lead-changes stream (with the bulk lead snapshot's phase while it runs). */
+export interface LeadChangesCursor extends BulkPhaseCursor {
   /** Changed leads found but not fetched yet (more than one call's worth came in). */
   pending?: number[];
 }
@@ -52,18 +56,48 @@ export function leadChangeFields(requested: readonly string[], described: readon
  * published. A lead already fetched after
  * its change (by this stream or the activity-driven one) is not fetched again. Each later pass
  * starts one look-back window behind the newest change seen.
+ *
+ * With `snapshot` (backfill method `auto` or `bulk`), the history before the handover point (the
+ * start of the day the backfill began) is a bulk lead snapshot first ({@link leadSnapshotSource},
+ * the planner choosing bulk or REST per window as for activities), checkpointed in the cursor's
+ * `bulk`; the change pages then start at the handover point.
  */
-export function leadChangesStream(o: LeadStreamOptions): StreamDefinition<MarketoLead, LeadChangesCursor> {
+export function leadChangesStream(
+  o: LeadStreamOptions,
+  snapshot?: ActivitiesBackfillOptions,
+): StreamDefinition<LeadSnapshotRecord, LeadChangesCursor> {
   const name = LEAD_CHANGES_STREAM;
   const requested = requestedLeadFields(o.plan);
   const fields = o.describedFields ? leadChangeFields(requested, o.describedFields) : requested;
   const dated = datedCursorRules<LeadChangesCursor>(o);
+  const parts = fetchedLeadStreamParts(o, name);
+  let bulk: BulkBackfill<LeadChangesCursor, LeadSnapshotRecord> | undefined;
+  const snapshotPhase = (ctx: StreamContext) => {
+    bulk ??= new BulkBackfill<LeadChangesCursor, LeadSnapshotRecord>(
+      { ...snapshot!, client: o.client, source: leadSnapshotSource({ ...o, name }), name, connection: o.connection },
+      ctx,
+    );
+    return bulk;
+  };
   return {
-    ...fetchedLeadStreamParts(o, name),
-    initialCursor: dated.initialCursor,
-    inPass: (cursor) => dated.inPass(cursor) || (cursor.pending?.length ?? 0) > 0,
+    ...parts,
+    toRecord(raw, pulledAt) {
+      // A bulk file row that could not be read: to the dead-letter topic, with its reason.
+      if (isRejectedRow(raw)) throw new Error(raw.reason);
+      return parts.toRecord(raw, pulledAt);
+    },
+    afterCommit(records) {
+      bulk?.committed(records);
+      parts.afterCommit?.(records.filter((r): r is MarketoLead => !isRejectedRow(r)));
+    },
+    initialCursor(now) {
+      const plan = snapshot && planBulkBackfill({ ...snapshot, startDate: o.startDate, now });
+      return { ...dated.initialCursor(now), ...(plan ? { bulk: plan } : {}) };
+    },
+    inPass: (cursor) => dated.inPass(cursor) || (cursor.pending?.length ?? 0) > 0 || bulkPhaseActive(cursor.bulk),
     beginPass: (cursor, now) => ({ ...dated.beginPass(cursor, now), pending: undefined }),
     async fetchPage(cursor, ctx) {
+      if (bulkPhaseActive(cursor.bulk)) return snapshotPhase(ctx).fetchPage(cursor, ctx);
       const ids = [...(cursor.pending ?? [])];
       const wanted = new Set(ids);
       let next: LeadChangesCursor = { ...cursor };

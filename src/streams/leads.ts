@@ -11,11 +11,15 @@ export const LEADS_PER_CALL = LIMITS.leadIds;
  * When each lead was last fetched (the instant just before the call), shared by the lead streams
  * of one connection so a lead fetched for its activities is not fetched again for a change that
  * the fetched state already holds. Only committed fetches are recorded. Memory: one entry per
- * lead fetched in the last `retainMs`. Losing it (a restart) only costs extra calls.
+ * lead fetched in the last `retainMs`, plus one per lead of the bulk lead snapshot (kept for the
+ * process's life: the activity-driven stream reads the whole backfilled history after it, however
+ * long that takes). Losing it (a restart) only costs extra calls.
  */
 export class LeadFetchLog {
   readonly retainMs: number;
   #at = new Map<number, number>();
+  /** Leads published by the bulk snapshot → when their export was created (never evicted). */
+  #snapshotAt = new Map<number, number>();
   /** Fetch instants of leads fetched but not yet committed. */
   #pending = new WeakMap<object, number>();
 
@@ -25,13 +29,23 @@ export class LeadFetchLog {
 
   /** True when lead `id` was fetched (and committed) at or after `time`: its state already holds what happened then. */
   fetchedSince(id: number, time: number): boolean {
-    const at = this.#at.get(id);
+    const at = this.#at.get(id) ?? this.#snapshotAt.get(id);
     return at !== undefined && at >= time;
   }
 
   /** Remembers that `leads` were fetched at `at` (they count once committed). */
   fetched(leads: readonly object[], at: number): void {
     for (const lead of leads) this.#pending.set(lead, at);
+  }
+
+  /**
+   * Records leads of the bulk lead snapshot, read as they stood at `at`, at once, not at their
+   * commit: the change pages after the handover are fetched while the snapshot's last pages are
+   * still on their way to Kafka. Safe, because a snapshot page that fails is fetched again and
+   * published before its stream goes on (a restart loses this log, which only costs calls).
+   */
+  snapshotted(leads: readonly MarketoLead[], at: number): void {
+    for (const lead of leads) this.#snapshotAt.set(lead.id, Math.max(at, this.#snapshotAt.get(lead.id) ?? at));
   }
 
   /** Records the committed leads, and forgets fetches older than the retention. */

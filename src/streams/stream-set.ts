@@ -58,7 +58,8 @@ export interface StreamSetDeps {
 
 /**
  * The streams of one connection, in the order a pass runs them: one per group of ≤ 10 tracked
- * activity types, then leads (activity-driven, changed, deleted, merged), programs and smart
+ * activity types, then leads (activity-driven and changed, the changed first when the backfill
+ * takes a bulk lead snapshot; deleted, merged), programs and smart
  * campaigns, as the connection's `streams` selects. Tracked types and lead fields are checked
  * against the instance (a configured one it lacks fails naming it; a default type it lacks is
  * skipped with one warning), the lead schema is planned from
@@ -129,7 +130,7 @@ export class StreamSet {
     );
   }
 
-  /** The bulk side of the activity backfill, shared by the groups (one export budget per instance). */
+  /** The bulk side of the backfill, shared by the activity groups and the lead snapshot (one export budget per instance). */
   get #backfill(): ActivitiesBackfillOptions | undefined {
     const { method, restShare, windowDays } = this.#d.settings.backfill;
     const bulk = method === 'rest' ? undefined : this.#bulkSide;
@@ -205,12 +206,13 @@ export class StreamSet {
       startDate: c.startDate,
       lookbackMs: this.#lookbackMs,
     };
-    return [
-      leadsByActivityStream({ ...leads, kafka, activitiesTopic: topics.activities }),
-      leadChangesStream(leads),
-      deletedLeadsStream(gone),
-      mergedLeadsStream(gone),
-    ];
+    const byActivity = leadsByActivityStream({ ...leads, kafka, activitiesTopic: topics.activities });
+    const snapshot = this.#backfill;
+    const changes = leadChangesStream(leads, snapshot);
+    // With the bulk lead snapshot, the changes stream runs first: the leads it publishes are not
+    // fetched again by id for the backfilled activities that the activity-driven stream reads after it.
+    const fetched = snapshot ? [changes, byActivity] : [byActivity, changes];
+    return [...fetched, deletedLeadsStream(gone), mergedLeadsStream(gone)];
   }
 
   #assetStreams(): AnyStreamDefinition[] {

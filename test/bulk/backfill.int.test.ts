@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { SimulatorOptions } from '../../simulator/index.ts';
 import type { Config } from '../../src/config/index.ts';
 import type { ActivitiesCursor } from '../../src/streams/activities.ts';
-import { readWholeTopic } from '../support/committed-reader.ts';
-import type { ConsumedRecord } from '../support/pipeline.ts';
-import { consumeAll, expectTrackedActivitiesExactlyOnce, testRegistry, topicsOf } from '../support/pipeline.ts';
+import { committedCursors, comparable } from '../support/backfill-compare.ts';
+import { consumeAll, expectTrackedActivitiesExactlyOnce, topicsOf } from '../support/pipeline.ts';
 import { useScenario } from '../support/scenario.ts';
 
 const startScenario = useScenario();
@@ -23,33 +22,7 @@ const denseWorld: Omit<SimulatorOptions, 'clock'> = {
 };
 
 /** The last committed cursor of each activity group. */
-async function activityCursors(config: Readonly<Config>): Promise<Map<string, ActivitiesCursor>> {
-  const prefix = `${config.connections[0]!.id}:activities.`;
-  const latest = new Map<string, ActivitiesCursor>();
-  for (const r of await readWholeTopic(topicsOf(config).checkpoints)) {
-    if (r.key.startsWith(prefix) && r.value) latest.set(r.key, JSON.parse(r.value.toString()) as ActivitiesCursor);
-  }
-  return latest;
-}
-
-/**
- * Records as a consumer compares them: key, headers and decoded value, with the run's own instance
- * and connection names and the pull time (which differ between two runs) blanked.
- */
-async function comparable(records: readonly ConsumedRecord[], config: Readonly<Config>) {
-  const registry = testRegistry();
-  const { id, instance } = config.connections[0]!;
-  const out = new Map<string, unknown>();
-  for (const r of records) {
-    const value = (await registry.decode(r.value!)) as { source: { pulledAt: number } };
-    value.source.pulledAt = 0;
-    const json = JSON.stringify({ key: r.key, headers: r.headers, value })
-      .replaceAll(instance, '<instance>')
-      .replaceAll(id, '<connection>');
-    out.set(r.id, JSON.parse(json));
-  }
-  return out;
-}
+const activityCursors = (config: Readonly<Config>) => committedCursors<ActivitiesCursor>(config, 'activities.');
 
 describe('activity backfill through Bulk Extract', () => {
   it('bulk: complete windows by bulk jobs, REST from the handover; exactly once and the same records as REST', async () => {
@@ -63,7 +36,7 @@ describe('activity backfill through Bulk Extract', () => {
 
     // Per group: a one-day calibration window, then 31-day windows, the last one ending at the
     // handover (the start of today); one job each, covering the history without a gap.
-    const jobs = s.sim.bulk.jobs();
+    const jobs = s.sim.bulk.jobs().filter((j) => j.kind === 'activities');
     const windowsOf = (types: readonly number[]) =>
       jobs
         .filter((j) => j.activityTypeIds?.join() === types.join())

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { parseMarketoDate } from '../../src/marketo/index.ts';
 import { planBulkBackfill } from '../../src/streams/backfill-plan.ts';
-import { BulkBackfill, type BulkPhaseCursor } from '../../src/streams/bulk-backfill.ts';
+import { activitySource, BulkBackfill, type BulkPhaseCursor } from '../../src/streams/bulk-backfill.ts';
 import { BULK_GROUP, BULK_WINDOW, type BulkRig, startBulkRig } from '../support/bulk-rig.ts';
 
 const logger = createLogger({ level: 'silent' });
@@ -19,11 +19,14 @@ describe('bulk backfill: a new job waits for the commit of its own page', () => 
     const backfill = new BulkBackfill<BulkPhaseCursor>(
       {
         client: r.client,
-        activityTypeIds: BULK_GROUP,
+        source: activitySource({
+          activityTypeIds: BULK_GROUP,
+          startDate: BULK_WINDOW.startAt,
+          lookbackMs: 0,
+          name: 'activities.g1',
+        }),
         name: 'activities.g1',
         connection: 'conn-1',
-        startDate: BULK_WINDOW.startAt,
-        lookbackMs: 0,
         restShare: 0,
         dailyQuota: 50_000,
         timeZone: 'UTC',

@@ -109,7 +109,32 @@ const everyCursorType = {
     deepParked: true,
     deepNewest: '2026-01-14T23:59:00Z',
   } satisfies Required<CursorOf<typeof activitiesStream>>,
-  [LEAD_CHANGES_STREAM]: { ...dated, pending: [5, 8, 13] } satisfies Required<CursorOf<typeof leadChangesStream>>,
+  [LEAD_CHANGES_STREAM]: {
+    ...dated,
+    pending: [5, 8, 13],
+    bulk: {
+      method: 'bulk',
+      windowDays: 31,
+      handoverAt: '2025-12-28T00:00:00Z',
+      windowStart: '2025-03-04T00:00:00Z',
+      windowsDone: 2,
+      windowsTotal: 11,
+      job: {
+        ...newJobState('leads', { startAt: '2025-03-04T00:00:00Z', endAt: '2025-04-04T00:00:00Z' }, undefined, [
+          'id',
+          'email',
+          'createdAt',
+        ]),
+        exportId: 'e-2',
+        status: 'Queued',
+      },
+      bulkWindows: 2,
+      restWindows: 0,
+      exportedBytes: 345_678,
+      calls: 12,
+      refused: false,
+    },
+  } satisfies Required<CursorOf<typeof leadChangesStream>>,
   [DELETED_LEADS_STREAM]: dated satisfies Required<CursorOf<typeof deletedLeadsStream>>,
   [MERGED_LEADS_STREAM]: dated satisfies Required<CursorOf<typeof mergedLeadsStream>>,
   [LEADS_BY_ACTIVITY_STREAM]: {

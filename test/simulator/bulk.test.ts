@@ -163,6 +163,29 @@ describe('bulk extract', () => {
     expect(rows.some((r) => r.endsWith(',null'))).toBe(true);
   });
 
+  it('a lead filter the subscription does not offer: 1035 on create, no job; the other filter still works', async () => {
+    sim = await startSimulator(base);
+    const token = await simClient(sim).token();
+    sim.bulk.refuseLeadFilter('updatedAt');
+    const create = async (filter: string) =>
+      JSON.parse(
+        (
+          await call(sim!, token, 'POST', '/bulk/v1/leads/export/create.json', {
+            fields: ['id', 'email'],
+            filter: { [filter]: { startAt: '2026-01-01T00:00:00Z', endAt: '2026-01-20T00:00:00Z' } },
+          })
+        ).text,
+      );
+    const refused = await create('updatedAt');
+    expect(refused.success).toBe(false);
+    expect(refused.errors).toEqual([{ code: '1035', message: 'Unsupported filter type for target subscription' }]);
+    expect(sim.bulk.jobs()).toEqual([]);
+    expect((await create('createdAt')).success).toBe(true);
+    sim.bulk.refuseLeadFilter('updatedAt', false);
+    expect((await create('updatedAt')).success).toBe(true);
+    expect(sim.bulk.jobs()).toHaveLength(2);
+  });
+
   it('limits: 31-day window, 2 processing / 10 queued, daily byte budget; cancel', async () => {
     sim = await startSimulator({ ...base, limits: { ratePer20s: false, bulkDailyBytes: 1 } });
     const token = await simClient(sim).token();

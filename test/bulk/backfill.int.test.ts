@@ -123,11 +123,15 @@ describe('activity backfill through Bulk Extract', () => {
     });
     await s.runUntilCaughtUp();
     await expectTrackedActivitiesExactlyOnce(s.sim, s.config);
-    // At most a first, hour-long job per group (the groups run side by side, so each may start one
-    // before any file has measured its size), and one more once a file has; the rest by REST.
-    const groups = (await activityCursors(s.config)).size;
-    expect(groups).toBe(2);
-    expect(s.sim.bulk.jobs().length).toBeLessThanOrEqual(groups + 1);
+    // The budget holds most windows back: far fewer activity exports than windows read through REST
+    // (the streams run side by side, so each may start a calibration job before any file has
+    // measured its size, and a file's size is estimated from the last one's rows).
+    const cursors = [...(await activityCursors(s.config)).values()];
+    expect(cursors).toHaveLength(2);
+    const activityJobs = s.sim.bulk.jobs().filter((j) => j.kind === 'activities').length;
+    const restWindows = cursors.reduce((n, c) => n + c.bulk!.restWindows, 0);
+    expect(activityJobs).toBeGreaterThan(0);
+    expect(activityJobs * 5).toBeLessThan(restWindows);
     for (const c of (await activityCursors(s.config)).values()) {
       expect(c.bulk!.finished).toBe(true);
       expect(c.bulk!.bulkWindows + c.bulk!.restWindows).toBe(c.bulk!.windowsDone);

@@ -26,8 +26,6 @@ import { CommittedTail } from './fleet-tail.ts';
 import { cpuMsOf, deleteTopicsWithPrefix, rssMbOf } from './support.ts';
 
 routeProcessWarnings(createLogger({ level: 'warn' }));
-// One connection's backfill against the pacing floor (backfillRatioToFloor) is a mode of its own.
-if (process.argv.includes('--backfill-ratio')) await import('./backfill-ratio.ts');
 const { values } = parseArgs({
   options: {
     json: { type: 'string' },

@@ -89,11 +89,6 @@ export interface MarketoStreamErrorOptions {
   field?: string;
   /** How long to wait before retrying, when the cause says so (e.g. until the quota resets). */
   retryAfterMs?: number;
-  /**
-   * The instant (epoch ms) from which a retry may succeed, when the cause names one (the quota's
-   * reset): a wait measured to it does not count again the time spent between the decision and the wait.
-   */
-  retryAt?: number;
   cause?: unknown;
 }
 
@@ -106,7 +101,6 @@ export class MarketoStreamError extends Error {
   readonly status?: number;
   readonly field?: string;
   readonly retryAfterMs?: number;
-  readonly retryAt?: number;
 
   constructor(code: ErrorCode, message: string, options: MarketoStreamErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -118,7 +112,6 @@ export class MarketoStreamError extends Error {
     this.status = options.status;
     this.field = options.field;
     this.retryAfterMs = options.retryAfterMs;
-    this.retryAt = options.retryAt;
   }
 }
 

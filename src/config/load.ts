@@ -88,7 +88,6 @@ const ENV_CONNECTION: ReadonlyArray<[string, string, (v: string) => unknown]> = 
   ['MARKETO_QUOTA_RESERVE', 'quotaReserve', num],
   ['MARKETO_RATE_PER_20S', 'ratePer20s', num],
   ['MARKETO_MAX_IN_FLIGHT', 'maxInFlight', num],
-  ['MARKETO_STREAM_CONCURRENCY', 'streamConcurrency', num],
   ['MARKETO_REQUEST_TIMEOUT_MS', 'requestTimeoutMs', num],
   ['MARKETO_STREAMS', 'streams', list],
 ];

@@ -148,11 +148,6 @@ export const connectionSchema = z
     ratePer20s: z.number().int().min(1).max(100_000).default(50),
     /** Concurrent calls (Marketo's hard limit is 10). */
     maxInFlight: z.number().int().min(1).max(10).default(10),
-    /**
-     * Calls this connection has in flight at once across its streams, which run side by side (its
-     * share of the instance's `maxInFlight`, which every connection on the instance shares).
-     */
-    streamConcurrency: z.number().int().min(1).max(10).default(8),
     /** The Marketo objects to pull. */
     streams: z
       .array(z.enum(STREAM_KINDS))

@@ -354,7 +354,6 @@ export class MarketoClient {
       requestId: err.requestId,
       status: err.status,
       retryAfterMs: pause.retryAfterMs,
-      retryAt: pause.resetAt,
     });
   }
 

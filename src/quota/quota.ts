@@ -209,7 +209,7 @@ export class Quota {
         throw new MarketoStreamError(
           ErrorCodes.QUOTA_EXHAUSTED,
           `Marketo reported the daily quota of instance ${this.#instance} reached (607) for ${date}; a call probes again at ${new Date(at + waitMs).toISOString()}`,
-          { retriable: true, retryAfterMs: Math.max(at + waitMs - now, 0), retryAt: at + waitMs },
+          { retriable: true, retryAfterMs: Math.max(at + waitMs - now, 0) },
         );
       }
       if (state === -4) {
@@ -225,7 +225,7 @@ export class Quota {
         throw new MarketoStreamError(
           ErrorCodes.QUOTA_EXHAUSTED,
           `daily API budget of instance ${this.#instance} is spent for ${date} (${used}/${this.#budget} used); resets at ${new Date(resetAt).toISOString()}`,
-          { retriable: true, retryAfterMs, retryAt: resetAt },
+          { retriable: true, retryAfterMs },
         );
       }
       waitingSince ??= now;
@@ -293,28 +293,21 @@ export class Quota {
         this.#logger.warn({ reason: (readErr as Error).message }, "could not read Marketo's own count after its 607");
       });
     }
-    const now = this.#clock.now();
-    const retryAt = await this.#pauseEnd(now).catch(() => err.retryAt);
+    const retryAfterMs = await this.pausedFor().catch(() => err.retryAfterMs);
     return new MarketoStreamError(err.code, err.message, {
       retriable: true,
       marketoCode: err.marketoCode,
       requestId: err.requestId,
       status: err.status,
-      retryAfterMs: retryAt === undefined ? err.retryAfterMs : Math.max(retryAt - now, 0),
-      retryAt,
+      retryAfterMs,
       cause: err.cause,
     });
   }
 
   /** How long from now until a reservation may go through (0 when it may now): a spent budget or a 607 pause. */
   async pausedFor(): Promise<number> {
-    const now = this.#clock.now();
-    return Math.max((await this.#pauseEnd(now)) - now, 0);
-  }
-
-  /** The instant a reservation may go through again, seen at `now` (`now` when it may now). */
-  async #pauseEnd(now: number): Promise<number> {
     try {
+      const now = this.#clock.now();
       const { date, resetAt } = localDay(now, this.#timeZone);
       const [used, exhausted, pausedUntil] = await this.#redis.hmget(
         quotaKeys(this.#instance, date).day,
@@ -322,9 +315,9 @@ export class Quota {
         'exhausted',
         'pausedUntil',
       );
-      if (Number(used ?? 0) >= this.#budget) return resetAt;
-      if (exhausted !== null) return Math.max(Number(pausedUntil ?? 0), now);
-      return now;
+      if (Number(used ?? 0) >= this.#budget) return resetAt - now;
+      if (exhausted !== null) return Math.max(Number(pausedUntil ?? 0) - now, 0);
+      return 0;
     } catch (err) {
       throw asRedisUnavailable(err);
     }

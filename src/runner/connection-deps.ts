@@ -8,7 +8,7 @@ import type { Logger } from '../log.ts';
 import { getDailyUsage, MarketoClient } from '../marketo/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { type Publisher, ThreadedPublisher, TransactionalPublisher } from '../producer/index.ts';
-import { ConnectionShare, Quota } from '../quota/index.ts';
+import { Quota } from '../quota/index.ts';
 
 /** What a connection talks to: its Marketo client (behind the instance's shared quota) and its publisher. */
 export interface ConnectionDeps {
@@ -22,8 +22,7 @@ export const transactionalIdOf = (connectionId: string) => `marketo-stream-${con
 
 /**
  * Builds a connection's dependencies from the configuration: the quota of its instance (shared in
- * Redis with every process on that instance), a Marketo client that reserves from it (at most
- * `streamConcurrency` calls of the connection at once), and a
+ * Redis with every process on that instance), a Marketo client that reserves from it, and a
  * transactional publisher (on its own thread when `kafka.publisherThread` is set).
  */
 export function createConnectionDeps(o: {
@@ -61,9 +60,7 @@ export function createConnectionDeps(o: {
     clientId: c.clientId,
     clientSecret: c.clientSecret,
     dispatcher: o.dispatcher,
-    // The connection's streams run side by side: together they hold at most this many of the
-    // instance's in-flight slots.
-    quota: new ConnectionShare(quota, Math.min(c.streamConcurrency, c.maxInFlight)),
+    quota,
     timeoutMs: c.requestTimeoutMs,
     clock,
     logger,

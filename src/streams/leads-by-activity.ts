@@ -122,7 +122,6 @@ export function leadsByActivityStream(o: LeadsByActivityOptions): StreamDefiniti
 
   return {
     ...fetchedLeadStreamParts(o, name),
-    readsTopic: o.activitiesTopic,
     initialCursor: (now) => ({ seq: 0, phase: 'backfill', offsets: {}, updatedAt: new Date(now).toISOString() }),
     // A pass holds nothing but offsets: a resumed pass is simply the next one.
     inPass: () => false,

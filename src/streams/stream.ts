@@ -74,11 +74,6 @@ export interface StreamDefinition<Raw, C extends StreamCursor> {
    * (0: no de-duplication).
    */
   readonly lookbackMs: number;
-  /**
-   * The topic this stream takes its work from, when another stream of the connection writes it
-   * (the activity-driven leads read the activities topic): its passes then follow that stream's.
-   */
-  readonly readsTopic?: string;
   /** Called after a page is committed (e.g. to queue the leads it touched), with the very records array `fetchPage` returned. */
   afterCommit?(records: readonly Raw[]): void;
 }

@@ -124,8 +124,7 @@ describe('activity backfill through Bulk Extract', () => {
     await s.runUntilCaughtUp();
     await expectTrackedActivitiesExactlyOnce(s.sim, s.config);
     // The budget holds most windows back: far fewer activity exports than windows read through REST
-    // (the streams run side by side, so each may start a calibration job before any file has
-    // measured its size, and a file's size is estimated from the last one's rows).
+    // (a window's file is estimated from the last one's rows, so a calibration job may come first).
     const cursors = [...(await activityCursors(s.config)).values()];
     expect(cursors).toHaveLength(2);
     const activityJobs = s.sim.bulk.jobs().filter((j) => j.kind === 'activities').length;

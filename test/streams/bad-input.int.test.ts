@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultSpec } from '../../simulator/faults.ts';
 import { type Simulator, startSimulator } from '../../simulator/index.ts';
-import { DEFAULT_TRACKED_ACTIVITY_TYPES } from '../../src/config/defaults.ts';
 import { cleanUpAfterFile } from '../support/cleanup.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { consumeAll, duplicatesOf, runUntilCaughtUp, testConfig, topicsOf, unique } from '../support/pipeline.ts';
@@ -71,16 +70,11 @@ describe('the bad-input corpus (test/fixtures/bad-input) through the real pipeli
   });
 
   it.each(cases)('$file: $description', { timeout: 60_000 }, async (c) => {
-    // One activity group: the connection's streams run side by side, and the case's page is for
-    // the first call of its endpoint.
-    const activityTypes = DEFAULT_TRACKED_ACTIVITY_TYPES.slice(0, 10);
     const config = testConfig(sim, {
       kafka: { brokers: process.env.KAFKA_BROKERS!.split(','), topicPrefix, partitions: 1 },
       // Leads are fetched for the leads the activities touch.
       connection:
-        c.stream === 'leads'
-          ? { streams: ['activities', 'leads'], leadFields: LEAD_FIELDS, activityTypes }
-          : { streams: [c.stream], activityTypes },
+        c.stream === 'leads' ? { streams: ['activities', 'leads'], leadFields: LEAD_FIELDS } : { streams: [c.stream] },
     });
     const topics = topicsOf(config);
     const fault = sim.injectFault(rawPageFault(c));

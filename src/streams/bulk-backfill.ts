@@ -308,8 +308,7 @@ export class BulkBackfill<C extends BulkPhaseCursor, R extends object = Activity
     if (b.refused) return { ...b, rest: { since: window.startAt, rows: 0 } };
     const lengthOf = (w: { startAt: string; endAt: string }) => parseMarketoDate(w.endAt) - parseMarketoDate(w.startAt);
     const windowMs = lengthOf(window);
-    // A window that held no rows says nothing of the next one's size: that one is probed again.
-    const measured = (b.lastWindowRows ?? 0) > 0;
+    const measured = b.lastWindowRows !== undefined;
     let estimate = measured
       ? scaledRows(b.lastWindowRows!, b.lastWindowMs ?? b.windowDays * DAY, windowMs)
       : await this.#source.probe(this.#client, window, ctx);

@@ -110,14 +110,7 @@ export function activitySource(o: {
       }
     },
     async restPage(client, window, rest, ctx) {
-      const paged: DatedCursor = {
-        seq: 0,
-        phase: 'backfill',
-        updatedAt: '',
-        sinceDate: rest.since,
-        nextPageToken: rest.nextPageToken,
-      };
-      const page = await datedPage({ client, ...o }, paged, ctx, (token) => ask(client, token, ctx));
+      const page = await datedPage({ client, ...o }, restWindowCursor(rest), ctx, (token) => ask(client, token, ctx));
       const end = parseMarketoDate(window.endAt);
       const all = page.result ?? [];
       // The window's start second is in the previous window too: the overlap is de-duplicated by marketoGUID.
@@ -193,8 +186,18 @@ function countingClient(client: MarketoClient, counter: { calls: number }): Mark
   });
 }
 
-const rejectedOf = (rows: readonly RejectedRow[]): RejectedBulkRow[] =>
+/** A bulk file's rejected rows as the records the runner dead-letters. */
+export const rejectedOf = (rows: readonly RejectedRow[]): RejectedBulkRow[] =>
   rows.map((r) => ({ rejectedRow: r.row, raw: r.raw, reason: r.error.message }));
+
+/** The dated cursor a window read through REST pages with: from the window's position, outside any checkpoint. */
+export const restWindowCursor = (rest: RestWindowState): DatedCursor => ({
+  seq: 0,
+  phase: 'backfill',
+  updatedAt: '',
+  sinceDate: rest.since,
+  nextPageToken: rest.nextPageToken,
+});
 
 /**
  * The bulk phase of a stream's backfill (an activity group, or the lead snapshot): window by window up to the handover point, each

@@ -2,8 +2,8 @@ import { newJobState, readBulkLeadWindow } from '../bulk/index.ts';
 import type { MarketoLead } from '../marketo/index.ts';
 import { getActivitiesPage, getPagingToken, parseMarketoDate } from '../marketo/index.ts';
 import { estimateFromPage } from './backfill-plan.ts';
-import type { BackfillSource, RejectedBulkRow } from './bulk-backfill.ts';
-import { type DatedCursor, datedPage } from './dated-paging.ts';
+import { type BackfillSource, type RejectedBulkRow, rejectedOf, restWindowCursor } from './bulk-backfill.ts';
+import { datedPage } from './dated-paging.ts';
 import { fetchLeads, type LeadStreamOptions, requestedLeadFields } from './leads.ts';
 
 /** What the lead stream publishes during the snapshot: leads, and (from bulk files) rows to dead-letter. */
@@ -56,19 +56,13 @@ export function leadSnapshotSource(o: LeadStreamOptions & { name: string }): Bac
         }
         // The file holds each lead as it stood when the export ran, after the job was created.
         if (step.state.createdAt) o.fetchLog.snapshotted(leads, Date.parse(step.state.createdAt));
-        const rejected = step.rejected.map((r) => ({ rejectedRow: r.row, raw: r.raw, reason: r.error.message }));
-        yield { records: [...leads, ...rejected], state: step.state };
+        yield { records: [...leads, ...rejectedOf(step.rejected)], state: step.state };
       }
     },
     async restPage(client, window, rest, ctx) {
-      const paged: DatedCursor = {
-        seq: 0,
-        phase: 'backfill',
-        updatedAt: '',
-        sinceDate: rest.since,
-        nextPageToken: rest.nextPageToken,
-      };
-      const page = await datedPage({ ...o, client }, paged, ctx, (token) => newLeads(client, token, ctx.signal));
+      const page = await datedPage({ ...o, client }, restWindowCursor(rest), ctx, (token) =>
+        newLeads(client, token, ctx.signal),
+      );
       const all = page.result ?? [];
       const end = parseMarketoDate(window.endAt);
       const ids = [

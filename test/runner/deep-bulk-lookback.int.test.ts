@@ -22,6 +22,36 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const TOKEN_CALLS = '/rest/v1/activities/pagingtoken.json';
 
+/**
+ * A month of activities backfilled on the fake clock with the deep look-back through bulk, then one
+ * activity dated 20 hours back that shows 2 hours from now: what a deep window must catch.
+ */
+async function backfilledWithLateActivity(seed: number) {
+  const scenario = await startScenario({
+    fakeClockAt: '2026-01-20T12:00:00Z',
+    world: {
+      seed,
+      leads: 200,
+      activities: 20_000,
+      start: '2026-01-01T00:00:00Z',
+      end: '2026-02-01T00:00:00Z',
+      now: '2026-01-20T12:00:00Z',
+      lateArrivalRate: 0,
+      limits: { ratePer20s: false, maxInFlight: false },
+    },
+    config: { deepLookbackMethod: 'bulk', connection: { streams: ['activities'] } },
+  });
+  await scenario.runUntilCaughtUp();
+  const now = scenario.clock!.now();
+  const late = scenario.sim.injectLateActivity({
+    leadId: 9,
+    activityTypeId: TRACKED_TYPE_IDS[0]!,
+    activityDate: now - 20 * HOUR,
+    visibleAt: now + 2 * HOUR,
+  });
+  return { ...scenario, now, late };
+}
+
 describe('the deep look-back through Bulk Extract (issue #12.5)', () => {
   it('re-reads its 26-hour window with one export job per group: activities shown up to a day late are caught, nothing is published twice', async () => {
     const { sim, clock, config, topics, runUntilCaughtUp } = await startScenario({
@@ -77,28 +107,7 @@ describe('the deep look-back through Bulk Extract (issue #12.5)', () => {
   });
 
   it('a worker stopped while the deep window job is in progress: the next one resumes the same job, no second export, every activity once', async () => {
-    const { sim, clock, config, runUntilCaughtUp } = await startScenario({
-      fakeClockAt: '2026-01-20T12:00:00Z',
-      world: {
-        seed: 47,
-        leads: 200,
-        activities: 20_000,
-        start: '2026-01-01T00:00:00Z',
-        end: '2026-02-01T00:00:00Z',
-        now: '2026-01-20T12:00:00Z',
-        lateArrivalRate: 0,
-        limits: { ratePer20s: false, maxInFlight: false },
-      },
-      config: { deepLookbackMethod: 'bulk', connection: { streams: ['activities'] } },
-    });
-    await runUntilCaughtUp();
-    const now = clock!.now();
-    const late = sim.injectLateActivity({
-      leadId: 9,
-      activityTypeId: TRACKED_TYPE_IDS[0]!,
-      activityDate: now - 20 * HOUR,
-      visibleAt: now + 2 * HOUR,
-    });
+    const { sim, clock, config, runUntilCaughtUp, now, late } = await backfilledWithLateActivity(47);
     // Status answers take a while, so the stop lands while a job is being polled.
     sim.injectFault({ kind: 'delay', endpoint: '/status.json', rate: 1, delayMs: 1_000 });
     clock!.set(now + 24 * HOUR);
@@ -138,28 +147,7 @@ describe('the deep look-back through Bulk Extract (issue #12.5)', () => {
    * instance's export budget): the window must go through REST in that very pass.
    */
   async function deepPassThroughRest(seed: number, prepare: (budget: ExportBudget) => Promise<void>) {
-    const { sim, clock, config, runUntilCaughtUp } = await startScenario({
-      fakeClockAt: '2026-01-20T12:00:00Z',
-      world: {
-        seed,
-        leads: 200,
-        activities: 20_000,
-        start: '2026-01-01T00:00:00Z',
-        end: '2026-02-01T00:00:00Z',
-        now: '2026-01-20T12:00:00Z',
-        lateArrivalRate: 0,
-        limits: { ratePer20s: false, maxInFlight: false },
-      },
-      config: { deepLookbackMethod: 'bulk', connection: { streams: ['activities'] } },
-    });
-    await runUntilCaughtUp();
-    const now = clock!.now();
-    const late = sim.injectLateActivity({
-      leadId: 9,
-      activityTypeId: TRACKED_TYPE_IDS[0]!,
-      activityDate: now - 20 * HOUR,
-      visibleAt: now + 2 * HOUR,
-    });
+    const { sim, clock, config, runUntilCaughtUp, now, late } = await backfilledWithLateActivity(seed);
     clock!.set(now + 24 * HOUR);
     const budget = new ExportBudget({
       redis,

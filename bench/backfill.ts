@@ -22,7 +22,7 @@
  * Every topic is checked against the simulator's ground truth: activities missing, doubled or not
  * in the truth; leads created in the snapshot's range missing, and lead records (ce_id) doubled.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { type Simulator, startSimulator, TRACKED_TYPE_IDS } from '../simulator/index.ts';
@@ -254,11 +254,25 @@ export async function serviceFigures(services: ServiceEndpoints, run: string): P
   };
 }
 
+/** The REST-only part of the bench, on its own (see `--only-rest` and `--rest-from`). */
+export interface RestOnlyPart {
+  restCallsRestOnly: number;
+  restOnly: BackfillBenchResult['restOnly'];
+  missing: number;
+  doubled: number;
+  unexpected: number;
+  scale: BackfillBenchResult['scale'];
+}
+
 export async function benchBackfill(o: {
   months: number;
   restMonths: number;
   rss: boolean;
-}): Promise<BackfillBenchResult> {
+  /** Run only the REST-only part (part 2), on the same world. */
+  onlyRest?: boolean;
+  /** The REST-only part measured by an earlier `--only-rest` run on the same world: not run again. */
+  restFrom?: RestOnlyPart;
+}): Promise<BackfillBenchResult | RestOnlyPart> {
   const services = endpointsFromEnv() ?? startLocalStack();
   process.env.KAFKA_BROKERS ??= services.kafkaBrokers;
   const factor = o.months / FULL_MONTHS;
@@ -336,11 +350,54 @@ export async function benchBackfill(o: {
       backfill: { method: 'bulk', restShare: 0 },
       startDate,
     });
+  const scale = { months: o.months, worldActivities, leads, factor: round(factor, 4) };
+  /** 2. REST only, on the last `restMonths` months of the same world. */
+  const restPart = async (truthSize: number): Promise<RestOnlyPart> => {
+    sim.resetCounts();
+    const restStart = monthsBack(o.restMonths);
+    const restConfig = (streams: ('activities' | 'leads')[], name: string) =>
+      configOf({
+        id: `${run}-rest-${name}`,
+        instance: `${run}-rest`,
+        prefix: `${run}-rest`,
+        streams,
+        backfill: { method: 'rest' },
+        startDate: restStart,
+      });
+    const wall = performance.now();
+    await backfill(restConfig(['activities'], 'activities'));
+    const restActivityCalls = callsOf(sim).total;
+    sim.resetCounts();
+    await backfill(restConfig(['leads'], 'leads'));
+    const restLeadCalls = callsOf(sim).total;
+    const restWall = (performance.now() - wall) / 1000;
+    const restTruth = truthFrom(restStart);
+    const restCheck = await checkActivities(`${run}-rest.activities`, restTruth);
+    const restCalls = restActivityCalls + restLeadCalls;
+    const extrapolated = o.restMonths < o.months;
+    return {
+      restCallsRestOnly: extrapolated ? Math.round((restCalls * truthSize) / restTruth.size) : restCalls,
+      restOnly: {
+        months: o.restMonths,
+        activities: restTruth.size,
+        calls: restCalls,
+        activityCalls: restActivityCalls,
+        leadCalls: restLeadCalls,
+        extrapolated,
+        wallSeconds: round(restWall),
+      },
+      missing: restCheck.missing,
+      doubled: restCheck.doubled,
+      unexpected: restCheck.unexpected,
+      scale,
+    };
+  };
   try {
+    if (o.onlyRest) return await restPart(truthFrom(startDate).size);
     // 1. Bulk mode: the activities, then the leads on the same instance (one export budget) and topics.
     const startedAt = clock.now();
     const rss0 = process.memoryUsage().rss;
-    let wall = performance.now();
+    const wall = performance.now();
     const build0 = sim.bulk.fileBuildMs();
     await backfill(bulkOf(['activities'], 'activities'));
     const activitySeconds = (performance.now() - wall) / 1000;
@@ -358,30 +415,10 @@ export async function benchBackfill(o: {
     const leadsCheck = await checkLeads(`${run}-bulk.leads`, sim, Date.parse(startDate), handover);
     const benchProcessPeakRssMb = round(process.resourceUsage().maxRSS / 1024);
 
-    // 2. REST only, on the last `restMonths` months of the same world.
-    sim.resetCounts();
-    const restStart = monthsBack(o.restMonths);
-    const restConfig = (streams: ('activities' | 'leads')[], name: string) =>
-      configOf({
-        id: `${run}-rest-${name}`,
-        instance: `${run}-rest`,
-        prefix: `${run}-rest`,
-        streams,
-        backfill: { method: 'rest' },
-        startDate: restStart,
-      });
-    wall = performance.now();
-    await backfill(restConfig(['activities'], 'activities'));
-    const restActivityCalls = callsOf(sim).total;
-    sim.resetCounts();
-    await backfill(restConfig(['leads'], 'leads'));
-    const restLeadCalls = callsOf(sim).total;
-    const restWall = (performance.now() - wall) / 1000;
-    const restTruth = truthFrom(restStart);
-    const restCheck = await checkActivities(`${run}-rest.activities`, restTruth);
-    const restCalls = restActivityCalls + restLeadCalls;
-    const extrapolated = o.restMonths < o.months;
-    const restCallsRestOnly = extrapolated ? Math.round((restCalls * truth.size) / restTruth.size) : restCalls;
+    const rest = o.restFrom ?? (await restPart(truth.size));
+    if (rest.scale.months !== o.months || rest.scale.worldActivities !== worldActivities) {
+      throw new Error(`the REST-only part was measured on another world (${JSON.stringify(rest.scale)})`);
+    }
 
     // 3. The service alone, as a child process.
     const service = o.rss ? await serviceFigures(services, run) : null;
@@ -391,7 +428,7 @@ export async function benchBackfill(o: {
     return {
       activities: truth.size,
       restCallsBulk: activityCalls.total + leadCalls.total,
-      restCallsRestOnly,
+      restCallsRestOnly: rest.restCallsRestOnly,
       maxExportMbPerDay: round(Math.max(0, ...perDay), 3),
       exportBudgetMb: budgetMb,
       simulatedDays,
@@ -400,9 +437,9 @@ export async function benchBackfill(o: {
       peakRssMb: service
         ? Math.max(service.peakRssMb, service.withLeadsPeakRssMb)
         : round((process.resourceUsage().maxRSS * 1024 - rss0) / MB),
-      missing: activitiesCheck.missing + leadsCheck.missing + restCheck.missing,
-      doubled: activitiesCheck.doubled + leadsCheck.doubled + restCheck.doubled,
-      unexpected: activitiesCheck.unexpected + restCheck.unexpected,
+      missing: activitiesCheck.missing + leadsCheck.missing + rest.missing,
+      doubled: activitiesCheck.doubled + leadsCheck.doubled + rest.doubled,
+      unexpected: activitiesCheck.unexpected + rest.unexpected,
       bulk: {
         activityCalls: activityCalls.total,
         leadCalls: leadCalls.total,
@@ -419,17 +456,9 @@ export async function benchBackfill(o: {
         wallSeconds: round(bulkWall),
         benchProcessPeakRssMb,
       },
-      restOnly: {
-        months: o.restMonths,
-        activities: restTruth.size,
-        calls: restCalls,
-        activityCalls: restActivityCalls,
-        leadCalls: restLeadCalls,
-        extrapolated,
-        wallSeconds: round(restWall),
-      },
+      restOnly: rest.restOnly,
       service,
-      scale: { months: o.months, worldActivities, leads, factor: round(factor, 4) },
+      scale,
     };
   } finally {
     await sim.close();
@@ -458,6 +487,8 @@ if (import.meta.main) {
       'rest-months': { type: 'string' },
       'no-rss': { type: 'boolean' },
       'only-service': { type: 'boolean' },
+      'only-rest': { type: 'boolean' },
+      'rest-from': { type: 'string' },
     },
   });
   if (values['only-service']) {
@@ -474,8 +505,18 @@ if (import.meta.main) {
     process.exit(0);
   }
   const months = Number(values.months ?? FULL_MONTHS);
-  const restMonths = Number(values['rest-months'] ?? Math.min(months, 2));
-  const figures = await benchBackfill({ months, restMonths, rss: !values['no-rss'] });
+  const onlyRest = values['only-rest'] === true;
+  const restMonths = Number(values['rest-months'] ?? (onlyRest ? months : Math.min(months, 2)));
+  const restFrom = values['rest-from']
+    ? (JSON.parse(readFileSync(values['rest-from'], 'utf8')) as RestOnlyPart)
+    : undefined;
+  const figures = await benchBackfill({
+    months,
+    restMonths,
+    rss: !values['no-rss'],
+    onlyRest,
+    ...(restFrom ? { restFrom } : {}),
+  });
   const json = JSON.stringify(figures, null, 2);
   if (values.json) writeFileSync(values.json, `${json}\n`);
   console.log(json);

@@ -22,7 +22,7 @@
  * Every topic is checked against the simulator's ground truth: activities missing, doubled or not
  * in the truth; leads created in the snapshot's range missing, and lead records (ce_id) doubled.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { type Simulator, startSimulator, TRACKED_TYPE_IDS } from '../simulator/index.ts';
@@ -270,8 +270,11 @@ export async function benchBackfill(o: {
   rss: boolean;
   /** Run only the REST-only part (part 2), on the same world. */
   onlyRest?: boolean;
-  /** The REST-only part measured by an earlier `--only-rest` run on the same world: not run again. */
-  restFrom?: RestOnlyPart;
+  /**
+   * The REST-only part measured by an `--only-rest` run on the same world (maybe still running in
+   * another process): not run again, read once the bulk part is done.
+   */
+  restFrom?: () => Promise<RestOnlyPart>;
 }): Promise<BackfillBenchResult | RestOnlyPart> {
   const services = endpointsFromEnv() ?? startLocalStack();
   process.env.KAFKA_BROKERS ??= services.kafkaBrokers;
@@ -296,6 +299,15 @@ export async function benchBackfill(o: {
     limits: { ratePer20s: false, dailyQuota: 10_000_000 },
     quirks: { shortPageRate: 0, emptyPageRate: 0 },
   });
+  // A line a minute (stderr): virtual time, sleepers, calls and RSS, so a stalled run shows where it stands.
+  const heartbeat = setInterval(() => {
+    const c = sim.counts().total.counted;
+    const rss = Math.round(process.memoryUsage().rss / MB);
+    console.error(
+      `[bench] ${new Date().toISOString()} virtual ${new Date(clock.now()).toISOString()} sleepers ${clock.pending} calls ${c} rss ${rss} MB`,
+    );
+  }, 60_000);
+  heartbeat.unref();
   const run = `bench-backfill-${Date.now().toString(36)}`;
   const redis = new Redis(services.redisUrl);
   const logger = createLogger({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' });
@@ -415,7 +427,7 @@ export async function benchBackfill(o: {
     const leadsCheck = await checkLeads(`${run}-bulk.leads`, sim, Date.parse(startDate), handover);
     const benchProcessPeakRssMb = round(process.resourceUsage().maxRSS / 1024);
 
-    const rest = o.restFrom ?? (await restPart(truth.size));
+    const rest = o.restFrom ? await o.restFrom() : await restPart(truth.size);
     if (rest.scale.months !== o.months || rest.scale.worldActivities !== worldActivities) {
       throw new Error(`the REST-only part was measured on another world (${JSON.stringify(rest.scale)})`);
     }
@@ -461,10 +473,20 @@ export async function benchBackfill(o: {
       scale,
     };
   } finally {
+    clearInterval(heartbeat);
     await sim.close();
     redis.disconnect();
     await cleanUp(services, run);
   }
+}
+
+/** The JSON in `file`, waiting for it to appear (an `--only-rest` run writes it when done). */
+async function readWhenWritten<T>(file: string): Promise<T> {
+  while (!existsSync(file)) {
+    console.error(`waiting for ${file} (the --only-rest run)`);
+    await new Promise((resolve) => setTimeout(resolve, 30_000));
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
 }
 
 /** Removes a run's Redis keys and topics. */
@@ -507,9 +529,8 @@ if (import.meta.main) {
   const months = Number(values.months ?? FULL_MONTHS);
   const onlyRest = values['only-rest'] === true;
   const restMonths = Number(values['rest-months'] ?? (onlyRest ? months : Math.min(months, 2)));
-  const restFrom = values['rest-from']
-    ? (JSON.parse(readFileSync(values['rest-from'], 'utf8')) as RestOnlyPart)
-    : undefined;
+  const restFile = values['rest-from'];
+  const restFrom = restFile ? () => readWhenWritten<RestOnlyPart>(restFile) : undefined;
   const figures = await benchBackfill({
     months,
     restMonths,

@@ -324,6 +324,8 @@ export async function benchBackfill(o: {
       schemaRegistry: { url: services.schemaRegistryUrl },
       redis: { url: services.redisUrl },
       logLevel: 'warn',
+      // Other runs on the machine (the --only-rest one, say) may hold the default metrics port.
+      metricsPort: 0,
       incrementIntervalSeconds: 3600,
       backfill: c.backfill,
       bulk: { dailyMb: budgetMb, reserveMb: 0 },

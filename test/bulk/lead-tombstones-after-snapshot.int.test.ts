@@ -83,7 +83,8 @@ describe('deleted and merged leads after a bulk lead snapshot', () => {
     const tombstones = records.filter((r) => r.value === null);
     // No tombstone for a lead gone before the handover: the snapshot never held it.
     expect(tombstones.length).toBeGreaterThan(0);
-    for (const t of tombstones) expect(Date.parse(t.headers.ce_time!), t.key).toBeGreaterThanOrEqual(Date.parse(HANDOVER));
+    for (const t of tombstones)
+      expect(Date.parse(t.headers.ce_time!), t.key).toBeGreaterThanOrEqual(Date.parse(HANDOVER));
 
     // Every lead deleted or merged away up to the tombstone streams' last pass has no live record.
     const lastPass = Math.min(

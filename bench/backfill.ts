@@ -1,5 +1,6 @@
 /**
- * Backfill bench: `npm run bench:backfill -- [--json FILE] [--months N] [--rest-months M] [--no-rss | --only-service]`.
+ * Backfill bench: `npm run bench:backfill -- [--json FILE] [--months N] [--rest-months M] [--no-rss | --only-service]
+ * | --only-rest | --rest-from FILE]`.
  *
  * 1. A seeded world with the issue's density (10,000,000 activities and 200,000 leads over two
  *    years) over the last N months (default 24: the issue's world), with the daily export budget
@@ -9,9 +10,12 @@
  *    and topics) the leads, whose snapshot goes through lead exports and whose activity-driven
  *    stream reads the backfilled activities. Marketo calls from the simulator's counter, export MB
  *    per Central day from the export budget's Redis hashes.
- * 2. REST only on the last M months of the same world (default: all N when N ≤ 2, else 2: the
- *    whole world through REST does not fit in the bench's time); with M < N the REST-only figure
- *    for the whole world is extrapolated by activities and said so (`restOnly.extrapolated`).
+ * 2. REST only on the last M months of the same world (default: all N when N ≤ 2, else 2); with
+ *    M < N the REST-only figure for the whole world is extrapolated by activities and said so
+ *    (`restOnly.extrapolated`). To measure it on the whole world beside the bulk run, run
+ *    `--only-rest` (part 2 alone, M = N by default; the world is the same for the same N: it is
+ *    seeded) in one process and `--rest-from FILE` (parts 1 and 3, then part 2's figures from the
+ *    other run's JSON, waited for) in another.
  * 3. The service's own memory and speed on the bulk path (`--no-rss` leaves it out,
  *    `--only-service` runs it alone): the service as a child process (as `npm start` runs it)
  *    against the simulator in a process of its own, two months at the issue's density, one export

@@ -44,7 +44,8 @@ describe('deleted and merged leads after a bulk lead snapshot', () => {
       config: {
         backfill: { method: 'bulk', restShare: 0 },
         bulk: { dailyMb: 0.005, reserveMb: 0, pollMinSeconds: 60 },
-        incrementIntervalSeconds: 3600,
+        // Passes every 4 hours: the snapshot waits out several export days, a few passes each.
+        incrementIntervalSeconds: 4 * 3600,
         connection: { streams: ['leads'], leadFields: ['email', 'createdAt', 'updatedAt'] },
       },
     });

@@ -81,7 +81,7 @@ export function leadTombstoneStream<T extends { activityDate: string }>(
         return { records: [], cursor, done: true };
       }
       const since = snapshot.state === 'finished' ? snapshot.handoverAt : o.startDate;
-      ctx.logger.info({ stream: o.name, since }, 'lead snapshot committed; tombstones start at its handover point');
+      ctx.logger.info({ since }, 'lead snapshot committed; tombstones start at its handover point');
       // The first page is read at once: the checkpoint that stops the wait holds its paging token,
       // so a restart resumes from the handover point, not from where a new pass would start.
       return page({ ...cursor, awaitingSnapshot: undefined, sinceDate: since, nextPageToken: undefined }, ctx);

@@ -80,8 +80,14 @@ export function leadTombstoneStream<T extends { activityDate: string }>(
         // The pass ends here (its checkpoint says the stream still waits); the next one asks again.
         return { records: [], cursor, done: true };
       }
-      const since = snapshot.state === 'finished' ? snapshot.handoverAt : o.startDate;
-      ctx.logger.info({ since }, 'lead snapshot committed; tombstones start at its handover point');
+      const finished = snapshot.state === 'finished';
+      const since = finished ? snapshot.handoverAt : o.startDate;
+      ctx.logger.info(
+        { since },
+        finished
+          ? 'lead snapshot committed; tombstones start at its handover point'
+          : 'the backfill takes no lead snapshot; tombstones start at the start date',
+      );
       // The first page is read at once: the checkpoint that stops the wait holds its paging token,
       // so a restart resumes from the handover point, not from where a new pass would start.
       return page({ ...cursor, awaitingSnapshot: undefined, sinceDate: since, nextPageToken: undefined }, ctx);

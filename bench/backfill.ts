@@ -1,5 +1,6 @@
 /**
- * Backfill bench: `npm run bench:backfill -- [--json FILE] [--months N] [--rest-months M] [--no-rss | --only-service]`.
+ * Backfill bench: `npm run bench:backfill -- [--json FILE] [--months N] [--rest-months M] [--no-rss | --only-service]
+ * | --only-rest | --rest-from FILE]`.
  *
  * 1. A seeded world with the issue's density (10,000,000 activities and 200,000 leads over two
  *    years) over the last N months (default 24: the issue's world), with the daily export budget
@@ -9,9 +10,12 @@
  *    and topics) the leads, whose snapshot goes through lead exports and whose activity-driven
  *    stream reads the backfilled activities. Marketo calls from the simulator's counter, export MB
  *    per Central day from the export budget's Redis hashes.
- * 2. REST only on the last M months of the same world (default: all N when N ≤ 2, else 2: the
- *    whole world through REST does not fit in the bench's time); with M < N the REST-only figure
- *    for the whole world is extrapolated by activities and said so (`restOnly.extrapolated`).
+ * 2. REST only on the last M months of the same world (default: all N when N ≤ 2, else 2); with
+ *    M < N the REST-only figure for the whole world is extrapolated by activities and said so
+ *    (`restOnly.extrapolated`). To measure it on the whole world beside the bulk run, run
+ *    `--only-rest` (part 2 alone, M = N by default; the world is the same for the same N: it is
+ *    seeded) in one process and `--rest-from FILE` (parts 1 and 3, then part 2's figures from the
+ *    other run's JSON, waited for) in another.
  * 3. The service's own memory and speed on the bulk path (`--no-rss` leaves it out,
  *    `--only-service` runs it alone): the service as a child process (as `npm start` runs it)
  *    against the simulator in a process of its own, two months at the issue's density, one export
@@ -22,7 +26,7 @@
  * Every topic is checked against the simulator's ground truth: activities missing, doubled or not
  * in the truth; leads created in the snapshot's range missing, and lead records (ce_id) doubled.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { type Simulator, startSimulator, TRACKED_TYPE_IDS } from '../simulator/index.ts';
@@ -254,11 +258,28 @@ export async function serviceFigures(services: ServiceEndpoints, run: string): P
   };
 }
 
+/** The REST-only part of the bench, on its own (see `--only-rest` and `--rest-from`). */
+export interface RestOnlyPart {
+  restCallsRestOnly: number;
+  restOnly: BackfillBenchResult['restOnly'];
+  missing: number;
+  doubled: number;
+  unexpected: number;
+  scale: BackfillBenchResult['scale'];
+}
+
 export async function benchBackfill(o: {
   months: number;
   restMonths: number;
   rss: boolean;
-}): Promise<BackfillBenchResult> {
+  /** Run only the REST-only part (part 2), on the same world. */
+  onlyRest?: boolean;
+  /**
+   * The REST-only part measured by an `--only-rest` run on the same world (maybe still running in
+   * another process): not run again, read once the bulk part is done.
+   */
+  restFrom?: () => Promise<RestOnlyPart>;
+}): Promise<BackfillBenchResult | RestOnlyPart> {
   const services = endpointsFromEnv() ?? startLocalStack();
   process.env.KAFKA_BROKERS ??= services.kafkaBrokers;
   const factor = o.months / FULL_MONTHS;
@@ -282,6 +303,15 @@ export async function benchBackfill(o: {
     limits: { ratePer20s: false, dailyQuota: 10_000_000 },
     quirks: { shortPageRate: 0, emptyPageRate: 0 },
   });
+  // A line a minute (stderr): virtual time, sleepers, calls and RSS, so a stalled run shows where it stands.
+  const heartbeat = setInterval(() => {
+    const c = sim.counts().total.counted;
+    const rss = Math.round(process.memoryUsage().rss / MB);
+    console.error(
+      `[bench] ${new Date().toISOString()} virtual ${new Date(clock.now()).toISOString()} sleepers ${clock.pending} calls ${c} rss ${rss} MB`,
+    );
+  }, 60_000);
+  heartbeat.unref();
   const run = `bench-backfill-${Date.now().toString(36)}`;
   const redis = new Redis(services.redisUrl);
   const logger = createLogger({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' });
@@ -298,6 +328,8 @@ export async function benchBackfill(o: {
       schemaRegistry: { url: services.schemaRegistryUrl },
       redis: { url: services.redisUrl },
       logLevel: 'warn',
+      // Other runs on the machine (the --only-rest one, say) may hold the default metrics port.
+      metricsPort: 0,
       incrementIntervalSeconds: 3600,
       backfill: c.backfill,
       bulk: { dailyMb: budgetMb, reserveMb: 0 },
@@ -336,11 +368,54 @@ export async function benchBackfill(o: {
       backfill: { method: 'bulk', restShare: 0 },
       startDate,
     });
+  const scale = { months: o.months, worldActivities, leads, factor: round(factor, 4) };
+  /** 2. REST only, on the last `restMonths` months of the same world. */
+  const restPart = async (truthSize: number): Promise<RestOnlyPart> => {
+    sim.resetCounts();
+    const restStart = monthsBack(o.restMonths);
+    const restConfig = (streams: ('activities' | 'leads')[], name: string) =>
+      configOf({
+        id: `${run}-rest-${name}`,
+        instance: `${run}-rest`,
+        prefix: `${run}-rest`,
+        streams,
+        backfill: { method: 'rest' },
+        startDate: restStart,
+      });
+    const wall = performance.now();
+    await backfill(restConfig(['activities'], 'activities'));
+    const restActivityCalls = callsOf(sim).total;
+    sim.resetCounts();
+    await backfill(restConfig(['leads'], 'leads'));
+    const restLeadCalls = callsOf(sim).total;
+    const restWall = (performance.now() - wall) / 1000;
+    const restTruth = truthFrom(restStart);
+    const restCheck = await checkActivities(`${run}-rest.activities`, restTruth);
+    const restCalls = restActivityCalls + restLeadCalls;
+    const extrapolated = o.restMonths < o.months;
+    return {
+      restCallsRestOnly: extrapolated ? Math.round((restCalls * truthSize) / restTruth.size) : restCalls,
+      restOnly: {
+        months: o.restMonths,
+        activities: restTruth.size,
+        calls: restCalls,
+        activityCalls: restActivityCalls,
+        leadCalls: restLeadCalls,
+        extrapolated,
+        wallSeconds: round(restWall),
+      },
+      missing: restCheck.missing,
+      doubled: restCheck.doubled,
+      unexpected: restCheck.unexpected,
+      scale,
+    };
+  };
   try {
+    if (o.onlyRest) return await restPart(truthFrom(startDate).size);
     // 1. Bulk mode: the activities, then the leads on the same instance (one export budget) and topics.
     const startedAt = clock.now();
     const rss0 = process.memoryUsage().rss;
-    let wall = performance.now();
+    const wall = performance.now();
     const build0 = sim.bulk.fileBuildMs();
     await backfill(bulkOf(['activities'], 'activities'));
     const activitySeconds = (performance.now() - wall) / 1000;
@@ -358,30 +433,10 @@ export async function benchBackfill(o: {
     const leadsCheck = await checkLeads(`${run}-bulk.leads`, sim, Date.parse(startDate), handover);
     const benchProcessPeakRssMb = round(process.resourceUsage().maxRSS / 1024);
 
-    // 2. REST only, on the last `restMonths` months of the same world.
-    sim.resetCounts();
-    const restStart = monthsBack(o.restMonths);
-    const restConfig = (streams: ('activities' | 'leads')[], name: string) =>
-      configOf({
-        id: `${run}-rest-${name}`,
-        instance: `${run}-rest`,
-        prefix: `${run}-rest`,
-        streams,
-        backfill: { method: 'rest' },
-        startDate: restStart,
-      });
-    wall = performance.now();
-    await backfill(restConfig(['activities'], 'activities'));
-    const restActivityCalls = callsOf(sim).total;
-    sim.resetCounts();
-    await backfill(restConfig(['leads'], 'leads'));
-    const restLeadCalls = callsOf(sim).total;
-    const restWall = (performance.now() - wall) / 1000;
-    const restTruth = truthFrom(restStart);
-    const restCheck = await checkActivities(`${run}-rest.activities`, restTruth);
-    const restCalls = restActivityCalls + restLeadCalls;
-    const extrapolated = o.restMonths < o.months;
-    const restCallsRestOnly = extrapolated ? Math.round((restCalls * truth.size) / restTruth.size) : restCalls;
+    const rest = o.restFrom ? await o.restFrom() : await restPart(truth.size);
+    if (rest.scale.months !== o.months || rest.scale.worldActivities !== worldActivities) {
+      throw new Error(`the REST-only part was measured on another world (${JSON.stringify(rest.scale)})`);
+    }
 
     // 3. The service alone, as a child process.
     const service = o.rss ? await serviceFigures(services, run) : null;
@@ -391,7 +446,7 @@ export async function benchBackfill(o: {
     return {
       activities: truth.size,
       restCallsBulk: activityCalls.total + leadCalls.total,
-      restCallsRestOnly,
+      restCallsRestOnly: rest.restCallsRestOnly,
       maxExportMbPerDay: round(Math.max(0, ...perDay), 3),
       exportBudgetMb: budgetMb,
       simulatedDays,
@@ -400,9 +455,9 @@ export async function benchBackfill(o: {
       peakRssMb: service
         ? Math.max(service.peakRssMb, service.withLeadsPeakRssMb)
         : round((process.resourceUsage().maxRSS * 1024 - rss0) / MB),
-      missing: activitiesCheck.missing + leadsCheck.missing + restCheck.missing,
-      doubled: activitiesCheck.doubled + leadsCheck.doubled + restCheck.doubled,
-      unexpected: activitiesCheck.unexpected + restCheck.unexpected,
+      missing: activitiesCheck.missing + leadsCheck.missing + rest.missing,
+      doubled: activitiesCheck.doubled + leadsCheck.doubled + rest.doubled,
+      unexpected: activitiesCheck.unexpected + rest.unexpected,
       bulk: {
         activityCalls: activityCalls.total,
         leadCalls: leadCalls.total,
@@ -419,23 +474,25 @@ export async function benchBackfill(o: {
         wallSeconds: round(bulkWall),
         benchProcessPeakRssMb,
       },
-      restOnly: {
-        months: o.restMonths,
-        activities: restTruth.size,
-        calls: restCalls,
-        activityCalls: restActivityCalls,
-        leadCalls: restLeadCalls,
-        extrapolated,
-        wallSeconds: round(restWall),
-      },
+      restOnly: rest.restOnly,
       service,
-      scale: { months: o.months, worldActivities, leads, factor: round(factor, 4) },
+      scale,
     };
   } finally {
+    clearInterval(heartbeat);
     await sim.close();
     redis.disconnect();
     await cleanUp(services, run);
   }
+}
+
+/** The JSON in `file`, waiting for it to appear (an `--only-rest` run writes it when done). */
+async function readWhenWritten<T>(file: string): Promise<T> {
+  while (!existsSync(file)) {
+    console.error(`waiting for ${file} (the --only-rest run)`);
+    await new Promise((resolve) => setTimeout(resolve, 30_000));
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
 }
 
 /** Removes a run's Redis keys and topics. */
@@ -458,6 +515,8 @@ if (import.meta.main) {
       'rest-months': { type: 'string' },
       'no-rss': { type: 'boolean' },
       'only-service': { type: 'boolean' },
+      'only-rest': { type: 'boolean' },
+      'rest-from': { type: 'string' },
     },
   });
   if (values['only-service']) {
@@ -474,8 +533,17 @@ if (import.meta.main) {
     process.exit(0);
   }
   const months = Number(values.months ?? FULL_MONTHS);
-  const restMonths = Number(values['rest-months'] ?? Math.min(months, 2));
-  const figures = await benchBackfill({ months, restMonths, rss: !values['no-rss'] });
+  const onlyRest = values['only-rest'] === true;
+  const restMonths = Number(values['rest-months'] ?? (onlyRest ? months : Math.min(months, 2)));
+  const restFile = values['rest-from'];
+  const restFrom = restFile ? () => readWhenWritten<RestOnlyPart>(restFile) : undefined;
+  const figures = await benchBackfill({
+    months,
+    restMonths,
+    rss: !values['no-rss'],
+    onlyRest,
+    ...(restFrom ? { restFrom } : {}),
+  });
   const json = JSON.stringify(figures, null, 2);
   if (values.json) writeFileSync(values.json, `${json}\n`);
   console.log(json);

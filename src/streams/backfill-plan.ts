@@ -44,9 +44,16 @@ export interface BulkBackfillCursor {
   job?: BulkJobState;
   /** The window's REST pages, while the window is read that way. */
   rest?: RestWindowState;
-  /** Rows and file bytes of the last finished window: the next window's estimate. */
+  /** Rows of the last finished window (its file's, or its REST pages'): the next window's estimate. */
   lastWindowRows?: number;
+  /** File bytes of the last finished window, when it was a file. */
   lastWindowBytes?: number;
+  /**
+   * Bytes per row of the last file that held rows: what a window's row estimate is turned into
+   * bytes with. Kept apart from `lastWindowRows`, which a REST window also sets (one file's bytes
+   * over another window's rows made a 31-day window look like a few hundred bytes).
+   */
+  bytesPerRow?: number;
   /** Length (ms) of the last finished window (windows differ when cut to fit the budget). */
   lastWindowMs?: number;
   /** Windows taken by bulk and by REST so far. */

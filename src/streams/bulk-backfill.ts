@@ -311,7 +311,10 @@ export class BulkBackfill<C extends BulkPhaseCursor, R extends object = Activity
     if (b.refused) return { ...b, rest: { since: window.startAt, rows: 0 } };
     const lengthOf = (w: { startAt: string; endAt: string }) => parseMarketoDate(w.endAt) - parseMarketoDate(w.startAt);
     const windowMs = lengthOf(window);
-    const measured = b.lastWindowRows !== undefined;
+    // A window of this phase whose file held no rows says nothing of the next one's size (it would
+    // plan a whole window with an empty claim on the budget): that one is probed again. An
+    // estimate given with the phase (the deep look-back's, before any window is done) is kept.
+    const measured = b.lastWindowRows !== undefined && !(b.windowsDone > 0 && b.lastWindowRows === 0);
     let estimate = measured
       ? scaledRows(b.lastWindowRows!, b.lastWindowMs ?? b.windowDays * DAY, windowMs)
       : await this.#source.probe(this.#client, window, ctx);
@@ -322,8 +325,7 @@ export class BulkBackfill<C extends BulkPhaseCursor, R extends object = Activity
         window = { ...window, endAt: exportInstant(parseMarketoDate(window.startAt) + CALIBRATION_WINDOW_MS) };
         estimate = scaledRows(estimate, windowMs, CALIBRATION_WINDOW_MS);
       }
-      const perRow =
-        b.lastWindowRows && b.lastWindowBytes ? b.lastWindowBytes / b.lastWindowRows : GUESSED_BYTES_PER_ROW;
+      const perRow = b.bytesPerRow ?? GUESSED_BYTES_PER_ROW;
       estimatedBytes = Math.ceil(estimate * perRow);
       if (this.#o.dailyExportBytes) {
         const before = lengthOf(window);
@@ -443,8 +445,10 @@ export class BulkBackfill<C extends BulkPhaseCursor, R extends object = Activity
           ? 'export budget spent; reading the window through REST (within the REST share)'
           : 'bulk export must wait; reading the window through REST',
       );
+      // The whole window: it was cut short only so that its file would fit in the export budget.
+      const rest = { since: job.window.startAt, rows: 0, fallback: true };
       return this.#restPage(
-        { ...cursor, bulk: { ...b, job: undefined, rest: { since: job.window.startAt, rows: 0, fallback: true } } },
+        { ...cursor, bulk: { ...b, job: undefined, windowEnd: undefined, estimatedBytes: undefined, rest } },
         ctx,
       );
     }
@@ -510,7 +514,8 @@ export class BulkBackfill<C extends BulkPhaseCursor, R extends object = Activity
       exportedBytes: b.exportedBytes + (bytes ?? 0),
       lastWindowRows: rows,
       lastWindowMs: parseMarketoDate(window.endAt) - parseMarketoDate(window.startAt),
-      ...(bytes !== undefined ? { lastWindowBytes: bytes } : {}),
+      lastWindowBytes: bytes,
+      ...(bytes && rows > 0 ? { bytesPerRow: bytes / rows } : {}),
     };
     ctx.logger.info(
       { window, path: viaBulk ? 'bulk' : 'rest', rows, ...bulkProgress(done) },

@@ -6,6 +6,7 @@ import { bulkPhaseActive, planBulkBackfill } from './backfill-plan.ts';
 import { BulkBackfill, type BulkPhaseCursor, isRejectedRow } from './bulk-backfill.ts';
 import { afterDatedPage, datedCursorRules, datedPage } from './dated-paging.ts';
 import { type LeadSnapshotRecord, leadSnapshotSource } from './lead-snapshot.ts';
+import type { LeadSnapshotGate } from './lead-snapshot-gate.ts';
 import {
   fetchedLeadStreamParts,
   fetchLeads,
@@ -60,11 +61,13 @@ export function leadChangeFields(requested: readonly string[], described: readon
  * With `snapshot` (backfill method `auto` or `bulk`), the history before the handover point (the
  * start of the day the backfill began) is a bulk lead snapshot first ({@link leadSnapshotSource},
  * the planner choosing bulk or REST per window as for activities), checkpointed in the cursor's
- * `bulk`; the change pages then start at the handover point.
+ * `bulk`; the change pages then start at the handover point. `gate` hears of the snapshot's
+ * committed progress (the tombstone streams wait on it).
  */
 export function leadChangesStream(
   o: LeadStreamOptions,
   snapshot?: ActivitiesBackfillOptions,
+  gate?: LeadSnapshotGate,
 ): StreamDefinition<LeadSnapshotRecord, LeadChangesCursor> {
   const name = LEAD_CHANGES_STREAM;
   const requested = requestedLeadFields(o.plan);
@@ -79,6 +82,8 @@ export function leadChangesStream(
     );
     return bulk;
   };
+  /** The page that finishes the snapshot, until it is committed (known by its records array). */
+  let handover: { records: readonly LeadSnapshotRecord[]; handoverAt: string } | undefined;
   return {
     ...parts,
     toRecord(raw, pulledAt) {
@@ -88,16 +93,29 @@ export function leadChangesStream(
     },
     afterCommit(records) {
       bulk?.committed(records);
+      if (handover?.records === records) {
+        gate?.finished(handover.handoverAt);
+        handover = undefined;
+      }
       parts.afterCommit?.(records.filter((r): r is MarketoLead => !isRejectedRow(r)));
     },
     initialCursor(now) {
       const plan = snapshot && planBulkBackfill({ ...snapshot, startDate: o.startDate, now });
       return { ...dated.initialCursor(now), ...(plan ? { bulk: plan } : {}) };
     },
-    inPass: (cursor) => dated.inPass(cursor) || (cursor.pending?.length ?? 0) > 0 || bulkPhaseActive(cursor.bulk),
+    inPass(cursor) {
+      // The runner asks this of the committed cursor (restored, or after a commit) as a pass begins.
+      gate?.committedCursor(cursor.bulk);
+      return dated.inPass(cursor) || (cursor.pending?.length ?? 0) > 0 || bulkPhaseActive(cursor.bulk);
+    },
     beginPass: (cursor, now) => ({ ...dated.beginPass(cursor, now), pending: undefined }),
     async fetchPage(cursor, ctx) {
-      if (bulkPhaseActive(cursor.bulk)) return snapshotPhase(ctx).fetchPage(cursor, ctx);
+      if (bulkPhaseActive(cursor.bulk)) {
+        const page = await snapshotPhase(ctx).fetchPage(cursor, ctx);
+        const b = page.cursor.bulk;
+        if (b?.finished) handover = { records: page.records, handoverAt: b.handoverAt };
+        return page;
+      }
       const ids = [...(cursor.pending ?? [])];
       const wanted = new Set(ids);
       let next: LeadChangesCursor = { ...cursor };

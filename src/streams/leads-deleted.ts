@@ -1,8 +1,12 @@
 import type { MarketoDeletedLead } from '../marketo/index.ts';
 import { getDeletedLeadsPage } from '../marketo/index.ts';
 import { EventTypes } from '../schemas/index.ts';
-import type { DatedCursor } from './dated-paging.ts';
-import { type GoneLead, type LeadTombstoneStreamOptions, leadTombstoneStream } from './lead-tombstones.ts';
+import {
+  type GoneLead,
+  type LeadTombstoneCursor,
+  type LeadTombstoneStreamOptions,
+  leadTombstoneStream,
+} from './lead-tombstones.ts';
 import type { StreamDefinition } from './stream.ts';
 
 export type DeletedLeadsStreamOptions = LeadTombstoneStreamOptions;
@@ -16,7 +20,7 @@ export const DELETED_LEADS_STREAM = 'leads.deleted';
  * like activities; each later pass re-reads one look-back window (already-published deletions are
  * recognised by marketoGUID). Marketo may prune deletions older than 14 days.
  */
-export function deletedLeadsStream(o: DeletedLeadsStreamOptions): StreamDefinition<GoneLead, DatedCursor> {
+export function deletedLeadsStream(o: DeletedLeadsStreamOptions): StreamDefinition<GoneLead, LeadTombstoneCursor> {
   return leadTombstoneStream<MarketoDeletedLead>({
     ...o,
     name: DELETED_LEADS_STREAM,

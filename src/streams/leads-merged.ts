@@ -1,8 +1,12 @@
 import type { MarketoActivity } from '../marketo/index.ts';
 import { getActivitiesPage } from '../marketo/index.ts';
 import { EventTypes } from '../schemas/index.ts';
-import type { DatedCursor } from './dated-paging.ts';
-import { type GoneLead, type LeadTombstoneStreamOptions, leadTombstoneStream } from './lead-tombstones.ts';
+import {
+  type GoneLead,
+  type LeadTombstoneCursor,
+  type LeadTombstoneStreamOptions,
+  leadTombstoneStream,
+} from './lead-tombstones.ts';
 import type { StreamDefinition } from './stream.ts';
 
 export type MergedLeadsStreamOptions = LeadTombstoneStreamOptions;
@@ -62,7 +66,7 @@ export function mergedLeads(activity: MarketoActivity): MergedLead[] {
  * `<marketoGUID>:<leadId>`. Paged by a date-based token like deleted leads; each later pass
  * re-reads one look-back window (already-published merges are recognised by id).
  */
-export function mergedLeadsStream(o: MergedLeadsStreamOptions): StreamDefinition<GoneLead, DatedCursor> {
+export function mergedLeadsStream(o: MergedLeadsStreamOptions): StreamDefinition<GoneLead, LeadTombstoneCursor> {
   return leadTombstoneStream<MarketoActivity>({
     ...o,
     name: MERGED_LEADS_STREAM,

@@ -10,6 +10,7 @@ import { leadSchema, type SchemaCatalog } from '../schemas/index.ts';
 import { type ActivitiesBackfillOptions, activitiesStream, type DeepLookbackOptions } from './activities.ts';
 import { parseActivityGroupName, planActivityGroups, resolveActivityTypes } from './activity-groups.ts';
 import { campaignsStream } from './campaigns.ts';
+import { LeadSnapshotGate } from './lead-snapshot-gate.ts';
 import { LeadFetchLog, type LeadStreamOptions } from './leads.ts';
 import { leadsByActivityStream } from './leads-by-activity.ts';
 import { leadChangesStream } from './leads-changes.ts';
@@ -71,6 +72,8 @@ export class StreamSet {
   readonly #lookbackMs: number;
   /** Which lead was fetched when, shared by the lead streams. */
   readonly #fetchLog: LeadFetchLog;
+  /** The lead snapshot's committed progress, which the tombstone streams wait on. */
+  readonly #snapshotGate = new LeadSnapshotGate();
   #leadFields: MarketoLeadField[] | undefined;
   /** Default activity types the instance lacks are reported once. */
   #warnedSkipped = false;
@@ -197,7 +200,10 @@ export class StreamSet {
       lookbackMs: this.#lookbackMs,
       clock,
     };
-    // Deleted and merged-away leads both become tombstones on the leads topic.
+    const snapshot = this.#backfill;
+    const gate = snapshot ? this.#snapshotGate : undefined;
+    // Deleted and merged-away leads both become tombstones on the leads topic; with a lead
+    // snapshot, from its handover point once it is committed.
     const gone = {
       client,
       topic: topics.leads,
@@ -205,10 +211,10 @@ export class StreamSet {
       schema: plan.schema,
       startDate: c.startDate,
       lookbackMs: this.#lookbackMs,
+      ...(gate ? { snapshot: gate } : {}),
     };
     const byActivity = leadsByActivityStream({ ...leads, kafka, activitiesTopic: topics.activities });
-    const snapshot = this.#backfill;
-    const changes = leadChangesStream(leads, snapshot);
+    const changes = leadChangesStream(leads, snapshot, gate);
     // With the bulk lead snapshot, the changes stream runs first: the leads it publishes are not
     // fetched again by id for the backfilled activities that the activity-driven stream reads after it.
     const fetched = snapshot ? [changes, byActivity] : [byActivity, changes];

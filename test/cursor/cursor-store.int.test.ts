@@ -135,8 +135,8 @@ const everyCursorType = {
       refused: false,
     },
   } satisfies Required<CursorOf<typeof leadChangesStream>>,
-  [DELETED_LEADS_STREAM]: dated satisfies Required<CursorOf<typeof deletedLeadsStream>>,
-  [MERGED_LEADS_STREAM]: dated satisfies Required<CursorOf<typeof mergedLeadsStream>>,
+  [DELETED_LEADS_STREAM]: { ...dated, awaitingSnapshot: true } satisfies Required<CursorOf<typeof deletedLeadsStream>>,
+  [MERGED_LEADS_STREAM]: { ...dated, awaitingSnapshot: false } satisfies Required<CursorOf<typeof mergedLeadsStream>>,
   [LEADS_BY_ACTIVITY_STREAM]: {
     seq: 4,
     phase: 'incremental',

@@ -1,10 +1,10 @@
 /**
- * `npm run bench:fleet -- --json FILE [--connections N] [--activities N] [--workers N] [--increment-interval S] [--no-churn]`:
+ * `npm run bench:fleet -- --json FILE [--connections N] [--activities N] [--workers N] [--increment-interval S] [--no-churn] [--restart]`:
  * a fleet of worker processes sharing N simulated Marketo instances (one connection each, all on
  * one simulator port, realistic per-call latency, worlds that keep moving: new activities appear
  * all along) through the connections topic and the workers' consumer group. Phases: W workers
  * start and backfill; one more joins; one is killed with SIGKILL (`--no-churn`: the W workers only,
- * e.g. 200 connections on one worker). Measures the balance after each change, the take-over
+ * e.g. 200 connections on one worker; `--restart`: then every worker SIGKILLed and started again). Measures the balance after each change, the take-over
  * time, the start-up (every connection leased, then every one committing) and the checkpoint-topic
  * reads it cost, memory and CPU, freshness (an activity visible in the simulator → its record
  * committed in Kafka), and checks every connection's activities exactly once (read_committed)
@@ -40,9 +40,12 @@ const { values } = parseArgs({
     'increment-interval': { type: 'string', default: '60' },
     /** No worker joins and none is killed: the W workers run the fleet throughout. */
     'no-churn': { type: 'boolean', default: false },
+    /** At the end, every worker is SIGKILLed and started again: the start-up on a populated checkpoint topic. */
+    restart: { type: 'boolean', default: false },
   },
 });
 const CHURN = !values['no-churn'];
+const RESTART = values.restart;
 const N = Number(values.connections);
 const ACTIVITIES = Number(values.activities);
 const W = Number(values.workers);
@@ -156,6 +159,38 @@ async function checkpointReads() {
       value('marketo_stream_checkpoint_records_read_total', 'catch-up');
   }
   return totals;
+}
+
+/** Connections with a page committed at or after `sinceMs` (the mirrored cursor's `updatedAt`). */
+async function connectionsCommittedSince(sinceMs: number): Promise<number> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `mkto:{${prefix}-conn*}:cursor:*`, 'COUNT', 1000);
+    cursor = next;
+    keys.push(...found);
+  } while (cursor !== '0');
+  const pipeline = redis.pipeline();
+  for (const key of keys) pipeline.hget(key, 'updatedAt');
+  const updated = (await pipeline.exec()) ?? [];
+  const fresh = new Set<string>();
+  keys.forEach((key, i) => {
+    const at = updated[i]?.[1];
+    if (typeof at === 'string' && Date.parse(at) >= sinceMs) fresh.add(key.slice(0, key.indexOf('}')));
+  });
+  return fresh.size;
+}
+
+/** Records held by `topic` now (all partitions, before compaction removes any). */
+async function recordsIn(topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Connections with at least one page committed (a cursor mirrored to Redis): running past their start. */
@@ -348,6 +383,39 @@ try {
   sample();
   const cpuMs = [...lastCpuMs.entries()].filter(([pid]) => pid !== empty.pid).reduce((a, [, ms]) => a + ms, 0);
 
+  let restart = null;
+  if (RESTART) {
+    // Every connection starts again, on a checkpoint topic that holds the whole run's checkpoints.
+    const checkpointTopicRecords = await recordsIn(`${prefix}.checkpoints`);
+    const restartAt = Date.now();
+    for (const w of fleetWorkers()) {
+      const exited = once(w, 'exit');
+      w.kill('SIGKILL');
+      await exited;
+    }
+    for (let i = 0; i < W; i++) await startWorker();
+    await settle();
+    const allLeasedSeconds = (Date.now() - restartAt) / 1000;
+    while ((await connectionsCommittedSince(restartAt)) < N && Date.now() - restartAt < 1_800_000) {
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    const allCommittingSeconds = (Date.now() - restartAt) / 1000;
+    const reads = await checkpointReads();
+    log(
+      `restart: all leased after ${allLeasedSeconds.toFixed(1)} s, every connection committing after ` +
+        `${allCommittingSeconds.toFixed(1)} s; ${checkpointTopicRecords} checkpoint records, read ${reads.full} times ` +
+        `from the start and ${reads.catchUp} times caught up (${reads.recordsRead} records)`,
+    );
+    counts = await caughtUpTo(Date.now(), INCREMENT_INTERVAL_SECONDS * 1000 + 180_000);
+    restart = {
+      checkpointTopicRecords,
+      allLeasedSeconds: Math.round(allLeasedSeconds * 10) / 10,
+      allCommittingSeconds: Math.round(allCommittingSeconds * 10) / 10,
+      checkpointReads: reads,
+      loadAverage: load1(),
+    };
+  }
+
   const phases = CHURN ? [first, second, third] : [first];
   const figures = {
     connections: N,
@@ -368,6 +436,7 @@ try {
       checkpointReads: started.checkpointReads,
     },
     checkpointReadsBySteadyState: steadyReads,
+    restart,
     rssPerIdleConnectionMb: Math.round(perIdle * 10) / 10,
     workerRssMb: Math.max(...fleetRss.map((r) => r.rss)),
     emptyWorkerRssMb: emptyRss,

@@ -181,8 +181,8 @@ async function connectionsCommittedSince(sinceMs: number): Promise<number> {
   return fresh.size;
 }
 
-/** Records held by `topic` now (all partitions, before compaction removes any). */
-async function recordsIn(topic: string): Promise<number> {
+/** Offsets `topic` holds now, all partitions: its records and its transactions' commit markers (one per page). */
+async function offsetsIn(topic: string): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -386,7 +386,7 @@ try {
   let restart = null;
   if (RESTART) {
     // Every connection starts again, on a checkpoint topic that holds the whole run's checkpoints.
-    const checkpointTopicRecords = await recordsIn(`${prefix}.checkpoints`);
+    const checkpointTopicOffsets = await offsetsIn(`${prefix}.checkpoints`);
     const restartAt = Date.now();
     for (const w of fleetWorkers()) {
       const exited = once(w, 'exit');
@@ -403,12 +403,12 @@ try {
     const reads = await checkpointReads();
     log(
       `restart: all leased after ${allLeasedSeconds.toFixed(1)} s, every connection committing after ` +
-        `${allCommittingSeconds.toFixed(1)} s; ${checkpointTopicRecords} checkpoint records, read ${reads.full} times ` +
+        `${allCommittingSeconds.toFixed(1)} s; ${checkpointTopicOffsets} checkpoint-topic offsets, read ${reads.full} times ` +
         `from the start and ${reads.catchUp} times caught up (${reads.recordsRead} records)`,
     );
     counts = await caughtUpTo(Date.now(), INCREMENT_INTERVAL_SECONDS * 1000 + 180_000);
     restart = {
-      checkpointTopicRecords,
+      checkpointTopicOffsets,
       allLeasedSeconds: Math.round(allLeasedSeconds * 10) / 10,
       allCommittingSeconds: Math.round(allCommittingSeconds * 10) / 10,
       checkpointReads: reads,

@@ -13,14 +13,27 @@ interface Seen {
   timeMs: number;
   /** When the tail received it (committed by then). */
   seenAtMs: number;
+  /** The record's Kafka timestamp: when the service sent it, right after its page was fetched. */
+  sentAtMs: number;
 }
 
-/** Percentiles of freshness in seconds, over the activities dated in a span. */
-export interface Freshness {
-  count: number;
+/** Percentiles in seconds. */
+export interface Percentiles {
   p50Seconds: number | null;
   p99Seconds: number | null;
   maxSeconds: number | null;
+}
+
+/**
+ * Freshness (activity date → seen committed) over the activities dated in a span, and its two
+ * parts: until a pass fetched and sent it (date → the record's Kafka timestamp: the wait for the
+ * connection's next pass and for the pass to reach the activities), and from there to committed
+ * and seen (the page's transaction, the tail's fetch).
+ */
+export interface Freshness extends Percentiles {
+  count: number;
+  untilSent: Percentiles;
+  sentToSeen: Percentiles;
 }
 
 export class CommittedTail {
@@ -57,7 +70,7 @@ export class CommittedTail {
           const ids = this.#bySource.get(source) ?? new Map<string, Seen[]>();
           this.#bySource.set(source, ids);
           const sightings = ids.get(id) ?? [];
-          sightings.push({ timeMs: Date.parse(String(h.ce_time)), seenAtMs });
+          sightings.push({ timeMs: Date.parse(String(h.ce_time)), seenAtMs, sentAtMs: Number(m.timestamp) });
           ids.set(id, sightings);
           this.#records++;
         }
@@ -72,16 +85,18 @@ export class CommittedTail {
 
   /** Freshness of the activities dated in [fromMs, toMs] (first sighting of each). */
   freshness(fromMs: number, toMs: number): Freshness {
-    const lags: number[] = [];
+    const firsts: Seen[] = [];
     for (const ids of this.#bySource.values()) {
       for (const [first] of ids.values()) {
-        if (first && first.timeMs >= fromMs && first.timeMs <= toMs) lags.push((first.seenAtMs - first.timeMs) / 1000);
+        if (first && first.timeMs >= fromMs && first.timeMs <= toMs) firsts.push(first);
       }
     }
-    lags.sort((a, b) => a - b);
-    const at = (q: number) =>
-      lags.length === 0 ? null : round1(lags[Math.min(lags.length - 1, Math.floor(q * lags.length))]!);
-    return { count: lags.length, p50Seconds: at(0.5), p99Seconds: at(0.99), maxSeconds: at(1) };
+    return {
+      count: firsts.length,
+      ...percentiles(firsts.map((f) => f.seenAtMs - f.timeMs)),
+      untilSent: percentiles(firsts.map((f) => f.sentAtMs - f.timeMs)),
+      sentToSeen: percentiles(firsts.map((f) => f.seenAtMs - f.sentAtMs)),
+    };
   }
 
   async stop(): Promise<void> {
@@ -95,3 +110,10 @@ export class CommittedTail {
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
+
+function percentiles(lagsMs: number[]): Percentiles {
+  const lags = lagsMs.map((ms) => ms / 1000).sort((a, b) => a - b);
+  const at = (q: number) =>
+    lags.length === 0 ? null : round1(lags[Math.min(lags.length - 1, Math.floor(q * lags.length))]!);
+  return { p50Seconds: at(0.5), p99Seconds: at(0.99), maxSeconds: at(1) };
+}

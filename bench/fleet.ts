@@ -1,16 +1,20 @@
 /**
- * `npm run bench:fleet -- --json FILE [--connections N] [--activities N] [--workers N] [--increment-interval S]`:
+ * `npm run bench:fleet -- --json FILE [--connections N] [--activities N] [--workers N] [--increment-interval S] [--no-churn] [--restart]`:
  * a fleet of worker processes sharing N simulated Marketo instances (one connection each, all on
  * one simulator port, realistic per-call latency, worlds that keep moving: new activities appear
  * all along) through the connections topic and the workers' consumer group. Phases: W workers
- * start and backfill; one more joins; one is killed with SIGKILL. Measures the balance after each
- * change, the take-over time, memory and CPU, freshness (an activity visible in the simulator →
- * its record committed in Kafka), and checks every connection's activities exactly once
- * (read_committed) against the simulator's ground truth. See bench/README.md.
+ * start and backfill; one more joins; one is killed with SIGKILL (`--no-churn`: the W workers only,
+ * e.g. 200 connections on one worker; `--restart`: then every worker SIGKILLed and started again). Measures the balance after each change, the take-over
+ * time, the start-up (every connection leased, then every one committing) and the checkpoint-topic
+ * reads it cost, memory and CPU, freshness (an activity visible in the simulator → its record
+ * committed in Kafka), and checks every connection's activities exactly once (read_committed)
+ * against the simulator's ground truth. See bench/README.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -34,8 +38,14 @@ const { values } = parseArgs({
     activities: { type: 'string', default: '300' },
     workers: { type: 'string', default: '3' },
     'increment-interval': { type: 'string', default: '60' },
+    /** No worker joins and none is killed: the W workers run the fleet throughout. */
+    'no-churn': { type: 'boolean', default: false },
+    /** At the end, every worker is SIGKILLed and started again: the start-up on a populated checkpoint topic. */
+    restart: { type: 'boolean', default: false },
   },
 });
+const CHURN = !values['no-churn'];
+const RESTART = values.restart;
 const N = Number(values.connections);
 const ACTIVITIES = Number(values.activities);
 const W = Number(values.workers);
@@ -103,17 +113,97 @@ const env = (topicPrefix: string): NodeJS.ProcessEnv => ({
   LEASE_TTL_SECONDS: String(LEASE_TTL_SECONDS),
   INCREMENT_INTERVAL_SECONDS: String(INCREMENT_INTERVAL_SECONDS),
   KAFKA_PUBLISHER_THREAD: 'false',
-  METRICS_PORT: '0',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
   ...secrets,
 });
 const workers: ChildProcess[] = [];
 const lastCpuMs = new Map<number, number>();
-const startWorker = (topicPrefix = prefix) => {
-  const child = spawn(BIN, ['run'], { env: env(topicPrefix), stdio: ['ignore', 'ignore', 'inherit'] });
+/** Worker pid → the port of its /metrics. */
+const metricsPorts = new Map<number, number>();
+const startWorker = async (topicPrefix = prefix) => {
+  const port = await freePort();
+  const child = spawn(BIN, ['run'], {
+    env: { ...env(topicPrefix), METRICS_PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   workers.push(child);
+  metricsPorts.set(child.pid!, port);
   return child;
 };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const load1 = () => Math.round(loadavg()[0]! * 100) / 100;
+const loadAt: Record<string, number> = {};
+
+/** Checkpoint-topic reads of the live fleet workers so far, from their /metrics (summed). */
+async function checkpointReads() {
+  const totals = { full: 0, catchUp: 0, recordsRead: 0 };
+  for (const w of fleetWorkers()) {
+    const text = await fetch(`http://127.0.0.1:${metricsPorts.get(w.pid!)}/metrics`).then((r) => r.text());
+    const value = (name: string, kind: string) =>
+      Number(new RegExp(`^${name}\\{kind="${kind}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    totals.full += value('marketo_stream_checkpoint_reads_total', 'full');
+    totals.catchUp += value('marketo_stream_checkpoint_reads_total', 'catch-up');
+    totals.recordsRead +=
+      value('marketo_stream_checkpoint_records_read_total', 'full') +
+      value('marketo_stream_checkpoint_records_read_total', 'catch-up');
+  }
+  return totals;
+}
+
+/** Connections with a page committed at or after `sinceMs` (the mirrored cursor's `updatedAt`). */
+async function connectionsCommittedSince(sinceMs: number): Promise<number> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `mkto:{${prefix}-conn*}:cursor:*`, 'COUNT', 1000);
+    cursor = next;
+    keys.push(...found);
+  } while (cursor !== '0');
+  const pipeline = redis.pipeline();
+  for (const key of keys) pipeline.hget(key, 'updatedAt');
+  const updated = (await pipeline.exec()) ?? [];
+  const fresh = new Set<string>();
+  keys.forEach((key, i) => {
+    const at = updated[i]?.[1];
+    if (typeof at === 'string' && Date.parse(at) >= sinceMs) fresh.add(key.slice(0, key.indexOf('}')));
+  });
+  return fresh.size;
+}
+
+/** Offsets `topic` holds now, all partitions: its records and its transactions' commit markers (one per page). */
+async function offsetsIn(topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Connections with at least one page committed (a cursor mirrored to Redis): running past their start. */
+async function committingConnections(): Promise<number> {
+  const seen = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `mkto:{${prefix}-conn*}:cursor:*`, 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) seen.add(key.slice(0, key.indexOf('}')));
+  } while (cursor !== '0');
+  return seen.size;
+}
 const live = () => workers.filter((w) => w.exitCode === null && w.signalCode === null);
 /** The worker of an empty fleet (memory baseline) is not one of the fleet's. */
 let baseline: ChildProcess | undefined;
@@ -207,17 +297,36 @@ try {
     })),
   );
   // A worker of an empty fleet: the memory of a worker with no connection.
-  const empty = startWorker(`${prefix}-empty`);
+  const empty = await startWorker(`${prefix}-empty`);
   baseline = empty;
   const began = Date.now();
-  for (let i = 0; i < W; i++) startWorker();
+  for (let i = 0; i < W; i++) await startWorker();
+  // Start-up: every connection committing its first page, and what reading checkpoints cost until then.
+  const startUp = (async () => {
+    while ((await committingConnections()) < N && Date.now() - began < 1_800_000) {
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    const allCommittingSeconds = (Date.now() - began) / 1000;
+    loadAt.startUp = load1();
+    return { allCommittingSeconds, checkpointReads: await checkpointReads() };
+  })();
   const first = await settle();
-  log(`${W} workers: ${first.perWorker.join('/')} connections`);
+  const allLeasedSeconds = (Date.now() - began) / 1000;
+  log(`${W} workers: ${first.perWorker.join('/')} connections, all leased after ${allLeasedSeconds.toFixed(1)} s`);
   // The workers have created the topics by now; the tail reads from the start, so it misses nothing.
   await tail.start();
-  const joiner = startWorker();
-  const second = await settle();
-  log(`${W + 1} workers: ${second.perWorker.join('/')} connections`);
+  let joiner: ChildProcess | undefined;
+  let second = first;
+  if (CHURN) {
+    joiner = await startWorker();
+    second = await settle();
+    log(`${W + 1} workers: ${second.perWorker.join('/')} connections`);
+  }
+  const started = await startUp;
+  log(
+    `every connection committing after ${started.allCommittingSeconds.toFixed(1)} s; checkpoint topic read ` +
+      `${started.checkpointReads.full} times from its start, ${started.checkpointReads.catchUp} times caught up`,
+  );
 
   // Backfill done: every activity dated before the workers started is in Kafka.
   let counts = tally(began);
@@ -238,41 +347,96 @@ try {
   // Over the whole fleet: a worker's own count moves while connections restart (their lease is
   // briefly free), which would make a per-worker ratio jump.
   const perIdle = fleetRss.reduce((sum, r) => sum + r.rss - emptyRss, 0) / N;
+  const steadyReads = await checkpointReads();
+  loadAt.steady = load1();
   log(`steady state: worker RSS ${fleetRss.map((r) => r.rss).join(' / ')} MB, empty worker ${emptyRss} MB`);
 
-  const victim = live().find((w) => w !== empty && w !== joiner)!;
-  const cpuBeforeKill = cpuMsOf(victim.pid!);
+  let third = second;
+  let takeoverSeconds: number | null = null;
   const killedAt = Date.now();
-  const exited = once(victim, 'exit');
-  victim.kill('SIGKILL');
-  await exited;
-  lastCpuMs.set(victim.pid!, cpuBeforeKill);
-  const third = await settle();
-  const takeoverSeconds = (Date.now() - killedAt) / 1000;
-  log(`after SIGKILL: ${third.perWorker.join('/')} connections, taken over in ${takeoverSeconds.toFixed(1)} s`);
+  if (CHURN) {
+    const victim = live().find((w) => w !== empty && w !== joiner)!;
+    const cpuBeforeKill = cpuMsOf(victim.pid!);
+    const exited = once(victim, 'exit');
+    victim.kill('SIGKILL');
+    await exited;
+    lastCpuMs.set(victim.pid!, cpuBeforeKill);
+    third = await settle();
+    takeoverSeconds = (Date.now() - killedAt) / 1000;
+    log(`after SIGKILL: ${third.perWorker.join('/')} connections, taken over in ${takeoverSeconds.toFixed(1)} s`);
+  }
   // Freshness through the kill: the killed worker's connections catch up on their new workers.
   await new Promise((r) => setTimeout(r, 2 * INCREMENT_INTERVAL_SECONDS * 1000));
   const cutoff = Date.now();
   counts = await caughtUpTo(cutoff, INCREMENT_INTERVAL_SECONDS * 1000 + 180_000);
-  const freshness = tail.freshness(backfilledAt, killedAt);
-  const throughKill = tail.freshness(killedAt, cutoff);
+  // Without churn the steady state lasts to the end.
+  const freshness = tail.freshness(backfilledAt, CHURN ? killedAt : cutoff);
+  const throughKill = CHURN ? tail.freshness(killedAt, cutoff) : null;
   log(`freshness p50 ${freshness.p50Seconds} s, p99 ${freshness.p99Seconds} s over ${freshness.count} activities`);
-  log(`through the kill: p50 ${throughKill.p50Seconds} s, p99 ${throughKill.p99Seconds} s over ${throughKill.count}`);
+  log(
+    `  until sent p50 ${freshness.untilSent.p50Seconds} s, p99 ${freshness.untilSent.p99Seconds} s; ` +
+      `sent to seen p50 ${freshness.sentToSeen.p50Seconds} s, p99 ${freshness.sentToSeen.p99Seconds} s`,
+  );
+  if (throughKill) {
+    log(`through the kill: p50 ${throughKill.p50Seconds} s, p99 ${throughKill.p99Seconds} s over ${throughKill.count}`);
+  }
   sample();
   const cpuMs = [...lastCpuMs.entries()].filter(([pid]) => pid !== empty.pid).reduce((a, [, ms]) => a + ms, 0);
 
+  let restart = null;
+  if (RESTART) {
+    // Every connection starts again, on a checkpoint topic that holds the whole run's checkpoints.
+    const checkpointTopicOffsets = await offsetsIn(`${prefix}.checkpoints`);
+    const restartAt = Date.now();
+    for (const w of fleetWorkers()) {
+      const exited = once(w, 'exit');
+      w.kill('SIGKILL');
+      await exited;
+    }
+    for (let i = 0; i < W; i++) await startWorker();
+    await settle();
+    const allLeasedSeconds = (Date.now() - restartAt) / 1000;
+    while ((await connectionsCommittedSince(restartAt)) < N && Date.now() - restartAt < 1_800_000) {
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    const allCommittingSeconds = (Date.now() - restartAt) / 1000;
+    const reads = await checkpointReads();
+    log(
+      `restart: all leased after ${allLeasedSeconds.toFixed(1)} s, every connection committing after ` +
+        `${allCommittingSeconds.toFixed(1)} s; ${checkpointTopicOffsets} checkpoint-topic offsets, read ${reads.full} times ` +
+        `from the start and ${reads.catchUp} times caught up (${reads.recordsRead} records)`,
+    );
+    counts = await caughtUpTo(Date.now(), INCREMENT_INTERVAL_SECONDS * 1000 + 180_000);
+    restart = {
+      checkpointTopicOffsets,
+      allLeasedSeconds: Math.round(allLeasedSeconds * 10) / 10,
+      allCommittingSeconds: Math.round(allCommittingSeconds * 10) / 10,
+      checkpointReads: reads,
+      loadAverage: load1(),
+    };
+  }
+
+  const phases = CHURN ? [first, second, third] : [first];
   const figures = {
     connections: N,
     workers: W,
+    churn: CHURN,
     activitiesPerConnection: ACTIVITIES,
     // -1: a phase did not settle within its time.
-    balanceMaxMinusMin: [first, second, third].some((p) => !Number.isFinite(p.spread))
-      ? -1
-      : Math.max(first.spread, second.spread, third.spread),
-    balanceByPhase: { start: first.perWorker, joined: second.perWorker, afterKill: third.perWorker },
-    takeoverSeconds: Math.round(takeoverSeconds * 10) / 10,
+    balanceMaxMinusMin: phases.some((p) => !Number.isFinite(p.spread)) ? -1 : Math.max(...phases.map((p) => p.spread)),
+    balanceByPhase: CHURN
+      ? { start: first.perWorker, joined: second.perWorker, afterKill: third.perWorker }
+      : { start: first.perWorker },
+    takeoverSeconds: takeoverSeconds === null ? null : Math.round(takeoverSeconds * 10) / 10,
     sessionTimeoutSeconds: SESSION_TIMEOUT_MS / 1000,
     leaseTtlSeconds: LEASE_TTL_SECONDS,
+    startUp: {
+      allLeasedSeconds: Math.round(allLeasedSeconds * 10) / 10,
+      allCommittingSeconds: Math.round(started.allCommittingSeconds * 10) / 10,
+      checkpointReads: started.checkpointReads,
+    },
+    checkpointReadsBySteadyState: steadyReads,
+    restart,
     rssPerIdleConnectionMb: Math.round(perIdle * 10) / 10,
     workerRssMb: Math.max(...fleetRss.map((r) => r.rss)),
     emptyWorkerRssMb: emptyRss,
@@ -282,8 +446,12 @@ try {
     freshnessP99Seconds: freshness.p99Seconds,
     freshnessMaxSeconds: freshness.maxSeconds,
     freshnessActivities: freshness.count,
+    freshnessUntilSent: freshness.untilSent,
+    freshnessSentToSeen: freshness.sentToSeen,
     freshnessThroughKill: throughKill,
     incrementIntervalSeconds: INCREMENT_INTERVAL_SECONDS,
+    // 1-minute load averages of the machine at start-up, steady state and the end (others' work included).
+    loadAverage: { ...loadAt, end: load1() },
     backfillRatioToFloor: null,
     activities: counts.published,
     duplicates: counts.duplicates,

@@ -13,6 +13,7 @@ import {
   topicNames,
 } from './kafka/index.ts';
 import type { Logger } from './log.ts';
+import { CheckpointIndex, kafkaCheckpointRead } from './producer/index.ts';
 import { showProgressBlock, type TerminalBlock } from './progress/index.ts';
 import { connectRedis } from './redis/index.ts';
 import { retriableDecision, retry } from './retry/index.ts';
@@ -67,6 +68,12 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
   try {
     endpoints = await serveEndpoints({ config, kafka, redis, clock, logger });
     const { metrics } = endpoints;
+    // One for all the connections of this process: starting many reads the topic once, not once each.
+    const checkpoints = new CheckpointIndex({
+      read: kafkaCheckpointRead(kafka, topics.checkpoints),
+      logger,
+      onRead: (r) => metrics.checkpointsRead(r),
+    });
     if (o.progress) {
       progress = showProgressBlock({
         read: () => readStatus({ config, redis, clock, logger }),
@@ -85,7 +92,7 @@ export async function runService(o: ServiceOptions): Promise<ServiceResult> {
       const run = async (runSignal: AbortSignal): Promise<RunStats> => {
         const deps = createConnectionDeps({ ...common, dispatcher: o.dispatcher });
         try {
-          return await new ConnectionWorker({ ...common, ...deps, catalog, status }).run({
+          return await new ConnectionWorker({ ...common, ...deps, catalog, status, checkpoints }).run({
             signal: runSignal,
             untilCaughtUp: o.untilCaughtUp,
           });

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from 'prom-client';
+import type { CheckpointReadReport } from '../producer/index.ts';
 import { CONNECTION_STATES, type StatusSnapshot } from '../status/index.ts';
 
 /**
@@ -10,6 +11,8 @@ export interface Metrics {
   marketoRequest(instance: string, endpoint: string, outcome: string): void;
   /** A page was committed: its records per topic (dead letters counted apart) and how long the commit took. */
   pageCommitted(page: CommittedPage): void;
+  /** The checkpoint topic was read for connections that start or rebuild: from its start or caught up. */
+  checkpointsRead(read: CheckpointReadReport): void;
 }
 
 /** What {@link Metrics.pageCommitted} is told about one committed page. */
@@ -84,6 +87,18 @@ export function createMetrics(options: MetricsOptions): Metrics {
     labelNames: ['connection', 'stream'] as const,
     registers,
   });
+  const checkpointReads = new Counter({
+    name: 'marketo_stream_checkpoint_reads_total',
+    help: 'Reads of the checkpoint topic, from its start (full) or from where the last stopped (catch-up)',
+    labelNames: ['kind'] as const,
+    registers,
+  });
+  const checkpointRecords = new Counter({
+    name: 'marketo_stream_checkpoint_records_read_total',
+    help: 'Records read from the checkpoint topic, by kind of read',
+    labelNames: ['kind'] as const,
+    registers,
+  });
   const commitSeconds = new Histogram({
     name: 'marketo_stream_transaction_commit_seconds',
     help: "Time from sending a page to the end of its transaction's commit",
@@ -106,6 +121,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
       if (p.deadLettered > 0) deadLettered.inc({ topic: p.topic, stream: p.stream }, p.deadLettered);
       commitSeconds.observe(p.commitSeconds);
     },
+    checkpointsRead(r) {
+      checkpointReads.inc({ kind: r.kind });
+      checkpointRecords.inc({ kind: r.kind }, r.records);
+    },
   };
 }
 
@@ -113,6 +132,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
 export const noopMetrics: Metrics = Object.freeze({
   marketoRequest() {},
   pageCommitted() {},
+  checkpointsRead() {},
 });
 
 /** `read`, shared by the calls that come within SNAPSHOT_REUSE_MS of the one that started it. */

@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
-import { readTopic } from '../kafka/topic-reader.ts';
 import type { Logger } from '../log.ts';
+import { CheckpointIndex, kafkaCheckpointRead } from './checkpoint-index.ts';
 
 export interface ReadCheckpointsOptions {
   /** Give up (reject) when the end is not reached within this time. Default 30 s. */
@@ -13,7 +13,8 @@ export interface ReadCheckpointsOptions {
  * Reads the compacted checkpoint topic from its beginning to its last stable offset (what a
  * read_committed consumer can see now) and returns the latest value of every key starting with
  * `keyPrefix`; a tombstone (null value) removes its key.
- * Records of transactions still open when it starts are not waited for.
+ * Records of transactions still open when it starts are not waited for. A one-off read (tools,
+ * tests); a process running connections reads through one {@link CheckpointIndex}.
  */
 export async function readCheckpoints(
   kafka: Kafka,
@@ -21,22 +22,9 @@ export async function readCheckpoints(
   keyPrefix: string,
   options: ReadCheckpointsOptions = {},
 ): Promise<Map<string, object>> {
-  const result = new Map<string, object>();
-  await readTopic(kafka, topic, {
-    timeoutMs: options.timeoutMs,
-    onMessage: (message) => {
-      const key = message.key?.toString();
-      if (key === undefined || !key.startsWith(keyPrefix)) return;
-      if (message.value === null) {
-        result.delete(key);
-        return;
-      }
-      try {
-        result.set(key, JSON.parse(message.value.toString()) as object);
-      } catch (err) {
-        options.logger?.warn({ err, topic, key, offset: message.offset }, 'skipping a checkpoint that is not JSON');
-      }
-    },
+  const index = new CheckpointIndex({
+    read: kafkaCheckpointRead(kafka, topic, options.timeoutMs),
+    logger: options.logger,
   });
-  return result;
+  return index.checkpointsUnder(keyPrefix);
 }

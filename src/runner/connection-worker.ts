@@ -6,10 +6,10 @@ import { CursorStore } from '../cursor/index.ts';
 import { ErrorCodes, hasCode } from '../errors.ts';
 import type { TopicNames } from '../kafka/index.ts';
 import { isKafkaUnavailable } from '../kafka/outage.ts';
-import { ConnectionLease } from '../lease/index.ts';
+import { ConnectionLease, reconnectWhileLeased } from '../lease/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
-import { readCheckpoints } from '../producer/index.ts';
+import type { CheckpointIndex } from '../producer/index.ts';
 import { asRedisUnavailable } from '../redis/index.ts';
 import { type RetryDecision, retriableDecision, retry } from '../retry/index.ts';
 import type { SchemaCatalog } from '../schemas/index.ts';
@@ -33,6 +33,8 @@ export interface ConnectionWorkerDeps extends ConnectionDeps {
   metrics?: Metrics;
   /** Where the worker records running / paused-quota / waiting (the supervisor writes failed and stopped). */
   status?: ConnectionStatusWriter;
+  /** The process's committed checkpoints: asked only after the publisher (re)connected. */
+  checkpoints: Pick<CheckpointIndex, 'checkpointsFor'>;
 }
 
 export interface RunOptions {
@@ -81,6 +83,7 @@ export class ConnectionWorker {
   #stale = true;
   /** A pass failed since the last rebuild: its transaction may be in doubt. */
   #passFailed = false;
+  #lease?: ConnectionLease;
 
   constructor(deps: ConnectionWorkerDeps) {
     this.#d = deps;
@@ -99,6 +102,7 @@ export class ConnectionWorker {
       logger: this.#log,
       ttlMs: config.leaseTtlSeconds * 1000,
     });
+    this.#lease = lease;
     await this.#d.status?.set('waiting', { reason: 'waiting for the connection lease' });
     // A Redis outage at start (REDIS_UNAVAILABLE) is waited out like any transient failure.
     if (!(await this.#retrying(options.signal, () => lease.acquire(options.signal)))) return totals;
@@ -121,9 +125,7 @@ export class ConnectionWorker {
         // Connecting again fences whoever holds the transactional id: only while the lease is still
         // ours (a lost lease aborts `signal`). A failed connect is retried here, not by a restart.
         if (release && !signal.aborted) {
-          await this.#retrying(signal, async () => {
-            if (await lease.confirm()) await publisher.connect();
-          });
+          await this.#retrying(signal, () => reconnectWhileLeased(lease, publisher));
         }
       }
       this.#log.info(totals, 'connection worker stopped');
@@ -167,10 +169,10 @@ export class ConnectionWorker {
     if (this.#passFailed) {
       // A commit whose answer was lost (the broker went away) may still complete: settle it
       // before the checkpoints are read, or they would be stale and the page published twice.
-      await this.#d.publisher.connect();
+      await reconnectWhileLeased(this.#lease!, this.#d.publisher);
       this.#passFailed = false;
     }
-    const checkpoints = await readCheckpoints(kafka, topics.checkpoints, `${c.id}:`);
+    const checkpoints = await this.#d.checkpoints.checkpointsFor(c.id);
     const definitions = await streams.build([...checkpoints.keys()].map((k) => k.slice(c.id.length + 1)));
     this.#runners = definitions.map(
       (def) =>

@@ -533,6 +533,7 @@ describe('MarketoClient metrics', () => {
         marketoRequest: (instance: string, endpoint: string, outcome: string) =>
           void calls.push(`${instance} ${endpoint} ${outcome}`),
         pageCommitted: () => {},
+        checkpointsRead: () => {},
       },
     };
   };

@@ -16,6 +16,7 @@ import type { SchemaCatalog } from '../schemas/index.ts';
 import type { ConnectionStatusWriter } from '../status/index.ts';
 import { type StreamCursor, StreamSet } from '../streams/index.ts';
 import type { ConnectionDeps } from './connection-deps.ts';
+import { untilNextPass } from './pass-schedule.ts';
 import { streamSetUpSlots } from './set-up-slots.ts';
 import { noStats, type PassStats, StreamRunner } from './stream-runner.ts';
 
@@ -111,6 +112,7 @@ export class ConnectionWorker {
     try {
       await publisher.connect();
       while (!signal.aborted) {
+        const passStartedAt = clock.now();
         await this.#d.status?.set('running');
         if (this.#stale) await this.#retrying(signal, () => this.#setUp(streams, signal));
         for (const name of this.#runners.map((r) => r.def.name)) {
@@ -118,7 +120,7 @@ export class ConnectionWorker {
           if (stats) for (const k of Object.keys(totals) as (keyof RunStats)[]) totals[k] += stats[k];
         }
         if (options.untilCaughtUp && this.#caughtUp()) break;
-        const idleMs = config.incrementIntervalSeconds * 1000;
+        const idleMs = untilNextPass(passStartedAt, config.incrementIntervalSeconds * 1000, clock.now());
         const release = idleMs >= RELEASE_PRODUCER_MIN_IDLE_MS;
         if (release) await publisher.disconnect();
         await clock.sleep(idleMs, signal);

@@ -16,7 +16,7 @@ const OLDEST_LEAD_IDS = Array.from({ length: LEADS_PER_CALL }, (_, i) => i + 1);
 export async function leadSnapshotSince(o: {
   setting: string | undefined;
   startDate: string;
-  client: MarketoClient;
+  client: Pick<MarketoClient, 'get'>;
   logger: Logger;
   signal?: AbortSignal;
 }): Promise<string> {

@@ -1,6 +1,6 @@
 /**
  * Backfill bench: `npm run bench:backfill -- [--json FILE] [--months N] [--rest-months M] [--no-rss | --only-service]
- * | --only-rest | --rest-from FILE]`.
+ * | --only-rest | --rest-from FILE] [--lead-snapshot-since DATE|earliest]`.
  *
  * 1. A seeded world with the issue's density (10,000,000 activities and 200,000 leads over two
  *    years) over the last N months (default 24: the issue's world), with the daily export budget
@@ -77,6 +77,8 @@ export interface BackfillBenchResult {
     leadCalls: number;
     activityCallsByEndpoint: Record<string, number>;
     leadCallsByEndpoint: Record<string, number>;
+    /** LEAD_SNAPSHOT_SINCE of the run (`start date`: not set). */
+    leadSnapshotSince: string;
     exportedMb: number;
     activityJobs: number;
     leadJobs: number;
@@ -167,6 +169,12 @@ async function checkLeads(topic: string, sim: Simulator, from: number, to: numbe
   return { missing, doubled, snapshotLeads, published: leadIds.size };
 }
 
+/** The earliest creation the bulk lead snapshot must hold (every lead for `earliest`). */
+function snapshotFrom(startDate: string, since: string | undefined): number {
+  if (since === 'earliest') return Number.NEGATIVE_INFINITY;
+  return Math.min(Date.parse(startDate), since ? Date.parse(since) : Number.POSITIVE_INFINITY);
+}
+
 /** The export bytes metered per day on `instance`, from the export budget's day hashes. */
 async function exportMbPerDay(redis: Redis, instance: string): Promise<number[]> {
   const keys = (await redis.keys(`mkto:{${instance}}:bulk:*`)).filter((k) => /:\d{4}-\d{2}-\d{2}$/.test(k));
@@ -188,7 +196,7 @@ function callsOf(sim: Simulator): { total: number; byEndpoint: Record<string, nu
 async function serviceRun(
   services: ServiceEndpoints,
   run: string,
-  o: { density: number; months: number; streams: string },
+  o: { density: number; months: number; streams: string; leadSnapshotSince?: string },
 ) {
   const { density, months } = o;
   const now = Date.now();
@@ -229,6 +237,7 @@ async function serviceRun(
       BULK_DAILY_MB: '100000',
       BULK_RESERVE_MB: '0',
       BULK_POLL_MIN_SECONDS: '1',
+      ...(o.leadSnapshotSince ? { LEAD_SNAPSHOT_SINCE: o.leadSnapshotSince } : {}),
     });
     const simulatorCpuSeconds = (cpuMsOf(sim.child.pid!) - simCpu0) / 1000;
     let published = 0;
@@ -240,9 +249,18 @@ async function serviceRun(
 }
 
 /** The service alone on the bulk path (see {@link BackfillBenchResult.service}). */
-export async function serviceFigures(services: ServiceEndpoints, run: string): Promise<ServiceFigures> {
+export async function serviceFigures(
+  services: ServiceEndpoints,
+  run: string,
+  leadSnapshotSince?: string,
+): Promise<ServiceFigures> {
   const full = await serviceRun(services, run, { density: 1, months: 2, streams: 'activities' });
-  const withLeads = await serviceRun(services, run, { density: 1, months: 2, streams: 'activities,leads' });
+  const withLeads = await serviceRun(services, run, {
+    density: 1,
+    months: 2,
+    streams: 'activities,leads',
+    ...(leadSnapshotSince ? { leadSnapshotSince } : {}),
+  });
   const quarter = await serviceRun(services, run, { density: 0.25, months: 2, streams: 'activities' });
   return {
     activities: full.activities,
@@ -279,6 +297,8 @@ export async function benchBackfill(o: {
    * another process): not run again, read once the bulk part is done.
    */
   restFrom?: () => Promise<RestOnlyPart>;
+  /** The service's LEAD_SNAPSHOT_SINCE in bulk mode (absent: the snapshot begins at the start date). */
+  leadSnapshotSince?: string;
 }): Promise<BackfillBenchResult | RestOnlyPart> {
   const services = endpointsFromEnv() ?? startLocalStack();
   process.env.KAFKA_BROKERS ??= services.kafkaBrokers;
@@ -365,7 +385,11 @@ export async function benchBackfill(o: {
       instance: `${run}-bulk`,
       prefix: `${run}-bulk`,
       streams,
-      backfill: { method: 'bulk', restShare: 0 },
+      backfill: {
+        method: 'bulk',
+        restShare: 0,
+        ...(o.leadSnapshotSince ? { leadSnapshotSince: o.leadSnapshotSince } : {}),
+      },
       startDate,
     });
   const scale = { months: o.months, worldActivities, leads, factor: round(factor, 4) };
@@ -430,7 +454,12 @@ export async function benchBackfill(o: {
     const jobs = sim.bulk.jobs();
     const truth = truthFrom(startDate);
     const activitiesCheck = await checkActivities(`${run}-bulk.activities`, truth);
-    const leadsCheck = await checkLeads(`${run}-bulk.leads`, sim, Date.parse(startDate), handover);
+    const leadsCheck = await checkLeads(
+      `${run}-bulk.leads`,
+      sim,
+      snapshotFrom(startDate, o.leadSnapshotSince),
+      handover,
+    );
     const benchProcessPeakRssMb = round(process.resourceUsage().maxRSS / 1024);
 
     const rest = o.restFrom ? await o.restFrom() : await restPart(truth.size);
@@ -439,7 +468,7 @@ export async function benchBackfill(o: {
     }
 
     // 3. The service alone, as a child process.
-    const service = o.rss ? await serviceFigures(services, run) : null;
+    const service = o.rss ? await serviceFigures(services, run, o.leadSnapshotSince) : null;
 
     const exportedMb = perDay.reduce((a, b) => a + b, 0);
     const inProcessActivitiesPerSec = Math.round(truth.size / Math.max(activitySeconds - activityBuildSeconds, 0.001));
@@ -463,6 +492,7 @@ export async function benchBackfill(o: {
         leadCalls: leadCalls.total,
         activityCallsByEndpoint: activityCalls.byEndpoint,
         leadCallsByEndpoint: leadCalls.byEndpoint,
+        leadSnapshotSince: o.leadSnapshotSince ?? 'start date',
         exportedMb: round(exportedMb, 3),
         activityJobs: jobs.filter((j) => j.kind === 'activities').length,
         leadJobs: jobs.filter((j) => j.kind === 'leads').length,
@@ -517,6 +547,7 @@ if (import.meta.main) {
       'only-service': { type: 'boolean' },
       'only-rest': { type: 'boolean' },
       'rest-from': { type: 'string' },
+      'lead-snapshot-since': { type: 'string' },
     },
   });
   if (values['only-service']) {
@@ -543,6 +574,7 @@ if (import.meta.main) {
     rss: !values['no-rss'],
     onlyRest,
     ...(restFrom ? { restFrom } : {}),
+    ...(values['lead-snapshot-since'] ? { leadSnapshotSince: values['lead-snapshot-since'] } : {}),
   });
   const json = JSON.stringify(figures, null, 2);
   if (values.json) writeFileSync(values.json, `${json}\n`);

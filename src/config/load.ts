@@ -69,6 +69,7 @@ const ENV_FIELDS: ReadonlyArray<[string, string, (v: string) => unknown]> = [
   ['BACKFILL_METHOD', 'backfill.method', String],
   ['BACKFILL_REST_SHARE', 'backfill.restShare', num],
   ['BACKFILL_WINDOW_DAYS', 'backfill.windowDays', num],
+  ['LEAD_SNAPSHOT_SINCE', 'backfill.leadSnapshotSince', String],
   ['LOG_LEVEL', 'logLevel', String],
   ['LOG_FORMAT', 'logFormat', String],
   ['METRICS_PORT', 'metricsPort', num],

@@ -71,8 +71,16 @@ export interface BackfillSource<R> {
   newJob(window: ExportWindow): BulkJobState;
   /** The rows `window` is expected to hold, from one REST page read from its start (a couple of calls). */
   probe(client: MarketoClient, window: ExportWindow, ctx: StreamContext): Promise<number>;
-  /** The steps of a window's job from its checkpointed state (see readBulkWindow). */
-  readJob(job: BulkJobState, deps: BulkWindowDeps, signal: AbortSignal): AsyncGenerator<BulkSourceStep<R>>;
+  /**
+   * The steps of a window's job from its checkpointed state (see readBulkWindow). `first`: the
+   * window opens the phase, as for {@link restPage}.
+   */
+  readJob(
+    job: BulkJobState,
+    deps: BulkWindowDeps,
+    signal: AbortSignal,
+    first: boolean,
+  ): AsyncGenerator<BulkSourceStep<R>>;
   /**
    * One REST page of the window from `rest` (its `since` and token). `first`: the window opens the
    * phase (its start is inclusive; later windows start just after the previous one's end).
@@ -368,6 +376,7 @@ export class BulkBackfill<C extends BulkPhaseCursor, R extends object = Activity
           logger: ctx.logger,
         },
         ctx.signal,
+        b.windowsDone === 0,
       );
     }
     let next: IteratorResult<BulkSourceStep<R>>;

@@ -27,11 +27,10 @@ export const NEW_LEAD_TYPE_ID = 12;
 export function leadSnapshotSource(o: LeadStreamOptions & { name: string }): BackfillSource<LeadSnapshotRecord> {
   const fields = requestedLeadFields(o.plan);
   const exported = fields.includes('createdAt') ? fields : [...fields, 'createdAt'];
-  const phaseStart = parseMarketoDate(o.startDate);
-  /** True when `created` lies in the window (its start excluded but for the first window). */
-  const inWindow = (window: { startAt: string; endAt: string }, created: number) => {
+  /** True when `created` lies in the window (its start excluded but for the phase's first window). */
+  const inWindow = (window: { startAt: string; endAt: string; first: boolean }, created: number) => {
     const start = parseMarketoDate(window.startAt);
-    return created <= parseMarketoDate(window.endAt) && (created > start || start <= phaseStart);
+    return created <= parseMarketoDate(window.endAt) && (created > start || window.first);
   };
   const newLeads = async (client: LeadStreamOptions['client'], token: string, signal: AbortSignal) =>
     getActivitiesPage(client, { nextPageToken: token, activityTypeIds: [NEW_LEAD_TYPE_ID], signal });
@@ -44,13 +43,14 @@ export function leadSnapshotSource(o: LeadStreamOptions & { name: string }): Bac
       const dates = (page.result ?? []).map((a) => parseMarketoDate(a.activityDate));
       return estimateFromPage(window, { dates, more: page.moreResult === true });
     },
-    async *readJob(job, deps, signal) {
+    async *readJob(job, deps, signal, first) {
+      const window = { ...job.window, first };
       for await (const step of readBulkLeadWindow(job, deps, signal)) {
         const leads: MarketoLead[] = [];
         for (const lead of step.rows) {
           const created = typeof lead.createdAt === 'string' ? Date.parse(lead.createdAt) : Number.NaN;
           // A row without a readable createdAt is kept: the record's conversion judges it.
-          if (!Number.isNaN(created) && !inWindow(job.window, created)) continue;
+          if (!Number.isNaN(created) && !inWindow(window, created)) continue;
           if (!fields.includes('createdAt')) delete lead.createdAt;
           leads.push(lead);
         }

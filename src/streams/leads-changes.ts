@@ -61,12 +61,13 @@ export function leadChangeFields(requested: readonly string[], described: readon
  * With `snapshot` (backfill method `auto` or `bulk`), the history before the handover point (the
  * start of the day the backfill began) is a bulk lead snapshot first ({@link leadSnapshotSource},
  * the planner choosing bulk or REST per window as for activities), checkpointed in the cursor's
- * `bulk`; the change pages then start at the handover point. `gate` hears of the snapshot's
- * committed progress (the tombstone streams wait on it).
+ * `bulk`; the change pages then start at the handover point. The snapshot's windows begin at
+ * `snapshot.since` (see leadSnapshotSince; the start date when absent). `gate` hears of the
+ * snapshot's committed progress (the tombstone streams wait on it).
  */
 export function leadChangesStream(
   o: LeadStreamOptions,
-  snapshot?: ActivitiesBackfillOptions,
+  snapshot?: ActivitiesBackfillOptions & { since?: string },
   gate?: LeadSnapshotGate,
 ): StreamDefinition<LeadSnapshotRecord, LeadChangesCursor> {
   const name = LEAD_CHANGES_STREAM;
@@ -100,7 +101,7 @@ export function leadChangesStream(
       parts.afterCommit?.(records.filter((r): r is MarketoLead => !isRejectedRow(r)));
     },
     initialCursor(now) {
-      const plan = snapshot && planBulkBackfill({ ...snapshot, startDate: o.startDate, now });
+      const plan = snapshot && planBulkBackfill({ ...snapshot, startDate: snapshot.since ?? o.startDate, now });
       return { ...dated.initialCursor(now), ...(plan ? { bulk: plan } : {}) };
     },
     inPass(cursor) {

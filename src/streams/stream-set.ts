@@ -11,9 +11,10 @@ import { type ActivitiesBackfillOptions, activitiesStream, type DeepLookbackOpti
 import { parseActivityGroupName, planActivityGroups, resolveActivityTypes } from './activity-groups.ts';
 import { campaignsStream } from './campaigns.ts';
 import { LeadSnapshotGate } from './lead-snapshot-gate.ts';
+import { leadSnapshotSince } from './lead-snapshot-since.ts';
 import { LeadFetchLog, type LeadStreamOptions } from './leads.ts';
 import { leadsByActivityStream } from './leads-by-activity.ts';
-import { leadChangesStream } from './leads-changes.ts';
+import { LEAD_CHANGES_STREAM, leadChangesStream } from './leads-changes.ts';
 import { deletedLeadsStream } from './leads-deleted.ts';
 import { checkLeadFields } from './leads-fields.ts';
 import { mergedLeadsStream } from './leads-merged.ts';
@@ -78,6 +79,8 @@ export class StreamSet {
   /** Default activity types the instance lacks are reported once. */
   #warnedSkipped = false;
   #budget: ExportBudget | undefined;
+  /** Where the lead snapshot begins, once asked (`earliest` costs a call). */
+  #snapshotSince: string | undefined;
 
   constructor(connection: Readonly<ConnectionConfig>, deps: StreamSetDeps) {
     this.#c = connection;
@@ -95,7 +98,7 @@ export class StreamSet {
     const streams = this.#c.streams;
     return [
       ...(streams.includes('activities') ? await this.#activityStreams(checkpointed) : []),
-      ...(streams.includes('leads') ? await this.#leadStreams() : []),
+      ...(streams.includes('leads') ? await this.#leadStreams(checkpointed) : []),
       ...this.#assetStreams(),
     ];
   }
@@ -175,7 +178,7 @@ export class StreamSet {
    * The configured lead fields are checked against describe2; the lead schema is generated from
    * describe2, keeping the registered type of a field whose Marketo type changed.
    */
-  async #leadStreams(): Promise<AnyStreamDefinition[]> {
+  async #leadStreams(checkpointed: readonly string[]): Promise<AnyStreamDefinition[]> {
     const { client, topics, kafka, clock } = this.#d;
     const c = this.#c;
     this.#leadFields ??= (await describeLeads2(client))[0]?.fields ?? [];
@@ -200,7 +203,17 @@ export class StreamSet {
       lookbackMs: this.#lookbackMs,
       clock,
     };
-    const snapshot = this.#backfill;
+    const backfill = this.#backfill;
+    // Only a snapshot yet to be planned needs its beginning (a checkpointed one holds its windows).
+    if (backfill && !checkpointed.includes(LEAD_CHANGES_STREAM)) {
+      this.#snapshotSince ??= await leadSnapshotSince({
+        setting: this.#d.settings.backfill.leadSnapshotSince,
+        startDate: c.startDate,
+        client,
+        logger: this.#d.logger,
+      });
+    }
+    const snapshot = backfill && { ...backfill, ...(this.#snapshotSince ? { since: this.#snapshotSince } : {}) };
     const gate = snapshot ? this.#snapshotGate : undefined;
     // Deleted and merged-away leads both become tombstones on the leads topic; with a lead
     // snapshot, from its handover point once it is committed.
@@ -213,7 +226,12 @@ export class StreamSet {
       lookbackMs: this.#lookbackMs,
       ...(gate ? { snapshot: gate } : {}),
     };
-    const byActivity = leadsByActivityStream({ ...leads, kafka, activitiesTopic: topics.activities });
+    const byActivity = leadsByActivityStream({
+      ...leads,
+      kafka,
+      activitiesTopic: topics.activities,
+      ...(gate ? { snapshot: gate } : {}),
+    });
     const changes = leadChangesStream(leads, snapshot, gate);
     // With the bulk lead snapshot, the changes stream runs first: the leads it publishes are not
     // fetched again by id for the backfilled activities that the activity-driven stream reads after it.

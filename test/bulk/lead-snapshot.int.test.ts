@@ -5,6 +5,9 @@ import type { Config } from '../../src/config/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { STREAM_HEADER } from '../../src/schemas/index.ts';
 import { runService } from '../../src/service.ts';
+import { exportInstant } from '../../src/streams/backfill-plan.ts';
+import { LEADS_PER_CALL } from '../../src/streams/leads.ts';
+import { LEADS_BY_ACTIVITY_STREAM } from '../../src/streams/leads-by-activity.ts';
 import type { LeadChangesCursor } from '../../src/streams/leads-changes.ts';
 import { committedCursors, comparable } from '../support/backfill-compare.ts';
 import { type ConsumedRecord, consumeAll, duplicatesOf, topicsOf } from '../support/pipeline.ts';
@@ -49,15 +52,30 @@ const LEAD_FIELDS = [
 const leadsStream = (records: readonly ConsumedRecord[]) =>
   records.filter((r) => r.headers[STREAM_HEADER] === 'leads.changes');
 
-/** Ids of the leads that exist now and were created from the start date up to `until` (inclusive). */
-function createdLeadIds(sim: Simulator, until: string): Set<number> {
+/** Ids of the leads that exist now and were created from `from` (the start date) up to `until` (inclusive). */
+function createdLeadIds(sim: Simulator, until: string, from = START): Set<number> {
   const ids = new Set<number>();
   for (const lead of sim.truth.leads({ fields: ['id', 'createdAt'] })) {
     const created = Date.parse(String(lead.createdAt));
-    if (created >= Date.parse(START) && created <= Date.parse(until)) ids.add(Number(lead.id));
+    if (created >= Date.parse(from) && created <= Date.parse(until)) ids.add(Number(lead.id));
   }
   return ids;
 }
+
+/** The oldest createdAt among the leads that exist now (ISO). */
+function oldestLeadCreatedAt(sim: Simulator): string {
+  let oldest = Number.POSITIVE_INFINITY;
+  for (const lead of sim.truth.leads({ fields: ['createdAt'] }))
+    oldest = Math.min(oldest, Date.parse(String(lead.createdAt)));
+  return new Date(oldest).toISOString();
+}
+
+const withoutStreamHeader = (r: ConsumedRecord): ConsumedRecord => {
+  const { [STREAM_HEADER]: _stream, ...headers } = r.headers;
+  return { ...r, headers };
+};
+
+const leadsByIdCalls = (sim: Simulator) => sim.counts().byEndpoint['/rest/v1/leads.json']?.requests ?? 0;
 
 const leadIdOf = (r: ConsumedRecord) => Number(r.key.split(':').at(-1));
 
@@ -115,6 +133,66 @@ describe('bulk lead snapshot', () => {
     expect(viaBulk.size).toBe(got.length);
     for (const [id, record] of viaBulk) expect(record, id).toEqual(viaRest.get(id));
   }, 240_000);
+
+  it('LEAD_SNAPSHOT_SINCE=earliest: the leads created before the start date come from lead exports, not by id, the same records', async () => {
+    // Activities touch leads of the year before the start: by default those are fetched by id.
+    const s = await startScenario({
+      fakeClockAt: NOW,
+      world: { ...world, seed: 43, leads: 2_400, activities: 12_000 },
+      config: { backfill: { method: 'bulk' }, connection: { leadFields: LEAD_FIELDS } },
+    });
+    await s.runUntilCaughtUp();
+    const byIdDefault = leadsByIdCalls(s.sim);
+    const before = createdLeadIds(s.sim, START, '1970-01-01T00:00:00Z');
+    const byId = (await consumeAll(topicsOf(s.config).leads)).filter(
+      (r) => r.value !== null && r.headers[STREAM_HEADER] === LEADS_BY_ACTIVITY_STREAM && before.has(leadIdOf(r)),
+    );
+    expect(byId.length).toBeGreaterThan(LEADS_PER_CALL);
+    const defaultJobs = s.sim.bulk.jobs().length;
+
+    s.sim.resetCounts();
+    const earliest = s.configWith({
+      backfill: { method: 'bulk', leadSnapshotSince: 'earliest' },
+      connection: { leadFields: LEAD_FIELDS },
+    });
+    await s.runUntilCaughtUp(earliest);
+
+    // The snapshot's first window opens at the oldest lead's creation (one day, to calibrate).
+    const leadJobs = s.sim.bulk
+      .jobs()
+      .slice(defaultJobs)
+      .filter((j) => j.kind === 'leads');
+    const oldest = oldestLeadCreatedAt(s.sim);
+    expect(leadJobs[0]?.window.startAt).toBe(exportInstant(Date.parse(oldest)));
+    expect(leadJobs.at(-1)?.window.endAt).toBe(HANDOVER);
+    const cursor = await leadCursor(earliest);
+    expect(cursor.bulk).toMatchObject({ finished: true, handoverAt: HANDOVER, restWindows: 0 });
+    expect(cursor.bulk!.bulkWindows).toBe(leadJobs.length);
+
+    // Every lead created before the handover, the year before the start included, once from the snapshot.
+    const got = await consumeAll(topicsOf(earliest).leads);
+    const snapshot = leadsStream(got);
+    expect(duplicatesOf(snapshot.map((r) => r.id))).toEqual([]);
+    const fromSnapshot = new Set(snapshot.map(leadIdOf));
+    for (const id of createdLeadIds(s.sim, HANDOVER, oldest)) expect(fromSnapshot.has(id), `lead ${id}`).toBe(true);
+    // None of them is fetched by id for an activity; leads.json calls left: `earliest`'s, and the
+    // ids no file holds (today's leads, leads gone before their export).
+    const byIdNow = got.filter((r) => r.headers[STREAM_HEADER] === LEADS_BY_ACTIVITY_STREAM && before.has(leadIdOf(r)));
+    expect(byIdNow).toEqual([]);
+    expect(byIdDefault).toBeGreaterThanOrEqual(Math.ceil(byId.length / LEADS_PER_CALL));
+    expect(leadsByIdCalls(s.sim)).toBeLessThan(byIdDefault);
+
+    // The snapshot's record of a lead created before the start is the one the default fetched by id
+    // (but for the stream header, which names the publishing stream).
+    const viaId = await comparable(byId.map(withoutStreamHeader), s.config);
+    const viaSnapshot = await comparable(
+      snapshot.filter((r) => before.has(leadIdOf(r))).map(withoutStreamHeader),
+      earliest,
+    );
+    const shared = [...viaId.keys()].filter((id) => viaSnapshot.has(id));
+    expect(shared.length).toBeGreaterThan(byId.length / 2);
+    for (const id of shared) expect(viaSnapshot.get(id), id).toEqual(viaId.get(id));
+  }, 300_000);
 
   it('an instance that refuses the createdAt filter (1035): one warning, the snapshot goes through REST, the same leads', async () => {
     const s = await startScenario({

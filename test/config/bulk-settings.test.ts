@@ -51,6 +51,16 @@ describe('bulk settings', () => {
     expect(c.backfill).toMatchObject({ method: 'bulk', restShare: 0, windowDays: 7 });
   });
 
+  it('the lead snapshot begins at the start date unless LEAD_SNAPSHOT_SINCE names a date or `earliest`', () => {
+    expect(loadConfig(env, undefined).backfill.leadSnapshotSince).toBeUndefined();
+    expect(loadConfig({ ...env, LEAD_SNAPSHOT_SINCE: 'earliest' }, undefined).backfill.leadSnapshotSince).toBe(
+      'earliest',
+    );
+    expect(
+      loadConfig({ ...env, LEAD_SNAPSHOT_SINCE: '2024-01-01T00:00:00Z' }, undefined).backfill.leadSnapshotSince,
+    ).toBe('2024-01-01T00:00:00Z');
+  });
+
   it('name the variable that is wrong', () => {
     for (const [name, value, says] of [
       ['BULK_DAILY_MB', 'lots', 'BULK_DAILY_MB'],
@@ -62,6 +72,7 @@ describe('bulk settings', () => {
       ['BACKFILL_REST_SHARE', '1.5', 'BACKFILL_REST_SHARE'],
       ['BACKFILL_REST_SHARE', 'some', 'BACKFILL_REST_SHARE'],
       ['BACKFILL_WINDOW_DAYS', '32', 'BACKFILL_WINDOW_DAYS'],
+      ['LEAD_SNAPSHOT_SINCE', 'soon', 'backfill.leadSnapshotSince (LEAD_SNAPSHOT_SINCE): must be "earliest" or'],
     ] as const) {
       const err = rejection({ ...env, [name]: value });
       expect(err.code).toBe(ErrorCodes.CONFIG_INVALID);

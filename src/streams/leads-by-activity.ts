@@ -2,7 +2,6 @@ import type { Kafka } from 'kafkajs';
 import { readTopicSlice } from '../kafka/index.ts';
 import type { MarketoLead } from '../marketo/index.ts';
 import { CE_SOURCE, CE_TIME, cloudEventSource, decodeRecordKey, STREAM_HEADER } from '../schemas/index.ts';
-import type { LeadSnapshotGate } from './lead-snapshot-gate.ts';
 import { fetchedLeadStreamParts, fetchLeads, LEADS_PER_CALL, type LeadStreamOptions } from './leads.ts';
 import type { StreamContext, StreamCursor, StreamDefinition } from './stream.ts';
 
@@ -17,11 +16,6 @@ export interface LeadsByActivityOptions extends LeadStreamOptions {
   activitiesTopic: string;
   /** Activity records read per topic slice (bounds memory). Default 50,000. */
   sliceRecords?: number;
-  /**
-   * The connection's lead snapshot (backfill method `auto` or `bulk`): while it runs, a pass reads
-   * nothing and calls nothing, so the leads it will export are not fetched by id first.
-   */
-  snapshot?: LeadSnapshotGate;
 }
 
 /** The stream name of activity-driven leads. */
@@ -90,9 +84,7 @@ const sameOffsets = (a: Record<string, number>, b: Record<string, number>) => {
  * cursor's offsets, and fetches their leads 300 per leads.json call, each chunk published with
  * the advanced offsets as its checkpoint. So it is crash-safe and exactly-once by construction,
  * and a lead is fetched at most once per slice (and not again when a later activity of it is
- * older than its last fetch). A pass reads slices until the topic's end. With a lead snapshot, the
- * stream waits for it (see `snapshot`): a snapshot pass that ends on a spent export budget or a
- * job in progress would otherwise leave the rest of its windows to leads.json calls by id.
+ * older than its last fetch). A pass reads slices until the topic's end.
  */
 export function leadsByActivityStream(o: LeadsByActivityOptions): StreamDefinition<MarketoLead, LeadsByActivityCursor> {
   const name = LEADS_BY_ACTIVITY_STREAM;
@@ -135,9 +127,6 @@ export function leadsByActivityStream(o: LeadsByActivityOptions): StreamDefiniti
     inPass: () => false,
     beginPass: (cursor) => cursor,
     async fetchPage(cursor, ctx) {
-      const snapshot = o.snapshot?.state.state;
-      // The pass ends here, its offsets unchanged; the next one asks again.
-      if (snapshot === 'unknown' || snapshot === 'running') return { records: [], cursor, done: true };
       if (queue.length === 0 || !sameOffsets(queueFrom, cursor.offsets)) await readSlice(cursor.offsets, ctx);
       const chunk = queue.shift()!;
       queueFrom = chunk.after;

@@ -226,12 +226,7 @@ export class StreamSet {
       lookbackMs: this.#lookbackMs,
       ...(gate ? { snapshot: gate } : {}),
     };
-    const byActivity = leadsByActivityStream({
-      ...leads,
-      kafka,
-      activitiesTopic: topics.activities,
-      ...(gate ? { snapshot: gate } : {}),
-    });
+    const byActivity = leadsByActivityStream({ ...leads, kafka, activitiesTopic: topics.activities });
     const changes = leadChangesStream(leads, snapshot, gate);
     // With the bulk lead snapshot, the changes stream runs first: the leads it publishes are not
     // fetched again by id for the backfilled activities that the activity-driven stream reads after it.

@@ -1,12 +1,5 @@
-import type { Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import type { MarketoClient } from '../../src/marketo/index.ts';
-import { leadSchema } from '../../src/schemas/index.ts';
-import type { BulkBackfillCursor } from '../../src/streams/backfill-plan.ts';
-import { LeadSnapshotGate } from '../../src/streams/lead-snapshot-gate.ts';
-import { LeadFetchLog } from '../../src/streams/leads.ts';
-import { leadsByActivityStream, planLeadChunks, type TouchedLead } from '../../src/streams/leads-by-activity.ts';
-import { FakeClock } from '../support/fake-clock.ts';
+import { planLeadChunks, type TouchedLead } from '../../src/streams/leads-by-activity.ts';
 
 const t = (partition: number, offset: number, leadId: number, time = 0): TouchedLead => ({
   partition,
@@ -34,48 +27,5 @@ describe('planLeadChunks', () => {
     const chunks = planLeadChunks([t(0, 0, 5, 100), t(0, 1, 6, 100)], { '0': 0 }, { '0': 2 }, (id) => id === 5);
     expect(chunks).toEqual([{ ids: [6], after: { '0': 2 } }]);
     expect(planLeadChunks([], { '0': 4 }, { '0': 9 })).toEqual([{ ids: [], after: { '0': 9 } }]);
-  });
-});
-
-describe('leads by activity with a lead snapshot', () => {
-  it('reads nothing and calls nothing while the snapshot is unknown or running; reads the topic once it is finished', async () => {
-    const used: string[] = [];
-    // Any use of Kafka or Marketo is recorded, and fails the page.
-    const spy = <T extends object>(what: string) =>
-      new Proxy({} as T, {
-        get: (_t, prop) => {
-          used.push(`${what}.${String(prop)}`);
-          throw new Error(`${what} used`);
-        },
-      });
-    const clock = new FakeClock();
-    const gate = new LeadSnapshotGate();
-    const described = [{ name: 'email', dataType: 'email' }];
-    const stream = leadsByActivityStream({
-      client: spy<MarketoClient>('client'),
-      kafka: spy<Kafka>('kafka'),
-      activitiesTopic: 'activities',
-      topic: 'leads',
-      instance: 'i',
-      connection: 'c',
-      plan: leadSchema(described, ['email']),
-      fetchLog: new LeadFetchLog(60_000),
-      startDate: '2026-01-01T00:00:00Z',
-      lookbackMs: 0,
-      clock,
-      snapshot: gate,
-    });
-    const cursor = stream.initialCursor(clock.now());
-    const ctx = { signal: new AbortController().signal, clock, logger: { debug: () => {} } } as never;
-    const running = { windowsDone: 1, handoverAt: '2026-03-10T00:00:00Z' } as BulkBackfillCursor;
-    for (const state of ['unknown', 'running']) {
-      expect(gate.state.state).toBe(state);
-      expect(await stream.fetchPage(cursor, ctx)).toEqual({ records: [], cursor, done: true });
-      gate.committedCursor(running);
-    }
-    expect(used).toEqual([]);
-    gate.finished('2026-03-10T00:00:00Z');
-    await expect(stream.fetchPage(cursor, ctx)).rejects.toThrow('used');
-    expect(used.length).toBeGreaterThan(0);
   });
 });

@@ -23,22 +23,31 @@ const HOUR = 60 * MINUTE;
 const TOKEN_CALLS = '/rest/v1/activities/pagingtoken.json';
 
 /**
+ * A month of activities at the fake clock's day, with no late arrivals of the world's own (only
+ * those a test injects: a bulk job's processing time moves the clock, and the world's own late
+ * arrivals shown meanwhile would wait for the next look-back) and no rate limits.
+ */
+function monthWorld(seed: number) {
+  return {
+    seed,
+    leads: 200,
+    activities: 20_000,
+    start: '2026-01-01T00:00:00Z',
+    end: '2026-02-01T00:00:00Z',
+    now: '2026-01-20T12:00:00Z',
+    lateArrivalRate: 0,
+    limits: { ratePer20s: false as const, maxInFlight: false as const },
+  };
+}
+
+/**
  * A month of activities backfilled on the fake clock with the deep look-back through bulk, then one
  * activity dated 20 hours back that shows 2 hours from now: what a deep window must catch.
  */
 async function backfilledWithLateActivity(seed: number) {
   const scenario = await startScenario({
     fakeClockAt: '2026-01-20T12:00:00Z',
-    world: {
-      seed,
-      leads: 200,
-      activities: 20_000,
-      start: '2026-01-01T00:00:00Z',
-      end: '2026-02-01T00:00:00Z',
-      now: '2026-01-20T12:00:00Z',
-      lateArrivalRate: 0,
-      limits: { ratePer20s: false, maxInFlight: false },
-    },
+    world: monthWorld(seed),
     config: { deepLookbackMethod: 'bulk', connection: { streams: ['activities'] } },
   });
   await scenario.runUntilCaughtUp();
@@ -56,18 +65,7 @@ describe('the deep look-back through Bulk Extract (issue #12.5)', () => {
   it('re-reads its 26-hour window with one export job per group: activities shown up to a day late are caught, nothing is published twice', async () => {
     const { sim, clock, config, topics, runUntilCaughtUp } = await startScenario({
       fakeClockAt: '2026-01-20T12:00:00Z',
-      world: {
-        seed: 43,
-        leads: 200,
-        activities: 20_000,
-        start: '2026-01-01T00:00:00Z',
-        end: '2026-02-01T00:00:00Z',
-        now: '2026-01-20T12:00:00Z',
-        // Only the late arrivals injected below: the bulk job's processing time moves the clock,
-        // and the world's own late arrivals shown meanwhile wait for the next look-back.
-        lateArrivalRate: 0,
-        limits: { ratePer20s: false, maxInFlight: false },
-      },
+      world: monthWorld(43),
       config: {
         lookbackEveryMinutes: 60,
         deepLookbackMethod: 'bulk',

@@ -66,22 +66,8 @@ write_env_file() { # path KEY=VALUE...
   mv -f "$tmp" "$path"
 }
 
-# The settings every local single-node broker shares (the plain one and the secured one).
-kafka_single_node_props() {
-  cat <<'EOF'
-num.partitions=1
-auto.create.topics.enable=false
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=4
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=4
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-log.cleaner.backoff.ms=1000
-EOF
-}
+# The settings every local single-node broker shares (the plain one, the secured one, and a test's own).
+kafka_single_node_props() { grep -v '^#' "$ROOT/scripts/stack/kafka-single-node.properties"; }
 
 # --- probes -----------------------------------------------------------------------------------
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,16 +46,8 @@ controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=${dir}/data
-num.partitions=1
-auto.create.topics.enable=false
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=2
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=2
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
+${readFileSync(path.join(ROOT, 'scripts/stack/kafka-single-node.properties'), 'utf8')}
+# A test's own broker aborts a timed-out transaction within seconds, not the default minute.
 transaction.abort.timed.out.transaction.cleanup.interval.ms=2000
 `;
 
@@ -78,7 +70,7 @@ async function answers(brokers: string): Promise<boolean> {
 }
 
 /**
- * Formats a temporary data directory for a broker on free ports (same scripts/stack.sh settings),
+ * Formats a temporary data directory for a broker on free ports (the stack's single-node settings, scripts/stack/kafka-single-node.properties),
  * without starting it. The jars come from kafkaLibs().
  */
 export async function createOwnBroker(): Promise<OwnBroker> {

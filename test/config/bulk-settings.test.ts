@@ -1,63 +1,47 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
-import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
-
-const env = {
-  KAFKA_BROKERS: '127.0.0.1:9092',
-  SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081/apis/ccompat/v7',
-  REDIS_URL: 'redis://127.0.0.1:6379',
-  MARKETO_CONNECTION_ID: 'acme',
-  MARKETO_INSTANCE: '123-ABC-456',
-  MARKETO_BASE_URL: 'https://123-abc-456.mktorest.com/',
-  MARKETO_CLIENT_ID: 'client',
-  MARKETO_CLIENT_SECRET: 'very-secret-value',
-  MARKETO_START_DATE: '2025-01-01T00:00:00Z',
-};
-
-function rejection(e: NodeJS.ProcessEnv): MarketoStreamError {
-  try {
-    loadConfig(e, undefined);
-  } catch (err) {
-    if (err instanceof MarketoStreamError) return err;
-    throw err;
-  }
-  throw new Error('expected the configuration to be rejected');
-}
+import { ErrorCodes } from '../../src/errors.ts';
+import { configRejection, validEnv } from '../support/config-env.ts';
 
 describe('bulk settings', () => {
   it('default to Marketo’s 500 MB a day, 50 MB left for other integrations, 2 jobs (as many as Marketo runs)', () => {
-    expect(loadConfig(env, undefined).bulk).toEqual({ dailyMb: 500, reserveMb: 50, maxJobs: 2, pollMinSeconds: 60 });
+    expect(loadConfig(validEnv, undefined).bulk).toEqual({
+      dailyMb: 500,
+      reserveMb: 50,
+      maxJobs: 2,
+      pollMinSeconds: 60,
+    });
   });
 
   it('are read from BULK_DAILY_MB, BULK_RESERVE_MB, BULK_MAX_JOBS and BULK_POLL_MIN_SECONDS', () => {
     const c = loadConfig(
-      { ...env, BULK_DAILY_MB: '2000', BULK_RESERVE_MB: '0', BULK_MAX_JOBS: '4', BULK_POLL_MIN_SECONDS: '5' },
+      { ...validEnv, BULK_DAILY_MB: '2000', BULK_RESERVE_MB: '0', BULK_MAX_JOBS: '4', BULK_POLL_MIN_SECONDS: '5' },
       undefined,
     );
     expect(c.bulk).toEqual({ dailyMb: 2000, reserveMb: 0, maxJobs: 4, pollMinSeconds: 5 });
   });
 
   it('the backfill defaults to the planner (auto), 5% of the day’s calls for REST while exports are spent, 31-day windows', () => {
-    expect(loadConfig(env, undefined).backfill).toEqual({
+    expect(loadConfig(validEnv, undefined).backfill).toEqual({
       dailySplitThreshold: 100_000,
       method: 'auto',
       restShare: 0.05,
       windowDays: 31,
     });
     const c = loadConfig(
-      { ...env, BACKFILL_METHOD: 'bulk', BACKFILL_REST_SHARE: '0', BACKFILL_WINDOW_DAYS: '7' },
+      { ...validEnv, BACKFILL_METHOD: 'bulk', BACKFILL_REST_SHARE: '0', BACKFILL_WINDOW_DAYS: '7' },
       undefined,
     );
     expect(c.backfill).toMatchObject({ method: 'bulk', restShare: 0, windowDays: 7 });
   });
 
   it('the lead snapshot begins at the start date unless LEAD_SNAPSHOT_SINCE names a date or `earliest`', () => {
-    expect(loadConfig(env, undefined).backfill.leadSnapshotSince).toBeUndefined();
-    expect(loadConfig({ ...env, LEAD_SNAPSHOT_SINCE: 'earliest' }, undefined).backfill.leadSnapshotSince).toBe(
+    expect(loadConfig(validEnv, undefined).backfill.leadSnapshotSince).toBeUndefined();
+    expect(loadConfig({ ...validEnv, LEAD_SNAPSHOT_SINCE: 'earliest' }, undefined).backfill.leadSnapshotSince).toBe(
       'earliest',
     );
     expect(
-      loadConfig({ ...env, LEAD_SNAPSHOT_SINCE: '2024-01-01T00:00:00Z' }, undefined).backfill.leadSnapshotSince,
+      loadConfig({ ...validEnv, LEAD_SNAPSHOT_SINCE: '2024-01-01T00:00:00Z' }, undefined).backfill.leadSnapshotSince,
     ).toBe('2024-01-01T00:00:00Z');
   });
 
@@ -74,7 +58,7 @@ describe('bulk settings', () => {
       ['BACKFILL_WINDOW_DAYS', '32', 'BACKFILL_WINDOW_DAYS'],
       ['LEAD_SNAPSHOT_SINCE', 'soon', 'backfill.leadSnapshotSince (LEAD_SNAPSHOT_SINCE): must be "earliest" or'],
     ] as const) {
-      const err = rejection({ ...env, [name]: value });
+      const err = configRejection({ ...validEnv, [name]: value });
       expect(err.code).toBe(ErrorCodes.CONFIG_INVALID);
       expect(err.message).toContain(says);
     }

@@ -5,42 +5,21 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_TRACKED_ACTIVITY_TYPES } from '../../src/config/defaults.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { DEFAULT_LOOKBACK_EVERY_MINUTES } from '../../src/config/schema.ts';
-import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
-
-const env = {
-  KAFKA_BROKERS: '127.0.0.1:9092',
-  SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081/apis/ccompat/v7',
-  REDIS_URL: 'redis://127.0.0.1:6379',
-  MARKETO_CONNECTION_ID: 'acme',
-  MARKETO_INSTANCE: '123-ABC-456',
-  MARKETO_BASE_URL: 'https://123-abc-456.mktorest.com/',
-  MARKETO_CLIENT_ID: 'client',
-  MARKETO_CLIENT_SECRET: 'very-secret-value',
-  MARKETO_START_DATE: '2025-01-01T00:00:00Z',
-};
-
-function failure(e: NodeJS.ProcessEnv): MarketoStreamError {
-  try {
-    loadConfig(e, undefined);
-  } catch (err) {
-    if (err instanceof MarketoStreamError) return err;
-    throw err;
-  }
-  throw new Error('expected the configuration to be rejected');
-}
+import { ErrorCodes } from '../../src/errors.ts';
+import { configRejection, validEnv } from '../support/config-env.ts';
 
 describe('loadConfig', () => {
   it('reads KAFKA_PUBLISHER_THREAD as a boolean (default true) and names it when it is not one', () => {
-    expect(loadConfig(env, undefined).kafka.publisherThread).toBe(true);
-    expect(loadConfig({ ...env, KAFKA_PUBLISHER_THREAD: 'false' }, undefined).kafka.publisherThread).toBe(false);
-    expect(loadConfig({ ...env, KAFKA_PUBLISHER_THREAD: ' 1 ' }, undefined).kafka.publisherThread).toBe(true);
-    const err = failure({ ...env, KAFKA_PUBLISHER_THREAD: 'constructor' });
+    expect(loadConfig(validEnv, undefined).kafka.publisherThread).toBe(true);
+    expect(loadConfig({ ...validEnv, KAFKA_PUBLISHER_THREAD: 'false' }, undefined).kafka.publisherThread).toBe(false);
+    expect(loadConfig({ ...validEnv, KAFKA_PUBLISHER_THREAD: ' 1 ' }, undefined).kafka.publisherThread).toBe(true);
+    const err = configRejection({ ...validEnv, KAFKA_PUBLISHER_THREAD: 'constructor' });
     expect(err.code).toBe(ErrorCodes.CONFIG_INVALID);
     expect(err.message).toContain('KAFKA_PUBLISHER_THREAD');
   });
 
   it('builds a frozen configuration with the documented defaults', () => {
-    const config = loadConfig(env, undefined);
+    const config = loadConfig(validEnv, undefined);
     const c = config.connections[0]!;
     expect(c.baseUrl).toBe('https://123-abc-456.mktorest.com');
     expect(c.activityTypes).toEqual(DEFAULT_TRACKED_ACTIVITY_TYPES);
@@ -55,14 +34,14 @@ describe('loadConfig', () => {
   });
 
   it('reads the look-back schedule (defaults, environment) and names a bad value', () => {
-    const defaults = loadConfig(env, undefined);
+    const defaults = loadConfig(validEnv, undefined);
     expect([defaults.lookbackEveryMinutes, defaults.deepLookbackHours, defaults.deepLookbackEveryHours]).toEqual([
       DEFAULT_LOOKBACK_EVERY_MINUTES,
       26,
       24,
     ]);
     const set = loadConfig(
-      { ...env, LOOKBACK_EVERY_MINUTES: '0', DEEP_LOOKBACK_HOURS: '0', DEEP_LOOKBACK_EVERY_HOURS: '12' },
+      { ...validEnv, LOOKBACK_EVERY_MINUTES: '0', DEEP_LOOKBACK_HOURS: '0', DEEP_LOOKBACK_EVERY_HOURS: '12' },
       undefined,
     );
     expect([set.lookbackEveryMinutes, set.deepLookbackHours, set.deepLookbackEveryHours]).toEqual([0, 0, 12]);
@@ -72,16 +51,16 @@ describe('loadConfig', () => {
       ['DEEP_LOOKBACK_HOURS', 'lots'],
       ['DEEP_LOOKBACK_EVERY_HOURS', '0'],
     ] as const) {
-      const err = failure({ ...env, [name]: value });
+      const err = configRejection({ ...validEnv, [name]: value });
       expect(err.code).toBe(ErrorCodes.CONFIG_INVALID);
       expect(err.message).toContain(name);
     }
   });
 
   it('FAILED_RETRY_MINUTES sets the failed-connection retry interval, validated', () => {
-    expect(loadConfig({ ...env, FAILED_RETRY_MINUTES: '5' }, undefined).failedRetryMinutes).toBe(5);
+    expect(loadConfig({ ...validEnv, FAILED_RETRY_MINUTES: '5' }, undefined).failedRetryMinutes).toBe(5);
     for (const bad of ['0', '1441', '2.5', 'soon']) {
-      const err = failure({ ...env, FAILED_RETRY_MINUTES: bad });
+      const err = configRejection({ ...validEnv, FAILED_RETRY_MINUTES: bad });
       expect(err.code).toBe(ErrorCodes.CONFIG_INVALID);
       expect(err.message).toMatch(/failedRetryMinutes|FAILED_RETRY_MINUTES/);
     }
@@ -89,7 +68,7 @@ describe('loadConfig', () => {
 
   it('reads lists and numbers from the environment', () => {
     const config = loadConfig(
-      { ...env, MARKETO_ACTIVITY_TYPES: '6, Fill Out Form', MARKETO_DAILY_QUOTA: '10000', TOPIC_PARTITIONS: '12' },
+      { ...validEnv, MARKETO_ACTIVITY_TYPES: '6, Fill Out Form', MARKETO_DAILY_QUOTA: '10000', TOPIC_PARTITIONS: '12' },
       undefined,
     );
     expect(config.connections[0]!.activityTypes).toEqual([6, 'Fill Out Form']);
@@ -99,8 +78,8 @@ describe('loadConfig', () => {
   });
 
   it('names every bad field, with its environment variable, and never echoes the secret', () => {
-    const err = failure({
-      ...env,
+    const err = configRejection({
+      ...validEnv,
       KAFKA_BROKERS: 'nohostport',
       MARKETO_BASE_URL: 'not a url',
       MARKETO_START_DATE: 'yesterday',
@@ -116,7 +95,7 @@ describe('loadConfig', () => {
   });
 
   it('rejects a reserve that leaves no budget', () => {
-    const err = failure({ ...env, MARKETO_DAILY_QUOTA: '1000', MARKETO_QUOTA_RESERVE: '1000' });
+    const err = configRejection({ ...validEnv, MARKETO_DAILY_QUOTA: '1000', MARKETO_QUOTA_RESERVE: '1000' });
     expect(err.message).toContain('connections.0.quotaReserve (MARKETO_QUOTA_RESERVE): must be less than dailyQuota');
   });
 
@@ -135,7 +114,7 @@ describe('loadConfig', () => {
       ),
     };
     writeFileSync(file, JSON.stringify({ connections: [{ ...second, id: 'first' }, second], lookbackMinutes: 90 }));
-    const config = loadConfig({ ...env, MARKETO_CONNECTION_ID: 'acme' }, file);
+    const config = loadConfig({ ...validEnv, MARKETO_CONNECTION_ID: 'acme' }, file);
     expect(config.connections.map((c) => c.id)).toEqual(['acme', 'globex']);
     expect(config.lookbackMinutes).toBe(90);
   });
@@ -143,7 +122,7 @@ describe('loadConfig', () => {
   it('names the file when it is not JSON', () => {
     const file = join(tmpdir(), `marketo-stream-bad-${process.pid}.json`);
     writeFileSync(file, '{ not json');
-    const err = failure({ ...env, CONFIG_FILE: file });
+    const err = configRejection({ ...validEnv, CONFIG_FILE: file });
     expect(err.field).toBe('CONFIG_FILE');
   });
 });

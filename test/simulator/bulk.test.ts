@@ -1,13 +1,10 @@
 import { createHash } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { simClient } from '../../simulator/helpers.ts';
-import { type Simulator, startSimulator } from '../../simulator/index.ts';
+import type { Simulator } from '../../simulator/index.ts';
+import { simulatorPerTest } from '../support/simulator-per-test.ts';
 
-let sim: Simulator | undefined;
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
+const startSimulator = simulatorPerTest();
 
 const base = {
   seed: 5,
@@ -38,7 +35,7 @@ async function call(
 
 describe('bulk extract', () => {
   it('activities: createdAt filters on the activity date; a late arrival is in the file when Marketo shows it before the job runs, not after', async () => {
-    sim = await startSimulator(base);
+    const sim = await startSimulator(base);
     const token = await simClient(sim).token();
     const now = sim.clock.now();
     const dated = now - 20 * 3_600_000; // inside the window below
@@ -73,7 +70,7 @@ describe('bulk extract', () => {
   });
 
   it('activities: create → enqueue → processing → completed → file (with Range) matches ground truth', async () => {
-    sim = await startSimulator(base);
+    const sim = await startSimulator(base);
     const token = await simClient(sim).token();
     const filter = {
       createdAt: { startAt: '2026-01-10T00:00:00Z', endAt: '2026-01-12T00:00:00Z' },
@@ -135,7 +132,7 @@ describe('bulk extract', () => {
   });
 
   it('leads export needs fields and a createdAt/updatedAt filter; produces null for empty values', async () => {
-    sim = await startSimulator(base);
+    const sim = await startSimulator(base);
     const token = await simClient(sim).token();
     const noFields = JSON.parse(
       (
@@ -164,13 +161,13 @@ describe('bulk extract', () => {
   });
 
   it('a lead filter the subscription does not offer: 1035 on create, no job; the other filter still works', async () => {
-    sim = await startSimulator(base);
+    const sim = await startSimulator(base);
     const token = await simClient(sim).token();
     sim.bulk.refuseLeadFilter('updatedAt');
     const create = async (filter: string) =>
       JSON.parse(
         (
-          await call(sim!, token, 'POST', '/bulk/v1/leads/export/create.json', {
+          await call(sim, token, 'POST', '/bulk/v1/leads/export/create.json', {
             fields: ['id', 'email'],
             filter: { [filter]: { startAt: '2026-01-01T00:00:00Z', endAt: '2026-01-20T00:00:00Z' } },
           })
@@ -187,7 +184,7 @@ describe('bulk extract', () => {
   });
 
   it('limits: 31-day window, 2 processing / 10 queued, daily byte budget; cancel', async () => {
-    sim = await startSimulator({ ...base, limits: { ratePer20s: false, bulkDailyBytes: 1 } });
+    const sim = await startSimulator({ ...base, limits: { ratePer20s: false, bulkDailyBytes: 1 } });
     const token = await simClient(sim).token();
     const tooLong = JSON.parse(
       (
@@ -232,7 +229,7 @@ describe('bulk extract', () => {
   });
 
   it('processing time grows with the file; jobs start when a slot frees, in queue order', async () => {
-    sim = await startSimulator({ ...base, bulkProcessingMs: 10_000, bulkProcessingMsPerMb: 1_000_000 });
+    const sim = await startSimulator({ ...base, bulkProcessingMs: 10_000, bulkProcessingMsPerMb: 1_000_000 });
     const token = await simClient(sim).token();
     const ids: string[] = [];
     for (const [startAt, endAt] of [
@@ -249,7 +246,7 @@ describe('bulk extract', () => {
     sim.clock.advance(24 * 3600_000);
     const later = await simClient(sim).token();
     const jobs = await Promise.all(
-      ids.map(async (id) => (await get(sim!, later, `/bulk/v1/activities/export/${id}/status.json`)).result[0]),
+      ids.map(async (id) => (await get(sim, later, `/bulk/v1/activities/export/${id}/status.json`)).result[0]),
     );
     const ms = (iso: string) => Date.parse(iso);
     const took = jobs.map((j) => ms(j.finishedAt) - ms(j.startedAt));
@@ -262,13 +259,13 @@ describe('bulk extract', () => {
 
   it('daily export quota: 1029 on create and enqueue once spent, reset at Central midnight', async () => {
     // 2026-02-01T04:00Z is 22:00 on 31 January in Chicago (CST, UTC-6).
-    sim = await startSimulator({
+    const sim = await startSimulator({
       ...base,
       now: '2026-02-01T04:00:00Z',
       limits: { ratePer20s: false, bulkDailyBytes: 1000 },
     });
     const create = async () =>
-      post(sim!, await simClient(sim!).token(), '/bulk/v1/activities/export/create.json', {
+      post(sim, await simClient(sim).token(), '/bulk/v1/activities/export/create.json', {
         filter: { createdAt: { startAt: '2026-01-01T00:00:00Z', endAt: '2026-01-03T00:00:00Z' } },
       });
     const c = await create();
@@ -284,15 +281,15 @@ describe('bulk extract', () => {
   });
 
   it('faults: a failed job, a download cut mid-way (resumable with Range), an expired file; files go after 7 days', async () => {
-    sim = await startSimulator(base);
+    const sim = await startSimulator(base);
     const token = await simClient(sim).token();
     const window = { createdAt: { startAt: '2026-01-01T00:00:00Z', endAt: '2026-01-05T00:00:00Z' } };
     const run = async () => {
-      const c = await post(sim!, token, '/bulk/v1/activities/export/create.json', { filter: window });
+      const c = await post(sim, token, '/bulk/v1/activities/export/create.json', { filter: window });
       const id = c.result[0].exportId as string;
-      await post(sim!, token, `/bulk/v1/activities/export/${id}/enqueue.json`);
-      sim!.clock.advance(600_000);
-      return { id, status: (await get(sim!, token, `/bulk/v1/activities/export/${id}/status.json`)).result[0] };
+      await post(sim, token, `/bulk/v1/activities/export/${id}/enqueue.json`);
+      sim.clock.advance(600_000);
+      return { id, status: (await get(sim, token, `/bulk/v1/activities/export/${id}/status.json`)).result[0] };
     };
     sim.bulk.failNextJobs(1);
     const failed = await run();
@@ -340,14 +337,14 @@ describe('bulk extract', () => {
   });
 
   it('the job list reads repeated and comma-separated status filters; Canceled is Cancelled', async () => {
-    sim = await startSimulator(base);
+    const sim = await startSimulator(base);
     const token = await simClient(sim).token();
     const window = { createdAt: { startAt: '2026-01-01T00:00:00Z', endAt: '2026-01-02T00:00:00Z' } };
     const a = (await post(sim, token, '/bulk/v1/activities/export/create.json', { filter: window })).result[0].exportId;
     const b = (await post(sim, token, '/bulk/v1/activities/export/create.json', { filter: window })).result[0].exportId;
     await post(sim, token, `/bulk/v1/activities/export/${b}/cancel.json`);
     const ids = async (q: string) =>
-      (await get(sim!, token, `/bulk/v1/activities/export.json?${q}`)).result.map(
+      (await get(sim, token, `/bulk/v1/activities/export.json?${q}`)).result.map(
         (j: { exportId: string }) => j.exportId,
       );
     expect(await ids('status=Created&status=Canceled')).toEqual([a, b]);
@@ -360,7 +357,7 @@ describe('bulk extract', () => {
   });
 
   it('numericGuids: marketoGUID is the id as text; bulkNoise writes NUL bytes and stray CRs', async () => {
-    sim = await startSimulator({ ...base, numericGuids: true, bulkNoise: true });
+    const sim = await startSimulator({ ...base, numericGuids: true, bulkNoise: true });
     const token = await simClient(sim).token();
     const c = await post(sim, token, '/bulk/v1/activities/export/create.json', {
       filter: { createdAt: { startAt: '2026-01-01T00:00:00Z', endAt: '2026-01-10T00:00:00Z' } },

@@ -1,18 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { simClient } from '../../simulator/helpers.ts';
-import {
-  MARKETO_DATA_TYPES,
-  type Simulator,
-  type SimulatorOptions,
-  startSimulator,
-  TRACKED_TYPE_IDS,
-} from '../../simulator/index.ts';
+import { MARKETO_DATA_TYPES, type SimulatorOptions, TRACKED_TYPE_IDS } from '../../simulator/index.ts';
+import { simulatorPerTest } from '../support/simulator-per-test.ts';
 
-let sim: Simulator | undefined;
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
+const startSimulator = simulatorPerTest();
 
 const opts: SimulatorOptions = {
   seed: 11,
@@ -46,7 +37,7 @@ async function pageAll(c: ReturnType<typeof simClient>, path: string, since: str
 
 describe('activities', () => {
   it('types.json lists the 20 tracked types with primary attribute and attributes', async () => {
-    sim = await startSimulator(opts);
+    const sim = await startSimulator(opts);
     const r = (await simClient(sim).get('/rest/v1/activities/types.json')).json;
     expect(r.success).toBe(true);
     const ids = r.result.map((t: { id: number }) => t.id);
@@ -58,7 +49,7 @@ describe('activities', () => {
   });
 
   it('pages in activityDate order to moreResult:false, matching ground truth, with short and empty pages', async () => {
-    sim = await startSimulator({ ...opts, quirks: { shortPageRate: 0.3, emptyPageRate: 0.3 } });
+    const sim = await startSimulator({ ...opts, quirks: { shortPageRate: 0.3, emptyPageRate: 0.3 } });
     const c = simClient(sim);
     const types = TRACKED_TYPE_IDS.slice(0, 10);
     const { records, pages } = await pageAll(
@@ -80,7 +71,7 @@ describe('activities', () => {
   });
 
   it('activityTypeIds is required and limited to 10; batchSize ≤ 300; bad tokens get 1003, also after the TTL', async () => {
-    sim = await startSimulator({ ...opts, pagingTokenTtlMs: 60_000 });
+    const sim = await startSimulator({ ...opts, pagingTokenTtlMs: 60_000 });
     const c = simClient(sim);
     const tok = (await c.get('/rest/v1/activities/pagingtoken.json?sinceDatetime=2026-02-01T00:00:00%2B0000')).json
       .nextPageToken;
@@ -105,7 +96,7 @@ describe('activities', () => {
   });
 
   it('an empty page has no result key; the final page keeps a nextPageToken that later yields new activities', async () => {
-    sim = await startSimulator({ ...opts, quirks: { shortPageRate: 0, emptyPageRate: 1 } });
+    const sim = await startSimulator({ ...opts, quirks: { shortPageRate: 0, emptyPageRate: 1 } });
     const c = simClient(sim);
     const tok = (await c.get('/rest/v1/activities/pagingtoken.json?sinceDatetime=2026-02-14T00:00:00Z')).json
       .nextPageToken;
@@ -134,7 +125,7 @@ describe('activities', () => {
   });
 
   it('a late arrival is visible only once the clock passes visibleAt, and a cursor already past it misses it', async () => {
-    sim = await startSimulator({ ...opts, quirks: { shortPageRate: 0, emptyPageRate: 0 } });
+    const sim = await startSimulator({ ...opts, quirks: { shortPageRate: 0, emptyPageRate: 0 } });
     const c = simClient(sim);
     const guid = sim.injectLateActivity({
       leadId: 5,
@@ -143,7 +134,7 @@ describe('activities', () => {
       visibleAt: '2026-02-15T00:20:00Z',
     });
     const has = () =>
-      [...sim!.truth.activities({ typeIds: [6], from: '2026-02-14T23:00:00Z' })].some((a) => a.marketoGUID === guid);
+      [...sim.truth.activities({ typeIds: [6], from: '2026-02-14T23:00:00Z' })].some((a) => a.marketoGUID === guid);
     expect(has()).toBe(false);
     const before = await pageAll(c, '/rest/v1/activities.json?activityTypeIds=6', '2026-02-14T23:00:00Z');
     expect(before.records.some((r) => r.marketoGUID === guid)).toBe(false);
@@ -157,7 +148,7 @@ describe('activities', () => {
   });
 
   it('about 1% of generated activities arrive late (visibleAt 1–50 min after activityDate)', async () => {
-    sim = await startSimulator(opts);
+    const sim = await startSimulator(opts);
     let late = 0;
     const n = sim.world.size;
     for (let i = 0; i < n; i++) {
@@ -174,7 +165,7 @@ describe('activities', () => {
   });
 
   it('leadchanges.json requires fields and returns types 12 and 13 with fields[]; deletedleads.json type 37 with +0000 dates', async () => {
-    sim = await startSimulator(opts);
+    const sim = await startSimulator(opts);
     const c = simClient(sim);
     const tok = (await c.get('/rest/v1/activities/pagingtoken.json?sinceDatetime=2026-01-01T00:00:00Z')).json
       .nextPageToken;
@@ -212,7 +203,7 @@ describe('activities', () => {
     expect(gone).toMatchObject({ success: true, result: [] });
   });
   it('a merged-away lead leaves leads.json, is not in deletedleads.json, and a Merge Leads (32) activity on the winner names it', async () => {
-    sim = await startSimulator({ ...opts, deletedLeadRate: 0.1 });
+    const sim = await startSimulator({ ...opts, deletedLeadRate: 0.1 });
     const c = simClient(sim);
     const merged = sim.truth.mergedLeadIds();
     const deletedIds = sim.truth.deletedLeadIds();
@@ -245,7 +236,7 @@ describe('activities', () => {
 
 describe('leads', () => {
   it('describe2 lists custom fields of every data type; leads.json omits nulls and rejects unknown fields with 1006', async () => {
-    sim = await startSimulator(opts);
+    const sim = await startSimulator(opts);
     const c = simClient(sim);
     const d2 = (await c.get('/rest/v1/leads/describe2.json')).json.result[0];
     const types = new Set(d2.fields.map((f: { dataType: string }) => f.dataType));
@@ -275,7 +266,7 @@ describe('leads', () => {
   });
 
   it('a lead update moves updatedAt and emits a Change Data Value activity', async () => {
-    sim = await startSimulator({ ...opts, now: '2026-01-10T00:00:00Z' });
+    const sim = await startSimulator({ ...opts, now: '2026-01-10T00:00:00Z' });
     const c = simClient(sim);
     const ev = [...sim.truth.activities({ typeIds: [13], from: '2026-01-01T00:00:00Z' })];
     sim.clock.set('2026-03-01T00:00:00Z');
@@ -295,7 +286,7 @@ describe('leads', () => {
 
 describe('assets and misc', () => {
   it('programs and smart campaigns page by offset to the "No assets found" end without a result key', async () => {
-    sim = await startSimulator({ ...opts, programs: 45, campaigns: 90 });
+    const sim = await startSimulator({ ...opts, programs: 45, campaigns: 90 });
     const c = simClient(sim);
     for (const [path, truth] of [
       ['/rest/asset/v1/programs.json', sim.truth.programs()],
@@ -335,7 +326,7 @@ describe('assets and misc', () => {
   });
 
   it('legacy campaigns.json carries nextPageToken only while more pages remain', async () => {
-    sim = await startSimulator({ ...opts, campaigns: 12 });
+    const sim = await startSimulator({ ...opts, campaigns: 12 });
     const c = simClient(sim);
     const p1 = (await c.get('/rest/v1/campaigns.json?batchSize=10')).json;
     expect(p1.result).toHaveLength(10);
@@ -351,7 +342,7 @@ describe('assets and misc', () => {
   });
 
   it('gzip only when asked and ≥ 1 KB', async () => {
-    sim = await startSimulator(opts);
+    const sim = await startSimulator(opts);
     const c = simClient(sim);
     const tok = await c.token();
     const big = await fetch(`${sim.url}/rest/v1/activities/types.json`, {
@@ -390,10 +381,10 @@ describe('assets and misc', () => {
   });
 
   it('admin HTTP API: clock, settings, counts, truth and late activities', async () => {
-    sim = await startSimulator(opts);
+    const sim = await startSimulator(opts);
     // biome-ignore lint/suspicious/noExplicitAny: admin JSON in tests
     const post = (p: string, body: unknown): Promise<any> =>
-      fetch(sim!.url + p, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
+      fetch(sim.url + p, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
     expect((await post('/_admin/clock', { now: '2026-02-16T00:00:00Z' })).iso).toBe('2026-02-16T00:00:00Z');
     expect((await post('/_admin/clock/advance', { ms: 1000 })).iso).toBe('2026-02-16T00:00:01Z');
     expect((await post('/_admin/settings', { limits: { dailyQuota: 7 } })).limits.dailyQuota).toBe(7);

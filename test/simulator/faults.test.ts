@@ -1,14 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nextZonedMidnight } from '../../simulator/chicago.ts';
 import { latencyOf } from '../../simulator/faults.ts';
 import { simClient } from '../../simulator/helpers.ts';
-import { type Simulator, type SimulatorOptions, startSimulator } from '../../simulator/index.ts';
+import type { SimulatorOptions } from '../../simulator/index.ts';
+import { simulatorPerTest } from '../support/simulator-per-test.ts';
 
-let sim: Simulator | undefined;
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
+const startSimulator = simulatorPerTest();
 
 const small: SimulatorOptions = {
   seed: 4,
@@ -37,13 +34,13 @@ describe('latency profile', () => {
   });
 
   it('holds each answer, after the call was counted', async () => {
-    sim = await startSimulator({ ...small, latency: { medianMs: 400 } });
+    const sim = await startSimulator({ ...small, latency: { medianMs: 400 } });
     const c = simClient(sim);
     await c.token();
     const started = performance.now();
     const answer = c.get('/rest/v1/activities/types.json');
     // Counted on arrival, well before the answer is let go.
-    await expect.poll(() => sim!.counts().total.counted, { timeout: 200, interval: 5 }).toBe(1);
+    await expect.poll(() => sim.counts().total.counted, { timeout: 200, interval: 5 }).toBe(1);
     expect((await answer).json.success).toBe(true);
     expect(performance.now() - started).toBeGreaterThanOrEqual(395);
   });
@@ -51,7 +48,7 @@ describe('latency profile', () => {
 
 describe('fault report and malformed records', () => {
   it('alters the first record of a page and reports which rule fired where', async () => {
-    sim = await startSimulator(small);
+    const sim = await startSimulator(small);
     const c = simClient(sim);
     const token = (await c.get(`/rest/v1/activities/pagingtoken.json?sinceDatetime=2026-01-05T00:00:00Z`)).json
       .nextPageToken as string;
@@ -71,7 +68,7 @@ describe('fault report and malformed records', () => {
 
 describe('first counted call of each day', () => {
   it('is recorded per Central date', async () => {
-    sim = await startSimulator({ ...small, now: '2026-01-20T05:59:50Z' }); // 23:59:50 in Chicago
+    const sim = await startSimulator({ ...small, now: '2026-01-20T05:59:50Z' }); // 23:59:50 in Chicago
     const c = simClient(sim);
     await c.get('/rest/v1/activities/types.json');
     const midnight = nextZonedMidnight(sim.clock.now());

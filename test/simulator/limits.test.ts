@@ -1,12 +1,9 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { simClient } from '../../simulator/helpers.ts';
-import { type Simulator, type SimulatorOptions, startSimulator } from '../../simulator/index.ts';
+import type { SimulatorOptions } from '../../simulator/index.ts';
+import { simulatorPerTest } from '../support/simulator-per-test.ts';
 
-let sim: Simulator | undefined;
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
+const startSimulator = simulatorPerTest();
 
 const small: SimulatorOptions = {
   seed: 3,
@@ -20,7 +17,7 @@ const small: SimulatorOptions = {
 
 describe('identity and tokens', () => {
   it('401 on bad credentials, same token with remaining lifetime before expiry', async () => {
-    sim = await startSimulator(small);
+    const sim = await startSimulator(small);
     const bad = await fetch(
       `${sim.url}/identity/oauth/token?grant_type=client_credentials&client_id=x&client_secret=y`,
     );
@@ -46,7 +43,7 @@ describe('identity and tokens', () => {
   });
 
   it('602 on the first call after expiry, 601 afterwards; 601 without a Bearer header or after revocation', async () => {
-    sim = await startSimulator(small);
+    const sim = await startSimulator(small);
     const c = simClient(sim);
     await c.token();
     expect((await c.get('/rest/v1/activities/types.json')).json.success).toBe(true);
@@ -70,7 +67,7 @@ describe('identity and tokens', () => {
 
 describe('limits', () => {
   it('the 101st call inside 20 s gets 606 and is not counted; the window slides on the simulator clock', async () => {
-    sim = await startSimulator(small);
+    const sim = await startSimulator(small);
     const c = simClient(sim);
     for (let i = 0; i < 100; i++) expect((await c.get('/rest/v1/activities/types.json')).json.success).toBe(true);
     const r = await c.get('/rest/v1/activities/types.json');
@@ -83,12 +80,12 @@ describe('limits', () => {
   });
 
   it('the 11th concurrent call gets 615 while 10 are held in flight', async () => {
-    sim = await startSimulator(small);
+    const sim = await startSimulator(small);
     const c = simClient(sim);
     await c.token();
     sim.injectFault({ kind: 'delay', delayMs: 400, endpoint: 'describe.json', times: 10 });
     const held = Array.from({ length: 10 }, () => c.get('/rest/v1/leads/describe.json'));
-    await vi.waitFor(() => expect(sim!.counts().inFlight).toBe(10), { timeout: 300, interval: 10 });
+    await vi.waitFor(() => expect(sim.counts().inFlight).toBe(10), { timeout: 300, interval: 10 });
     const eleventh = await c.get('/rest/v1/activities/types.json');
     expect(eleventh.json.errors[0]).toEqual({ code: '615', message: 'Concurrent access limit reached' });
     const results = await Promise.all(held);
@@ -103,7 +100,7 @@ describe('limits', () => {
       const eveningBefore = new Date(Date.parse(`${day}T00:00:00Z`) - 86400_000);
       const d = eveningBefore.toISOString().slice(0, 10);
       const offset = day === '2026-11-01' ? '-05:00' : day === '2026-03-08' ? '-06:00' : '-06:00';
-      sim = await startSimulator({
+      const sim = await startSimulator({
         ...small,
         start: '2025-12-01T00:00:00Z',
         end: '2026-12-01T00:00:00Z',
@@ -134,7 +131,7 @@ describe('limits', () => {
   }
 
   it('414 for a URI over 8 KB, and the POST _method=GET form works for the same call', async () => {
-    sim = await startSimulator(small);
+    const sim = await startSimulator(small);
     const c = simClient(sim);
     const tok = await c.token();
     const ids = Array.from({ length: 297 }, (_, i) => 100000 + i).join(',');
@@ -150,14 +147,14 @@ describe('limits', () => {
     const body = (await post.json()) as { success: boolean; result: { id: number }[] };
     expect(body.success).toBe(true);
     expect(body.result.map((r: { id: number }) => r.id)).toEqual(
-      [1, 2, 3].filter((id) => [...sim!.truth.leads({ fields: ['id'] })].some((l) => l['id'] === id)),
+      [1, 2, 3].filter((id) => [...sim.truth.leads({ fields: ['id'] })].some((l) => l['id'] === id)),
     );
   });
 });
 
 describe('faults', () => {
   it('5xx HTML page, truncated JSON, Marketo error codes, by call number and endpoint, not counted', async () => {
-    sim = await startSimulator(small);
+    const sim = await startSimulator(small);
     const c = simClient(sim);
     await c.token();
     sim.injectFault({ kind: 'http5xx', status: 502, endpoint: 'types.json', calls: [1] });

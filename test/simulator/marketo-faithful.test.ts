@@ -1,12 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { simClient } from '../../simulator/helpers.ts';
-import { type Simulator, type SimulatorOptions, startSimulator } from '../../simulator/index.ts';
+import type { SimulatorOptions } from '../../simulator/index.ts';
+import { simulatorPerTest } from '../support/simulator-per-test.ts';
 
-let sim: Simulator | undefined;
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
+const startSimulator = simulatorPerTest();
 
 const opts: SimulatorOptions = {
   seed: 5,
@@ -35,7 +32,7 @@ async function allPages(c: ReturnType<typeof simClient>, path: string): Promise<
 
 describe('simulator: Marketo behaviours our client must not assume away', () => {
   it('response-level 500, 502, 614 and 702 faults are HTTP 200 success:false envelopes, in turn, not counted', async () => {
-    sim = await startSimulator(opts);
+    const sim = await startSimulator(opts);
     const c = simClient(sim);
     sim.injectFault({ kind: 'error', endpoint: 'programs.json', codes: ['500', '502', '614', '702'] });
     const seen: { status: number; code: string; message: string }[] = [];
@@ -56,7 +53,7 @@ describe('simulator: Marketo behaviours our client must not assume away', () => 
   });
 
   it('a repeated list parameter is read with all its values, as a comma list is', async () => {
-    sim = await startSimulator(opts);
+    const sim = await startSimulator(opts);
     const c = simClient(sim);
     const repeated = await allPages(c, '/rest/v1/activities.json?activityTypeIds=1&activityTypeIds=6');
     const joined = await allPages(c, '/rest/v1/activities.json?activityTypeIds=1,6');
@@ -72,7 +69,7 @@ describe('simulator: Marketo behaviours our client must not assume away', () => 
   });
 
   it('around a token expiry the identity service hands back the token the API already rejects: 602, then 601', async () => {
-    sim = await startSimulator({ ...opts, tokenApiLeadMs: 2_000 });
+    const sim = await startSimulator({ ...opts, tokenApiLeadMs: 2_000 });
     const c = simClient(sim);
     const first = await c.token();
     sim.clock.advance(3600_000 - 1_500); // inside the API's lead, before the identity's expiry
@@ -89,7 +86,7 @@ describe('simulator: Marketo behaviours our client must not assume away', () => 
   });
 
   it('missingActivityTypes leaves those types out of types.json', async () => {
-    sim = await startSimulator({ ...opts, missingActivityTypes: ['Send Sales Email', 45] });
+    const sim = await startSimulator({ ...opts, missingActivityTypes: ['Send Sales Email', 45] });
     const types = (await simClient(sim).get('/rest/v1/activities/types.json')).json.result as {
       id: number;
       name: string;

@@ -1,12 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { simClient } from '../../simulator/helpers.ts';
-import { type Simulator, startSimulator } from '../../simulator/index.ts';
+import { simulatorPerTest } from '../support/simulator-per-test.ts';
 
-let sim: Simulator | undefined;
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
+const startSimulator = simulatorPerTest();
 
 const small = {
   seed: 5,
@@ -19,7 +15,7 @@ const small = {
 
 describe("the 'rawPage' and 'reset' faults", () => {
   it('rawPage answers its bytes once, counted, then the real answer comes back', async () => {
-    sim = await startSimulator(small);
+    const sim = await startSimulator(small);
     const c = simClient(sim);
     const bytes = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]); // {"a":"\xff\xfe"}
     sim.injectFault({ kind: 'rawPage', endpoint: 'types.json', times: 1, bodyBase64: bytes.toString('base64') });
@@ -34,7 +30,7 @@ describe("the 'rawPage' and 'reset' faults", () => {
   });
 
   it('reset cuts the connection without an answer, not counted', async () => {
-    sim = await startSimulator(small);
+    const sim = await startSimulator(small);
     const c = simClient(sim);
     await c.token();
     sim.injectFault({ kind: 'reset', endpoint: 'types.json', calls: [1] });

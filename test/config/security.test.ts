@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseTopicReaderSettings, secretValues, serviceSettingsFromEnv } from '../../src/config/index.ts';
-import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
+import { ErrorCodes, type MarketoStreamError } from '../../src/errors.ts';
+import { configRejection } from '../support/config-env.ts';
 
 const env = {
   KAFKA_BROKERS: '127.0.0.1:9092',
@@ -25,16 +26,6 @@ const file = (name: string, text: string) => {
 };
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
 const caFile = file('ca.pem', PEM);
-
-function failure(e: NodeJS.ProcessEnv, configFile?: string): MarketoStreamError {
-  try {
-    loadConfig(e, configFile);
-  } catch (err) {
-    if (err instanceof MarketoStreamError) return err;
-    throw err;
-  }
-  throw new Error('expected the configuration to be rejected');
-}
 
 describe('security settings', () => {
   it('are off by default: plaintext Kafka without SASL, registry and Redis without credentials', () => {
@@ -82,7 +73,7 @@ describe('security settings', () => {
   });
 
   it('name the field and its variable when a setting is wrong, never echoing the secret', () => {
-    const mechanism = failure({
+    const mechanism = configRejection({
       ...env,
       KAFKA_SASL_MECHANISM: 'gssapi',
       KAFKA_SASL_USERNAME: 'u',
@@ -92,20 +83,20 @@ describe('security settings', () => {
     expect(mechanism.message).toContain('kafka.sasl.mechanism (KAFKA_SASL_MECHANISM)');
     expect(mechanism.message).not.toContain('top-secret');
 
-    const password = failure({ ...env, KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' });
+    const password = configRejection({ ...env, KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' });
     expect(password.message).toContain('kafka.sasl.password (KAFKA_SASL_PASSWORD): is required');
 
-    const caWithoutSsl = failure({ ...env, KAFKA_SSL_CA_FILE: caFile });
+    const caWithoutSsl = configRejection({ ...env, KAFKA_SSL_CA_FILE: caFile });
     expect(caWithoutSsl.message).toContain('kafka.ssl.enabled (KAFKA_SSL)');
 
-    const missingCa = failure({ ...env, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: join(dir, 'absent.pem') });
+    const missingCa = configRejection({ ...env, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: join(dir, 'absent.pem') });
     expect(missingCa.message).toMatch(/kafka\.ssl\.caFile \(KAFKA_SSL_CA_FILE\): cannot be read/);
 
-    const notPem = failure({ ...env, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: file('not.pem', 'hello') });
+    const notPem = configRejection({ ...env, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: file('not.pem', 'hello') });
     expect(notPem.message).toContain('kafka.ssl.caFile (KAFKA_SSL_CA_FILE)');
     expect(notPem.message).toContain('holds no PEM certificate');
 
-    const badCa = failure({ ...env, KAFKA_SSL: 'true', KAFKA_SSL_CA: 'not a certificate' });
+    const badCa = configRejection({ ...env, KAFKA_SSL: 'true', KAFKA_SSL_CA: 'not a certificate' });
     expect(badCa.message).toContain('kafka.ssl.ca (KAFKA_SSL_CA)');
   });
 
@@ -129,9 +120,9 @@ describe('security settings', () => {
     expect(config.schemaRegistry.password).toBe('registry-from-file');
     expect(config.redis.password).toBe('redis-from-file');
 
-    const both = failure({ ...env, REDIS_PASSWORD: 'a', REDIS_PASSWORD_FILE: file('r2', 'b') });
+    const both = configRejection({ ...env, REDIS_PASSWORD: 'a', REDIS_PASSWORD_FILE: file('r2', 'b') });
     expect(both.message).toContain('REDIS_PASSWORD and REDIS_PASSWORD_FILE are both set');
-    const unreadable = failure({ ...env, REDIS_PASSWORD_FILE: join(dir, 'nope') });
+    const unreadable = configRejection({ ...env, REDIS_PASSWORD_FILE: join(dir, 'nope') });
     expect(unreadable.message).toContain('REDIS_PASSWORD_FILE: cannot read');
   });
 
@@ -184,7 +175,7 @@ describe('security settings', () => {
       username: 'key',
       password: 's:cret',
     });
-    const both = failure({
+    const both = configRejection({
       ...env,
       SCHEMA_REGISTRY_URL: 'https://key:pw@registry.example',
       SCHEMA_REGISTRY_USERNAME: 'other',
@@ -194,13 +185,13 @@ describe('security settings', () => {
   });
 
   it('refuse TLS settings on a plain registry or Redis URL, and a user without password', () => {
-    expect(failure({ ...env, SCHEMA_REGISTRY_TLS_CA_FILE: caFile }).message).toContain(
+    expect(configRejection({ ...env, SCHEMA_REGISTRY_TLS_CA_FILE: caFile }).message).toContain(
       'schemaRegistry.url (SCHEMA_REGISTRY_URL): must be https:// when schemaRegistry.tls is set',
     );
-    expect(failure({ ...env, REDIS_TLS_CA_FILE: caFile }).message).toContain(
+    expect(configRejection({ ...env, REDIS_TLS_CA_FILE: caFile }).message).toContain(
       'redis.url (REDIS_URL): must be rediss:// when redis.tls is set',
     );
-    expect(failure({ ...env, SCHEMA_REGISTRY_USERNAME: 'key' }).message).toContain(
+    expect(configRejection({ ...env, SCHEMA_REGISTRY_USERNAME: 'key' }).message).toContain(
       'schemaRegistry.password (SCHEMA_REGISTRY_PASSWORD): is required with the other',
     );
   });

@@ -14,10 +14,10 @@ export const validEnv = {
   MARKETO_START_DATE: '2025-01-01T00:00:00Z',
 };
 
-/** The error loadConfig rejects `env` with (no file); throws if it accepts it or throws something else. */
-export function configRejection(env: NodeJS.ProcessEnv): MarketoStreamError {
+/** The error loadConfig rejects `env` (and `configFile`) with; throws if it accepts them or throws something else. */
+export function configRejection(env: NodeJS.ProcessEnv, configFile?: string): MarketoStreamError {
   try {
-    loadConfig(env, undefined);
+    loadConfig(env, configFile);
   } catch (err) {
     if (err instanceof MarketoStreamError) return err;
     throw err;

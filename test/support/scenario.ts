@@ -1,11 +1,11 @@
-import { afterEach } from 'vitest';
-import { type Simulator, type SimulatorOptions, startSimulator } from '../../simulator/index.ts';
+import type { Simulator, SimulatorOptions } from '../../simulator/index.ts';
 import type { Config } from '../../src/config/index.ts';
 import type { TopicNames } from '../../src/kafka/index.ts';
 import type { ServiceResult } from '../../src/service.ts';
 import { cleanUpAfterFile } from './cleanup.ts';
 import { FakeClock } from './fake-clock.ts';
 import { runUntilCaughtUp, type TestConfigOverrides, testConfig, topicsOf } from './pipeline.ts';
+import { simulatorPerTest } from './simulator-per-test.ts';
 
 /** What a runner integration test starts from. */
 export interface ScenarioOptions {
@@ -58,13 +58,5 @@ export function useScenario(): (options: ScenarioOptions) => Promise<Scenario> {
  */
 export function useSimulator(): (options: SimulatorOptions) => Promise<Simulator> {
   cleanUpAfterFile();
-  const open: Simulator[] = [];
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((sim) => sim.close()));
-  });
-  return async (options) => {
-    const sim = await startSimulator(options);
-    open.push(sim);
-    return sim;
-  };
+  return simulatorPerTest();
 }

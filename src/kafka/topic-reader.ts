@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { ErrorCodes, MarketoStreamError } from '../errors.ts';
+import { writeReadBarriers } from './read-barrier.ts';
 
 export interface ReadTopicOptions {
   /** Partition → first offset to read; partitions not named are not read. Default: every partition from its start. */
@@ -44,23 +45,73 @@ export interface ReadTopicSliceOptions {
   onMessage: (message: KafkaMessage, partition: number) => void;
   /** Give up (reject) when the slice is not read within this time. Default 30 s. */
   timeoutMs?: number;
+  /**
+   * Read to a barrier written under this key (see {@link writeReadBarriers}) instead of the last
+   * stable offsets: the read then covers every record committed before the call, waiting for the
+   * transactions still open at the call to complete. Records under this key are never handed to
+   * `onMessage`. Without it, records of transactions open at the call are not waited for.
+   */
+  barrierKey?: string;
 }
 
 /** Where a slice ended. */
 export interface TopicSlice {
   /** Partition → the offset after the last record read (every partition of the topic): resume from here. */
   next: Record<string, number>;
-  /** Every partition was read to the last stable offset it had when the call started. */
+  /** Every partition was read to its end (the last stable offset at the call, or its barrier). */
   complete: boolean;
 }
 
 /**
  * Reads at most `maxRecords` committed records of `topic` from `from` (read_committed, up to the
- * last stable offsets at the start), and says where to resume: every record before `next` was
- * handed to `onMessage`, none after. Records arrive in offset order per partition.
+ * last stable offsets at the start, or up to the barriers), and says where to resume: every record
+ * before `next` was handed to `onMessage`, none after. Records arrive in offset order per partition.
  */
 export async function readTopicSlice(kafka: Kafka, topic: string, options: ReadTopicSliceOptions): Promise<TopicSlice> {
   return readRange(kafka, topic, { ...options, onlyNamed: false });
+}
+
+/** One partition as a read finds it when it starts. */
+export interface PartitionBounds {
+  partition: number;
+  /** The first offset the partition still holds. */
+  low: bigint;
+  /** Its last stable offset. */
+  stable: bigint;
+  /** The offset of the read barrier written to it for this read, if any. */
+  barrier?: bigint;
+}
+
+/** What a read has to consume: `ranges` by partition, and the position it reaches when they are read. */
+export interface ReadPlan {
+  /** Partition → [start, end): the offsets still to read. */
+  ranges: Map<number, { start: bigint; end: bigint }>;
+  /** Partition → where the read resumes until it delivers records (a partition with nothing to read: already there). */
+  next: Record<string, number>;
+}
+
+/**
+ * The offsets a read of `partitions` consumes. A partition starts at `from`'s offset (never below
+ * its `low`), or at `low` when `from` does not name it. It ends at its last stable offset, or with
+ * a barrier, after the barrier: the barrier's arrival is what tells that every record before it is
+ * stable. A partition whose start is its barrier has nothing new and is not read: every record
+ * before it was read, stable, by the read that ended there.
+ */
+export function planRead(partitions: readonly PartitionBounds[], from: Record<string, number> | undefined): ReadPlan {
+  const ranges = new Map<number, { start: bigint; end: bigint }>();
+  const next: Record<string, number> = {};
+  for (const { partition, low, stable, barrier } of partitions) {
+    const named = from?.[String(partition)];
+    const start = named === undefined || BigInt(named) < low ? low : BigInt(named);
+    if (barrier !== undefined && start >= barrier) {
+      next[String(partition)] = Number(barrier + 1n);
+      continue;
+    }
+    const end = barrier === undefined ? stable : barrier + 1n;
+    next[String(partition)] = Number(start);
+    if (end > start) ranges.set(partition, { start, end });
+  }
+  return { ranges, next };
 }
 
 async function readRange(
@@ -69,24 +120,27 @@ async function readRange(
   options: Omit<ReadTopicSliceOptions, 'from'> & { onlyNamed: boolean; from?: Record<string, number> },
 ): Promise<TopicSlice> {
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const { barrierKey } = options;
   const admin = kafka.admin();
   await admin.connect();
   try {
     // kafkajs lists offsets as read_committed: `offset` is the last stable offset.
-    const offsets = await admin.fetchTopicOffsets(topic);
-    const starts = new Map<number, bigint>();
-    const remaining = new Map<number, bigint>();
-    const next: Record<string, number> = {};
-    for (const { partition, offset, low } of offsets) {
-      const named = options.from?.[String(partition)];
-      if (options.onlyNamed && named === undefined) continue;
-      const start = BigInt(Math.max(named ?? 0, Number(low)));
-      next[String(partition)] = Number(start);
-      if (BigInt(offset) > start) {
-        starts.set(partition, start);
-        remaining.set(partition, BigInt(offset));
-      }
+    const bounds: PartitionBounds[] = (await admin.fetchTopicOffsets(topic))
+      .filter(({ partition }) => !options.onlyNamed || options.from?.[String(partition)] !== undefined)
+      .map(({ partition, offset, low }) => ({ partition, low: BigInt(low), stable: BigInt(offset) }));
+    if (barrierKey !== undefined) {
+      const barriers = await writeReadBarriers(
+        kafka,
+        topic,
+        bounds.map((b) => b.partition),
+        barrierKey,
+      );
+      for (const b of bounds) b.barrier = barriers.get(b.partition);
     }
+    const plan = planRead(bounds, options.from);
+    const { next } = plan;
+    const starts = new Map([...plan.ranges].map(([p, r]) => [p, r.start]));
+    const remaining = new Map([...plan.ranges].map(([p, r]) => [p, r.end]));
     if (remaining.size === 0) return { next, complete: true };
 
     const groupId = `marketo-stream-reader-${randomUUID()}`;
@@ -150,9 +204,10 @@ async function readRange(
                 // (read again after a re-join): each record is delivered once.
                 if (offset < BigInt(next[String(batch.partition)] ?? start)) continue;
                 if (offset >= end) break;
-                options.onMessage(message, batch.partition);
+                const isBarrier = barrierKey !== undefined && message.key?.toString() === barrierKey;
+                if (!isBarrier) options.onMessage(message, batch.partition);
                 next[String(batch.partition)] = Number(offset + 1n);
-                if (++delivered >= options.maxRecords) {
+                if (!isBarrier && ++delivered >= options.maxRecords) {
                   stopped = true;
                   finish();
                   return;

@@ -8,9 +8,9 @@ export type TopicPosition = Record<string, number>;
 
 /**
  * One read_committed read of the checkpoint topic: every record from `from` (undefined: from the
- * start of every partition; a partition not named: from its start) up to the last stable offset
- * each partition has when the call is made, handed to `onRecord` in offset order per partition.
- * Resolves with the position reached (the last stable offsets taken at the call).
+ * start of every partition; a partition not named: from its start) that was committed before the
+ * call, handed to `onRecord` in offset order per partition; records committed later may come too.
+ * Transactions still open at the call are waited for. Resolves with the position reached.
  */
 export type CheckpointTopicRead = (
   from: TopicPosition | undefined,
@@ -57,8 +57,8 @@ interface Waiter {
  * topic once per connection.
  *
  * The exactly-once rule: {@link checkpointsFor} answers from a read of the topic that *started
- * after the call* (its last stable offsets are taken after the call), never from what an earlier
- * read left in memory. So a caller that calls it only after its transactional producer's
+ * after the call* (it sees every commit made before it started), never from what an earlier read
+ * left in memory. So a caller that calls it only after its transactional producer's
  * InitProducerId returned (which settles a commit that was still pending) sees that commit, and
  * any other committed before the call. Calls that arrive while a read is running wait for the next
  * read, which serves them all together: a batch of connections starting at once costs one read.
@@ -128,7 +128,7 @@ export class CheckpointIndex {
     }
   }
 
-  /** Brings #values to the topic's last stable offsets as of now; nothing changes if the read fails. */
+  /** Brings #values to everything committed until now; nothing changes if the read fails. */
   async #catchUp(requests: number): Promise<void> {
     const startedAt = this.#now();
     const full = this.#position === undefined || startedAt - this.#lastFullReadAt >= this.#fullReadAfterMs;
@@ -163,9 +163,20 @@ export class CheckpointIndex {
 }
 
 /**
- * {@link CheckpointTopicRead} on a real topic: a read_committed consumer of its own per read, up to
- * the last stable offsets taken when the read starts. Rejects with the retriable KAFKA_READ_TIMEOUT
- * when the end is not reached within `timeoutMs` (default 30 s).
+ * The key of the read barriers on the checkpoint topic: never a checkpoint's (those are
+ * `<connection>:<stream>`, and connection ids have no '#' or ':'). Its records are tombstones;
+ * every reader of the topic skips it (this module's read never hands it over).
+ */
+export const CHECKPOINT_READ_BARRIER_KEY = '#read-barrier';
+
+/**
+ * {@link CheckpointTopicRead} on a real topic: writes a read barrier to each partition, then reads
+ * it read_committed with a consumer of its own until the barrier arrives, which is once every
+ * transaction begun before it has completed. So a checkpoint committed before the call is seen
+ * even when it sits behind another producer's transaction that is still open (a last stable
+ * offset taken at the call would stop before it); the wait for that transaction is bounded by its
+ * producer's transaction timeout. Rejects with the retriable KAFKA_READ_TIMEOUT when the barrier
+ * has not arrived within `timeoutMs` (default 30 s).
  */
 export function kafkaCheckpointRead(kafka: Kafka, topic: string, timeoutMs?: number): CheckpointTopicRead {
   return async (from, onRecord) => {
@@ -173,6 +184,7 @@ export function kafkaCheckpointRead(kafka: Kafka, topic: string, timeoutMs?: num
       from: from ?? {},
       maxRecords: Number.POSITIVE_INFINITY,
       timeoutMs,
+      barrierKey: CHECKPOINT_READ_BARRIER_KEY,
       onMessage: (message) => onRecord(message.key?.toString(), message.value, message.offset),
     });
     if (!slice.complete) {

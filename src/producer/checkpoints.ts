@@ -10,11 +10,11 @@ export interface ReadCheckpointsOptions {
 }
 
 /**
- * Reads the compacted checkpoint topic from its beginning to its last stable offset (what a
- * read_committed consumer can see now) and returns the latest value of every key starting with
- * `keyPrefix`; a tombstone (null value) removes its key.
- * Records of transactions still open when it starts are not waited for. A one-off read (tools,
- * tests); a process running connections reads through one {@link CheckpointIndex}.
+ * Reads the compacted checkpoint topic from its beginning and returns the latest committed value
+ * of every key starting with `keyPrefix` (read barriers excepted); a tombstone (null value)
+ * removes its key. Every commit made before the call is in it: transactions still open when it
+ * starts are waited for (see {@link kafkaCheckpointRead}). A one-off read (tools, tests); a process
+ * running connections reads through one {@link CheckpointIndex}.
  */
 export async function readCheckpoints(
   kafka: Kafka,

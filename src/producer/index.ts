@@ -1,5 +1,6 @@
 /** Exactly-once publishing: a page and its checkpoint in one Kafka transaction, and reading checkpoints back. */
 export {
+  CHECKPOINT_READ_BARRIER_KEY,
   CheckpointIndex,
   type CheckpointReadReport,
   type CheckpointTopicRead,

@@ -1,7 +1,9 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import {
+  CHECKPOINT_READ_BARRIER_KEY,
   CheckpointIndex,
   type CheckpointReadReport,
   kafkaCheckpointRead,
@@ -12,6 +14,7 @@ import { TransactionalPublisher, transactionalProducerConfig } from '../../src/p
 import { Slots, STREAM_SET_UP_CONCURRENCY } from '../../src/runner/set-up-slots.ts';
 import { createTopics, testKafka, uniqueName } from '../stack/helpers.ts';
 import { cleanUpAfterFile } from '../support/cleanup.ts';
+import { readWholeTopic } from '../support/committed-reader.ts';
 
 cleanUpAfterFile();
 
@@ -109,5 +112,102 @@ describe('CheckpointIndex (real Kafka)', () => {
     await commit(third, 'a:leads', { seq: 4 });
     expect(await index.checkpointsFor('a')).toEqual(new Map([['a:leads', { seq: 4 }]]));
     expect(reads.map((r) => r.kind)).toEqual(['full', 'catch-up', 'catch-up', 'catch-up']);
+  });
+
+  /** A transaction of a producer of its own, left open after one record on `topic`. */
+  const openTransaction = async (topic: string, key: string) => {
+    const producer = kafka.producer(transactionalProducerConfig(uniqueName('cpi-other')));
+    await producer.connect();
+    const txn = await producer.transaction();
+    await txn.send({ topic, messages: [{ key, value: JSON.stringify({ open: true }) }] });
+    return {
+      txn,
+      close: async (end: 'commit' | 'abort') => {
+        await (end === 'commit' ? txn.commit() : txn.abort());
+        await producer.disconnect();
+      },
+    };
+  };
+
+  /** Whether `promise` is still pending after `ms`: a read that returned early would have settled. */
+  const stillPendingAfter = async (promise: Promise<unknown>, ms: number) => {
+    let settled = false;
+    void promise.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await new Promise((r) => setTimeout(r, ms));
+    return !settled;
+  };
+
+  it.each(['abort', 'commit'] as const)(
+    "sees a checkpoint committed behind another producer's open transaction, once that one ends (%s)",
+    async (end) => {
+      const topic = uniqueName('cpi-behind');
+      await createTopics(admin, [topic]);
+      const reads: CheckpointReadReport[] = [];
+      const index = new CheckpointIndex({ read: kafkaCheckpointRead(kafka, topic), onRead: (r) => reads.push(r) });
+      const x = publisherOf(uniqueName('cpi-x'), topic);
+      await x.connect();
+      await commit(x, 'x:leads', { seq: 1 });
+      expect(await index.checkpointsFor('x')).toEqual(new Map([['x:leads', { seq: 1 }]]));
+
+      // Y's open transaction holds the last stable offset below X's next commit.
+      const y = await openTransaction(topic, 'y:leads');
+      await commit(x, 'x:leads', { seq: 2 });
+      const caughtUp = index.checkpointsFor('x');
+      const fromStart = readCheckpoints(kafka, topic, '');
+      // Both wait for Y: answering now could only give X's previous checkpoint.
+      expect(await stillPendingAfter(Promise.race([caughtUp, fromStart]), 1_500)).toBe(true);
+      await y.close(end);
+
+      expect(await caughtUp).toEqual(new Map([['x:leads', { seq: 2 }]]));
+      const all = await fromStart;
+      expect(all.get('x:leads')).toEqual({ seq: 2 });
+      expect(all.has('y:leads')).toBe(end === 'commit');
+      expect(all.has(CHECKPOINT_READ_BARRIER_KEY)).toBe(false);
+      expect(reads.map((r) => r.kind)).toEqual(['full', 'catch-up']);
+      // X's commit; Y's record too if it committed; never a barrier.
+      expect(reads[1]!.records).toBe(end === 'commit' ? 2 : 1);
+    },
+  );
+
+  it('a read that the open transaction holds up longer than its timeout rejects, retriable', async () => {
+    const topic = uniqueName('cpi-held');
+    await createTopics(admin, [topic]);
+    const x = publisherOf(uniqueName('cpi-x'), topic);
+    await x.connect();
+    const y = await openTransaction(topic, 'y:leads');
+    await commit(x, 'x:leads', { seq: 1 });
+    try {
+      const read = kafkaCheckpointRead(kafka, topic, 2_000)(undefined, () => undefined);
+      await expect(read).rejects.toBeInstanceOf(MarketoStreamError);
+      await expect(read).rejects.toMatchObject({ code: ErrorCodes.KAFKA_READ_TIMEOUT, retriable: true });
+    } finally {
+      await y.close('abort');
+    }
+    expect(await readCheckpoints(kafka, topic, 'x:')).toEqual(new Map([['x:leads', { seq: 1 }]]));
+  });
+
+  it('a read with nothing new resumes after its barrier; barriers are on the topic under their key only', async () => {
+    const topic = uniqueName('cpi-quiet');
+    await createTopics(admin, [topic]);
+    const x = publisherOf(uniqueName('cpi-x'), topic);
+    await x.connect();
+    await commit(x, 'x:leads', { seq: 1 });
+    const read = kafkaCheckpointRead(kafka, topic);
+    const seen: (string | undefined)[] = [];
+    const first = await read(undefined, (key) => seen.push(key));
+    const second = await read(first, (key) => seen.push(key));
+    expect(seen).toEqual(['x:leads']);
+    // Each read's barrier is the record after the position the read before it reached.
+    expect(second['0']).toBe(first['0']! + 1);
+
+    const records = await readWholeTopic(topic);
+    const barriers = records.filter((r) => r.key === CHECKPOINT_READ_BARRIER_KEY);
+    expect(barriers.map((r) => [r.value, Number(r.offset) + 1])).toEqual([
+      [null, first['0']],
+      [null, second['0']],
+    ]);
   });
 });

@@ -86,7 +86,7 @@ describe('readCheckpoints (real Kafka)', () => {
     );
   });
 
-  it('ends at the last aborted transaction and does not wait for one still open', async () => {
+  it('waits for a transaction still open at the call, and never returns what it aborted', async () => {
     const topic = uniqueName('cp-open');
     await createTopics(admin, [topic]);
     const committed = new TransactionalPublisher({
@@ -104,10 +104,16 @@ describe('readCheckpoints (real Kafka)', () => {
     const txn = await open.transaction();
     try {
       await txn.send({ topic, messages: [{ key: 'conn-a:s', value: JSON.stringify({ cursor: 'uncommitted' }) }] });
-      const checkpoints = await readCheckpoints(kafka, topic, 'conn-a:', { timeoutMs: 10_000 });
-      expect(checkpoints).toEqual(new Map([['conn-a:s', { cursor: 'done' }]]));
+      let settled = false;
+      const read = readCheckpoints(kafka, topic, 'conn-a:', { timeoutMs: 20_000 }).finally(() => {
+        settled = true;
+      });
+      // Not a wait for state: time for a read that does not wait for the transaction to return.
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(settled).toBe(false);
       await txn.abort();
-      // The log now ends with an abort marker, which no message callback ever sees.
+      expect(await read).toEqual(new Map([['conn-a:s', { cursor: 'done' }]]));
+      // The abort marker and the first read's barrier are behind; no message callback sees the marker.
       expect(await readCheckpoints(kafka, topic, 'conn-a:', { timeoutMs: 10_000 })).toEqual(
         new Map([['conn-a:s', { cursor: 'done' }]]),
       );

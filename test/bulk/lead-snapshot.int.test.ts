@@ -205,7 +205,10 @@ describe('bulk lead snapshot', () => {
     const s = await startScenario({
       fakeClockAt: NOW,
       world,
-      config: { backfill: { method: 'bulk' }, connection: { streams: ['leads'], leadFields: LEAD_FIELDS } },
+      config: {
+        backfill: { method: 'bulk', leadSnapshotSince: 'start-date' },
+        connection: { streams: ['leads'], leadFields: LEAD_FIELDS },
+      },
     });
     s.sim.bulk.refuseLeadFilter('createdAt');
     const warnings: string[] = [];

@@ -84,6 +84,12 @@ export interface ProcessingSample {
 const PROCESSING_SAMPLES = 8;
 /** The first poll comes this much after the expected finish (as a share of it), so a job on time is seen done at once. */
 const FIRST_POLL_MARGIN = 1.1;
+/**
+ * The longest wait before a timed first poll: an estimate thrown off (by a queue that held an
+ * earlier job for hours, say) costs at most this much delay, and the job's budget slot is renewed
+ * by the poll well within its lifetime.
+ */
+const FIRST_POLL_MAX_MS = 3_600_000;
 
 /**
  * How long a job with a file of `bytes` should take from enqueueing to finishing, from the jobs of
@@ -272,9 +278,9 @@ export class BulkExtractClient {
     if (bytes === undefined) return undefined;
     const expected = expectedProcessingMs(this.#samples.get(kind) ?? [], bytes);
     // Whole seconds: Marketo reports its times to the second.
-    return expected === undefined
-      ? undefined
-      : Math.max(this.#pollMinMs, Math.round((expected * FIRST_POLL_MARGIN) / 1000) * 1000);
+    if (expected === undefined) return undefined;
+    const timed = Math.round((expected * FIRST_POLL_MARGIN) / 1000) * 1000;
+    return Math.max(this.#pollMinMs, Math.min(FIRST_POLL_MAX_MS, timed));
   }
 
   /** Keeps a finished job's size and time from enqueueing to finishing (Marketo's `queuedAt`, `finishedAt`). */

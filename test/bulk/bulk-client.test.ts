@@ -91,6 +91,8 @@ describe('BulkExtractClient', () => {
     expect(await run('d', 30, 20 * MB, [job('Processing'), job('Processing')])).toEqual([143_000, 60_000, 120_000]);
     // No expected size: the backoff, as before.
     expect(await run('e', 1, 0, [])).toEqual([60_000]);
+    // A file expected far larger than any seen: polled after an hour at most.
+    expect(await run('f', 1, 5_000 * MB, [])).toEqual([3_600_000]);
     expect(expectedProcessingMs([], 1)).toBeUndefined();
     expect(expectedProcessingMs([{ bytes: 10, ms: 100 }], 5)).toBe(100);
     expect(expectedProcessingMs([{ bytes: 10, ms: 100 }], 20)).toBe(200);

@@ -1,6 +1,6 @@
 /**
  * Backfill bench: `npm run bench:backfill -- [--json FILE] [--months N] [--rest-months M] [--no-rss | --only-service]
- * | --only-rest | --rest-from FILE] [--lead-snapshot-since DATE|earliest]`.
+ * | --only-rest | --rest-from FILE] [--lead-snapshot-since DATE|earliest|start-date]`.
  *
  * 1. A seeded world with the issue's density (10,000,000 activities and 200,000 leads over two
  *    years) over the last N months (default 24: the issue's world), with the daily export budget

@@ -1,6 +1,6 @@
 /**
  * Backfill bench: `npm run bench:backfill -- [--json FILE] [--months N] [--rest-months M] [--no-rss | --only-service]
- * | --only-rest | --rest-from FILE] [--lead-snapshot-since DATE|earliest]`.
+ * | --only-rest | --rest-from FILE] [--lead-snapshot-since DATE|earliest|start-date]`.
  *
  * 1. A seeded world with the issue's density (10,000,000 activities and 200,000 leads over two
  *    years) over the last N months (default 24: the issue's world), with the daily export budget
@@ -77,7 +77,7 @@ export interface BackfillBenchResult {
     leadCalls: number;
     activityCallsByEndpoint: Record<string, number>;
     leadCallsByEndpoint: Record<string, number>;
-    /** LEAD_SNAPSHOT_SINCE of the run (`start date`: not set). */
+    /** LEAD_SNAPSHOT_SINCE of the run (the service's default unless `--lead-snapshot-since`). */
     leadSnapshotSince: string;
     exportedMb: number;
     activityJobs: number;
@@ -170,9 +170,9 @@ async function checkLeads(topic: string, sim: Simulator, from: number, to: numbe
 }
 
 /** The earliest creation the bulk lead snapshot must hold (every lead for `earliest`). */
-function snapshotFrom(startDate: string, since: string | undefined): number {
+function snapshotFrom(startDate: string, since: string): number {
   if (since === 'earliest') return Number.NEGATIVE_INFINITY;
-  return Math.min(Date.parse(startDate), since ? Date.parse(since) : Number.POSITIVE_INFINITY);
+  return Math.min(Date.parse(startDate), since === 'start-date' ? Number.POSITIVE_INFINITY : Date.parse(since));
 }
 
 /** The export bytes metered per day on `instance`, from the export budget's day hashes. */
@@ -297,7 +297,7 @@ export async function benchBackfill(o: {
    * another process): not run again, read once the bulk part is done.
    */
   restFrom?: () => Promise<RestOnlyPart>;
-  /** The service's LEAD_SNAPSHOT_SINCE in bulk mode (absent: the snapshot begins at the start date). */
+  /** The service's LEAD_SNAPSHOT_SINCE in bulk mode (absent: the service's default). */
   leadSnapshotSince?: string;
 }): Promise<BackfillBenchResult | RestOnlyPart> {
   const services = endpointsFromEnv() ?? startLocalStack();
@@ -454,12 +454,8 @@ export async function benchBackfill(o: {
     const jobs = sim.bulk.jobs();
     const truth = truthFrom(startDate);
     const activitiesCheck = await checkActivities(`${run}-bulk.activities`, truth);
-    const leadsCheck = await checkLeads(
-      `${run}-bulk.leads`,
-      sim,
-      snapshotFrom(startDate, o.leadSnapshotSince),
-      handover,
-    );
+    const leadSnapshotSince = bulkOf(['leads'], 'leads').backfill.leadSnapshotSince;
+    const leadsCheck = await checkLeads(`${run}-bulk.leads`, sim, snapshotFrom(startDate, leadSnapshotSince), handover);
     const benchProcessPeakRssMb = round(process.resourceUsage().maxRSS / 1024);
 
     const rest = o.restFrom ? await o.restFrom() : await restPart(truth.size);
@@ -492,7 +488,7 @@ export async function benchBackfill(o: {
         leadCalls: leadCalls.total,
         activityCallsByEndpoint: activityCalls.byEndpoint,
         leadCallsByEndpoint: leadCalls.byEndpoint,
-        leadSnapshotSince: o.leadSnapshotSince ?? 'start date',
+        leadSnapshotSince,
         exportedMb: round(exportedMb, 3),
         activityJobs: jobs.filter((j) => j.kind === 'activities').length,
         leadJobs: jobs.filter((j) => j.kind === 'leads').length,

@@ -74,6 +74,54 @@ export function pollDelay(polls: number, pollMinMs: number, pollMaxMs: number): 
   return Math.min(pollMaxMs, pollMinMs * 2 ** Math.min(polls, 30));
 }
 
+/** A finished job's file size and its time from enqueueing to finishing. */
+export interface ProcessingSample {
+  bytes: number;
+  ms: number;
+}
+
+/** Samples kept per export kind for {@link expectedProcessingMs}. */
+const PROCESSING_SAMPLES = 8;
+/** The first poll comes this much after the expected finish (as a share of it), so a job on time is seen done at once. */
+const FIRST_POLL_MARGIN = 1.1;
+/**
+ * The longest wait before a timed first poll: an estimate thrown off (by a queue that held an
+ * earlier job for hours, say) costs at most this much delay, and the job's budget slot is renewed
+ * by the poll well within its lifetime.
+ */
+const FIRST_POLL_MAX_MS = 3_600_000;
+
+/**
+ * How long a job with a file of `bytes` should take from enqueueing to finishing, from the jobs of
+ * the same kind seen finished: a least-squares line (a fixed cost plus a cost per byte, neither
+ * below 0) through samples of different sizes; with one size only, that sample's time scaled up to
+ * a larger file and kept for a smaller one (an overestimate when processing has a fixed cost,
+ * which costs waiting, not calls). Undefined without samples.
+ */
+export function expectedProcessingMs(samples: readonly ProcessingSample[], bytes: number): number | undefined {
+  if (samples.length === 0) return undefined;
+  const n = samples.length;
+  const meanBytes = samples.reduce((a, s) => a + s.bytes, 0) / n;
+  const meanMs = samples.reduce((a, s) => a + s.ms, 0) / n;
+  const spread = samples.reduce((a, s) => a + (s.bytes - meanBytes) ** 2, 0);
+  if (spread === 0) return meanMs * Math.max(1, bytes / Math.max(meanBytes, 1));
+  let perByte = samples.reduce((a, s) => a + (s.bytes - meanBytes) * (s.ms - meanMs), 0) / spread;
+  let fixed = meanMs - perByte * meanBytes;
+  if (perByte < 0) {
+    perByte = 0;
+    fixed = Math.max(...samples.map((s) => s.ms));
+  } else if (fixed < 0) {
+    fixed = 0;
+    perByte =
+      samples.reduce((a, s) => a + s.ms, 0) /
+      Math.max(
+        samples.reduce((a, s) => a + s.bytes, 0),
+        1,
+      );
+  }
+  return fixed + perByte * bytes;
+}
+
 /**
  * Bulk Extract jobs over the REST client: create, enqueue, status, cancel, list, and a polling
  * wait with backoff that keeps status calls few. Every call is a Marketo call (quota, pacing,
@@ -89,6 +137,8 @@ export class BulkExtractClient {
   readonly #pollMaxMs: number;
   readonly #queueFullWaitMs: number;
   readonly #timeZone: string;
+  /** Finished jobs' sizes and processing times, per kind (newest last), to time the first status poll. */
+  readonly #samples = new Map<ExportKind, ProcessingSample[]>();
 
   constructor(options: BulkExtractClientOptions) {
     this.#client = options.client;
@@ -158,22 +208,30 @@ export class BulkExtractClient {
   /**
    * Waits until `job` is Completed and returns it (with fileSize and fileChecksum): enqueues it
    * while it is Created (waiting out a full queue; a job Marketo refuses to enqueue because it
-   * already was, e.g. before a restart, is followed by its status), then polls its status after
-   * {@link pollDelay}. Throws MarketoStreamError BULK_JOB_FAILED when it ends Failed or Cancelled,
+   * already was, e.g. before a restart, is followed by its status), then polls its status. With
+   * `expectedBytes` (the file's expected size) and jobs of this kind seen finished before, the
+   * first poll comes when the job should be done ({@link expectedProcessingMs}, with a margin),
+   * so a job on time costs one poll; otherwise, and after a poll that finds it still running,
+   * polls follow {@link pollDelay}. Throws MarketoStreamError BULK_JOB_FAILED when it ends Failed or Cancelled,
    * BULK_WAIT when the day's export quota is spent (until the next Central midnight), or the
    * signal's reason when aborted.
    */
   async waitForFile(
     kind: ExportKind,
     job: ExportJob,
-    options: { signal?: AbortSignal; onStatus?: StatusListener } = {},
+    options: { signal?: AbortSignal; onStatus?: StatusListener; expectedBytes?: number } = {},
   ): Promise<ExportJob> {
     const { signal, onStatus } = options;
     let current = job;
     let polls = 0;
+    // The first poll (of this call) is timed by the expected processing, when there is one.
+    let timedFirstPoll = true;
     for (;;) {
       signal?.throwIfAborted();
-      if (current.status === 'Completed') return current;
+      if (current.status === 'Completed') {
+        this.#learn(kind, current);
+        return current;
+      }
       if (current.status === 'Failed' || current.status === 'Cancelled') {
         throw new MarketoStreamError(
           ErrorCodes.BULK_JOB_FAILED,
@@ -203,15 +261,36 @@ export class BulkExtractClient {
           continue;
         }
       }
-      await this.#clock.sleep(pollDelay(polls, this.#pollMinMs, this.#pollMaxMs), signal);
+      const expected = timedFirstPoll ? this.#firstPollMs(kind, options.expectedBytes) : undefined;
+      timedFirstPoll = false;
+      await this.#clock.sleep(expected ?? pollDelay(polls++, this.#pollMinMs, this.#pollMaxMs), signal);
       signal?.throwIfAborted();
-      polls += 1;
       current = await this.status(kind, current.exportId, signal);
       onStatus?.(current);
       if (!TERMINAL.includes(current.status)) {
         this.#logger.debug({ exportId: current.exportId, status: current.status, polls }, 'bulk export not done yet');
       }
     }
+  }
+
+  /** The wait before the first status poll of a job expected to hold `bytes`, or undefined when nothing says. */
+  #firstPollMs(kind: ExportKind, bytes: number | undefined): number | undefined {
+    if (bytes === undefined) return undefined;
+    const expected = expectedProcessingMs(this.#samples.get(kind) ?? [], bytes);
+    // Whole seconds: Marketo reports its times to the second.
+    if (expected === undefined) return undefined;
+    const timed = Math.round((expected * FIRST_POLL_MARGIN) / 1000) * 1000;
+    return Math.max(this.#pollMinMs, Math.min(FIRST_POLL_MAX_MS, timed));
+  }
+
+  /** Keeps a finished job's size and time from enqueueing to finishing (Marketo's `queuedAt`, `finishedAt`). */
+  #learn(kind: ExportKind, job: ExportJob): void {
+    const ms = Date.parse(job.finishedAt ?? '') - Date.parse(job.queuedAt ?? '');
+    if (!(ms >= 0) || job.fileSize === undefined) return;
+    const samples = this.#samples.get(kind) ?? [];
+    samples.push({ bytes: job.fileSize, ms });
+    if (samples.length > PROCESSING_SAMPLES) samples.shift();
+    this.#samples.set(kind, samples);
   }
 
   async #one(

@@ -29,7 +29,7 @@ export interface BulkWindowDeps {
   budget?: ExportBudget;
   /** Names this window's budget slot, the same across restarts (e.g. `<connection>:<stream>:<window start>`). */
   jobKey: string;
-  /** Expected file size, for the budget (e.g. from the previous window's); default 0. */
+  /** Expected file size, for the budget and the first status poll's timing (e.g. from the previous window's); default 0. */
   estimateBytes?: number;
   clock: Clock;
   logger: Logger;
@@ -176,6 +176,7 @@ async function* readExportWindow<T>(
             {
               signal,
               onStatus: renewSlot,
+              ...(deps.estimateBytes ? { expectedBytes: deps.estimateBytes } : {}),
             },
           );
         } catch (err) {

@@ -290,19 +290,26 @@ export const configSchema = z.object({
       /** Length of a bulk backfill window in days (Marketo allows at most 31). */
       windowDays: z.number().int().min(1).max(31).default(31),
       /**
-       * Where the bulk lead snapshot begins (LEAD_SNAPSHOT_SINCE): an ISO date (a connection's start
-       * date when that is earlier), or `earliest` (the createdAt of the instance's oldest lead, found
-       * with one leads.json call). Absent: each connection's start date.
+       * Where the bulk lead snapshot begins (LEAD_SNAPSHOT_SINCE): `earliest` (the default: the
+       * createdAt of the instance's oldest lead, found with one leads.json call, so the snapshot
+       * holds every lead), `start-date` (each connection's start date), or an ISO date (a
+       * connection's start date when that is earlier).
        */
       leadSnapshotSince: z
         .string()
         .refine(
-          (s) => s === 'earliest' || !Number.isNaN(Date.parse(s)),
-          'must be "earliest" or an ISO-8601 date, e.g. 2024-01-01T00:00:00Z',
+          (s) => s === 'earliest' || s === 'start-date' || !Number.isNaN(Date.parse(s)),
+          'must be "earliest", "start-date" or an ISO-8601 date, e.g. 2024-01-01T00:00:00Z',
         )
-        .optional(),
+        .default('earliest'),
     })
-    .default({ dailySplitThreshold: 100_000, method: 'auto', restShare: 0.05, windowDays: 31 }),
+    .default({
+      dailySplitThreshold: 100_000,
+      method: 'auto',
+      restShare: 0.05,
+      windowDays: 31,
+      leadSnapshotSince: 'earliest',
+    }),
   /** Bulk Extract, per Marketo instance: the day's export budget (MB of files) and the job queue. */
   bulk: z
     .object({

@@ -52,6 +52,11 @@ export interface ReadTopicSliceOptions {
    * `onMessage`. Without it, records of transactions open at the call are not waited for.
    */
   barrierKey?: string;
+  /**
+   * Bytes one fetch may bring (a quarter of it per partition; a larger record still comes whole).
+   * Default kafkajs's 10 MB: a reader that runs beside a backfill can bound its memory with less.
+   */
+  maxBytes?: number;
 }
 
 /** Where a slice ended. */
@@ -144,7 +149,10 @@ async function readRange(
     if (remaining.size === 0) return { next, complete: true };
 
     const groupId = `marketo-stream-reader-${randomUUID()}`;
-    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+    const fetchBytes = options.maxBytes
+      ? { maxBytes: options.maxBytes, maxBytesPerPartition: options.maxBytes / 4 }
+      : {};
+    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false, ...fetchBytes });
     await consumer.connect();
     let delivered = 0;
     let stopped = false;

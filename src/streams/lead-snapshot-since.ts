@@ -7,7 +7,7 @@ const OLDEST_LEAD_IDS = Array.from({ length: LEADS_PER_CALL }, (_, i) => i + 1);
 
 /**
  * Where a connection's bulk lead snapshot begins (ISO), from the `backfill.leadSnapshotSince`
- * setting: absent, the connection's start date; a date, that date (the start date when that is
+ * setting: absent or `start-date`, the connection's start date; a date, that date (the start date when that is
  * earlier: the snapshot never begins after the activities' history); `earliest`, the oldest
  * `createdAt` among lead ids 1–300, with ONE leads.json call. That relies on Marketo assigning
  * lead ids in creation order (observed, not documented), so the lowest surviving ids are the
@@ -21,7 +21,7 @@ export async function leadSnapshotSince(o: {
   signal?: AbortSignal;
 }): Promise<string> {
   const start = parseMarketoDate(o.startDate);
-  if (o.setting === undefined) return o.startDate;
+  if (o.setting === undefined || o.setting === 'start-date') return o.startDate;
   if (o.setting !== 'earliest') return parseMarketoDate(o.setting) < start ? o.setting : o.startDate;
   const res = await getLeadsByIds(o.client, OLDEST_LEAD_IDS, ['id', 'createdAt'], o.signal);
   const created = res.result

@@ -72,6 +72,31 @@ export function planLeadChunks(
   return chunks;
 }
 
+/**
+ * Bytes per fetch of the activities topic: the stream reads the history while the backfill writes
+ * it, and kafkajs's default (10 MB a fetch, decoded whole) raised the service's peak memory with it.
+ */
+const FETCH_BYTES = 2 * 1024 * 1024;
+
+/** Topic slices read at most to fill one leads.json call (20 × 50,000 activities by default). */
+const MAX_SLICES_PER_CALL = 20;
+
+/** For each lead in `ids`, the first activity (by partition and offset) that `skip` does not reject: the one a plan takes. */
+function firstTouches(
+  touched: readonly TouchedLead[],
+  ids: ReadonlySet<number>,
+  skip: (leadId: number, time: number) => boolean,
+): TouchedLead[] {
+  const first = new Map<number, TouchedLead>();
+  for (const e of touched) {
+    if (!ids.has(e.leadId) || skip(e.leadId, e.time)) continue;
+    const seen = first.get(e.leadId);
+    if (!seen || e.partition < seen.partition || (e.partition === seen.partition && e.offset < seen.offset))
+      first.set(e.leadId, e);
+  }
+  return [...first.values()];
+}
+
 const sameOffsets = (a: Record<string, number>, b: Record<string, number>) => {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const k of keys) if ((a[k] ?? 0) !== (b[k] ?? 0)) return false;
@@ -84,7 +109,9 @@ const sameOffsets = (a: Record<string, number>, b: Record<string, number>) => {
  * cursor's offsets, and fetches their leads 300 per leads.json call, each chunk published with
  * the advanced offsets as its checkpoint. So it is crash-safe and exactly-once by construction,
  * and a lead is fetched at most once per slice (and not again when a later activity of it is
- * older than its last fetch). A pass reads slices until the topic's end.
+ * older than its last fetch, or once leads.json did not return it). A pass reads slices until the
+ * topic's end; slices that hold less than one call's worth of leads to fetch are read together
+ * (up to {@link MAX_SLICES_PER_CALL}), so calls are full even when most leads need no fetch.
  */
 export function leadsByActivityStream(o: LeadsByActivityOptions): StreamDefinition<MarketoLead, LeadsByActivityCursor> {
   const name = LEADS_BY_ACTIVITY_STREAM;
@@ -96,28 +123,49 @@ export function leadsByActivityStream(o: LeadsByActivityOptions): StreamDefiniti
   let sliceComplete = false;
 
   const readSlice = async (from: Record<string, number>, ctx: StreamContext) => {
-    const touched: TouchedLead[] = [];
-    const slice = await readTopicSlice(o.kafka, o.activitiesTopic, {
-      from,
-      maxRecords: sliceRecords,
-      onMessage: (m, partition) => {
-        const h = m.headers ?? {};
-        if (String(h[CE_SOURCE] ?? '') !== source || !String(h[STREAM_HEADER] ?? '').startsWith('activities.')) return;
-        const leadId = Number(decodeRecordKey(m.key?.toString() ?? '')?.id);
-        if (!Number.isSafeInteger(leadId) || leadId <= 0) return;
-        touched.push({ partition, offset: Number(m.offset), leadId, time: Date.parse(String(h[CE_TIME] ?? '')) || 0 });
-      },
-    });
-    queue = planLeadChunks(touched, from, slice.next, (id, time) => o.fetchLog.fetchedSince(id, time));
-    // A short last chunk of a slice that did not reach the end is left for the next slice (read
-    // again from where the previous chunk ends), so calls stay full.
-    if (!slice.complete && queue.length > 1) queue.pop();
+    const skip = (id: number, time: number) => o.fetchLog.fetchedSince(id, time);
+    let touched: TouchedLead[] = [];
+    let at = from;
+    let slices = 0;
+    for (;;) {
+      const slice = await readTopicSlice(o.kafka, o.activitiesTopic, {
+        from: at,
+        maxRecords: sliceRecords,
+        maxBytes: FETCH_BYTES,
+        onMessage: (m, partition) => {
+          const h = m.headers ?? {};
+          if (String(h[CE_SOURCE] ?? '') !== source || !String(h[STREAM_HEADER] ?? '').startsWith('activities.'))
+            return;
+          const leadId = Number(decodeRecordKey(m.key?.toString() ?? '')?.id);
+          if (!Number.isSafeInteger(leadId) || leadId <= 0) return;
+          touched.push({
+            partition,
+            offset: Number(m.offset),
+            leadId,
+            time: Date.parse(String(h[CE_TIME] ?? '')) || 0,
+          });
+        },
+      });
+      slices++;
+      queue = planLeadChunks(touched, from, slice.next, skip);
+      sliceComplete = slice.complete;
+      if (slice.complete) break;
+      // A short last chunk of a slice that did not reach the end is left for the next slice (read
+      // again from where the previous chunk ends), so calls stay full.
+      if (queue.length > 1) {
+        queue.pop();
+        break;
+      }
+      // The whole range read so far holds less than one call's worth of leads to fetch (most
+      // leads already fetched, in the snapshot, or gone): read on, keeping only the activities
+      // that bring those leads, so the call fills up. Bounded, so a checkpoint still comes.
+      const ids = new Set(queue[0]!.ids);
+      if (ids.size === 0 || slices >= MAX_SLICES_PER_CALL) break;
+      touched = firstTouches(touched, ids, skip);
+      at = slice.next;
+    }
     queueFrom = from;
-    sliceComplete = slice.complete;
-    ctx.logger.debug(
-      { activities: touched.length, chunks: queue.length, complete: slice.complete },
-      'activities slice planned',
-    );
+    ctx.logger.debug({ slices, chunks: queue.length, complete: sliceComplete }, 'activities slice planned');
   };
 
   return {

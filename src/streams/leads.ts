@@ -2,24 +2,31 @@ import type { Clock } from '../clock.ts';
 import type { MarketoClient, MarketoLead, MarketoLeadField, MarketoResponse } from '../marketo/index.ts';
 import { getLeadsByIds, LIMITS } from '../marketo/index.ts';
 import { convertLeadValue, EventTypes, type LeadSchemaPlan, recordKey, toLeadRecord } from '../schemas/index.ts';
+import { LeadIdSet } from './lead-id-set.ts';
 import type { OutgoingRecord, StreamContext, StreamCursor, StreamDefinition } from './stream.ts';
 
 /** Lead ids per leads.json call (Marketo's maximum). */
 export const LEADS_PER_CALL = LIMITS.leadIds;
 
 /**
- * When each lead was last fetched (the instant just before the call), shared by the lead streams
- * of one connection so a lead fetched for its activities is not fetched again for a change that
- * the fetched state already holds. Only committed fetches are recorded. Memory: one entry per
- * lead fetched in the last `retainMs`, plus one per lead of the bulk lead snapshot (kept for the
- * process's life: the activity-driven stream reads the whole backfilled history after it, however
- * long that takes). Losing it (a restart) only costs extra calls.
+ * What the lead streams of one connection know of leads already fetched, so a lead is not fetched
+ * again for an event that its fetched state already holds:
+ * - when each lead was last fetched (the instant just before the call), committed fetches only,
+ *   for `retainMs`;
+ * - the leads of the bulk lead snapshot (read as they stood when their export was created): the
+ *   activity-driven stream reads the whole backfilled history after them, however long that takes;
+ * - ids that leads.json did not return: leads deleted or merged away (Marketo deletes the losing
+ *   lead of a merge), which no later call will return either, since Marketo never reuses an id.
+ * The last two are kept for the process's life as sparse bitmaps ({@link LeadIdSet}), bounded by
+ * the id range, not the lead count. Losing all of it (a restart) only costs extra calls.
  */
 export class LeadFetchLog {
   readonly retainMs: number;
   #at = new Map<number, number>();
-  /** Leads published by the bulk snapshot → when their export was created (never evicted). */
-  #snapshotAt = new Map<number, number>();
+  /** Leads published by the bulk snapshot, with (a lower bound of) when their export was created. */
+  #snapshotted = new LeadIdSet();
+  /** Ids that leads.json answered without a record. */
+  #gone = new LeadIdSet();
   /** Fetch instants of leads fetched but not yet committed. */
   #pending = new WeakMap<object, number>();
 
@@ -27,9 +34,13 @@ export class LeadFetchLog {
     this.retainMs = retainMs;
   }
 
-  /** True when lead `id` was fetched (and committed) at or after `time`: its state already holds what happened then. */
+  /**
+   * True when nothing about lead `id` at `time` is left to fetch: it was fetched (and committed)
+   * at or after `time`, so its state already holds what happened then, or it is gone.
+   */
   fetchedSince(id: number, time: number): boolean {
-    const at = this.#at.get(id) ?? this.#snapshotAt.get(id);
+    if (this.#gone.has(id)) return true;
+    const at = this.#at.get(id) ?? this.#snapshotted.earliestAt(id);
     return at !== undefined && at >= time;
   }
 
@@ -39,13 +50,21 @@ export class LeadFetchLog {
   }
 
   /**
+   * Notes ids that leads.json was asked for and did not return: they are gone for good. Noted at
+   * once, not at a commit: it is what Marketo holds, not what was published.
+   */
+  notReturned(ids: readonly number[]): void {
+    for (const id of ids) this.#gone.add(id);
+  }
+
+  /**
    * Records leads of the bulk lead snapshot, read as they stood at `at`, at once, not at their
    * commit: the change pages after the handover are fetched while the snapshot's last pages are
    * still on their way to Kafka. Safe, because a snapshot page that fails is fetched again and
    * published before its stream goes on (a restart loses this log, which only costs calls).
    */
   snapshotted(leads: readonly MarketoLead[], at: number): void {
-    for (const lead of leads) this.#snapshotAt.set(lead.id, Math.max(at, this.#snapshotAt.get(lead.id) ?? at));
+    for (const lead of leads) this.#snapshotted.add(lead.id, at);
   }
 
   /** Records the committed leads, and forgets fetches older than the retention. */
@@ -60,6 +79,11 @@ export class LeadFetchLog {
       if (at >= now - this.retainMs) break;
       this.#at.delete(id);
     }
+  }
+
+  /** Ids noted as gone. */
+  get goneCount(): number {
+    return this.#gone.size;
   }
 
   get size(): number {
@@ -90,7 +114,8 @@ export function requestedLeadFields(plan: LeadSchemaPlan): string[] {
 
 /**
  * Fetches ≤ 300 leads by id with the configured fields in one leads.json call (the client uses
- * the `_method=GET` form when the URI would pass 8 KB). Deleted or unknown ids are simply absent.
+ * the `_method=GET` form when the URI would pass 8 KB). Deleted or unknown ids are simply absent
+ * (Marketo answers only the leads that match), and noted as gone in the fetch log.
  */
 export async function fetchLeads(
   o: LeadStreamOptions,
@@ -101,6 +126,8 @@ export async function fetchLeads(
   const at = ctx.clock.now();
   const res: MarketoResponse<MarketoLead> = await getLeadsByIds(o.client, ids, requestedLeadFields(o.plan), ctx.signal);
   o.fetchLog.fetched(res.result, at);
+  const returned = new Set(res.result.map((lead) => lead.id));
+  o.fetchLog.notReturned(ids.filter((id) => !returned.has(id)));
   return res.result;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BulkExtractClient, pollDelay, toExportJob } from '../../src/bulk/bulk-client.ts';
+import { BulkExtractClient, expectedProcessingMs, pollDelay, toExportJob } from '../../src/bulk/bulk-client.ts';
 import type { ExportJob } from '../../src/bulk/types.ts';
 import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
@@ -55,6 +55,57 @@ describe('BulkExtractClient', () => {
       'POST /bulk/v1/activities/export/e1/enqueue.json',
       ...Array(4).fill('GET /bulk/v1/activities/export/e1/status.json'),
     ]);
+  });
+
+  it('times the first poll from the jobs seen finished: a job on time costs one poll', async () => {
+    const clock = new FakeClock('2026-03-01T12:00:00Z');
+    const MB = 1_000_000;
+    // Marketo's times: 30 s plus 5 s per MB from enqueueing to the file.
+    const finished = (id: string, mb: number) => {
+      const queued = clock.now();
+      return {
+        exportId: id,
+        status: 'Completed',
+        fileSize: mb * MB,
+        queuedAt: new Date(queued).toISOString(),
+        finishedAt: new Date(queued + 30_000 + 5_000 * mb).toISOString(),
+      };
+    };
+    const fake = fakeClient({ '/status.json': [] });
+    const bulk = new BulkExtractClient({ client: fake, clock, logger });
+    const run = async (id: string, mb: number, expectedBytes: number, answers: Answer[]) => {
+      fake.calls.length = 0;
+      clock.sleeps.length = 0;
+      const done = finished(id, mb);
+      fake.request = fakeClient({ '/status.json': [...answers, done] }).request;
+      await bulk.waitForFile('activities', toExportJob({ exportId: id, status: 'Queued' }), { expectedBytes });
+      return [...clock.sleeps];
+    };
+    // Nothing seen yet: the backoff (60 s, then 120 s for a job of 130 s).
+    expect(await run('a', 20, 20 * MB, [job('Processing')])).toEqual([60_000, 120_000]);
+    // One size seen: its time, scaled to a larger file; 10 % later than expected.
+    expect(await run('b', 1, 1 * MB, [])).toEqual([143_000]);
+    // Two sizes: the line through them (30 s + 5 s per MB) gives 30 MB → 180 s, polled at 198 s.
+    expect(await run('c', 30, 30 * MB, [])).toEqual([198_000]);
+    // A job later than expected: the backoff from 60 s after the timed poll.
+    expect(await run('d', 30, 20 * MB, [job('Processing'), job('Processing')])).toEqual([143_000, 60_000, 120_000]);
+    // No expected size: the backoff, as before.
+    expect(await run('e', 1, 0, [])).toEqual([60_000]);
+    // A file expected far larger than any seen: polled after an hour at most.
+    expect(await run('f', 1, 5_000 * MB, [])).toEqual([3_600_000]);
+    expect(expectedProcessingMs([], 1)).toBeUndefined();
+    expect(expectedProcessingMs([{ bytes: 10, ms: 100 }], 5)).toBe(100);
+    expect(expectedProcessingMs([{ bytes: 10, ms: 100 }], 20)).toBe(200);
+    // Larger files that went faster (a busy queue before): no negative cost per byte.
+    expect(
+      expectedProcessingMs(
+        [
+          { bytes: 10, ms: 300 },
+          { bytes: 20, ms: 100 },
+        ],
+        50,
+      ),
+    ).toBe(300);
   });
 
   it('a full queue (1029) is a wait: it enqueues again after queueFullWaitMs', async () => {

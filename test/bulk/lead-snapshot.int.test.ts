@@ -90,7 +90,10 @@ describe('bulk lead snapshot', () => {
     const s = await startScenario({
       fakeClockAt: NOW,
       world,
-      config: { backfill: { method: 'bulk' }, connection: { streams: ['leads'], leadFields: LEAD_FIELDS } },
+      config: {
+        backfill: { method: 'bulk', leadSnapshotSince: 'start-date' },
+        connection: { streams: ['leads'], leadFields: LEAD_FIELDS },
+      },
     });
     await s.runUntilCaughtUp();
 
@@ -134,12 +137,15 @@ describe('bulk lead snapshot', () => {
     for (const [id, record] of viaBulk) expect(record, id).toEqual(viaRest.get(id));
   }, 240_000);
 
-  it('LEAD_SNAPSHOT_SINCE=earliest: the leads created before the start date come from lead exports, not by id, the same records', async () => {
-    // Activities touch leads of the year before the start: by default those are fetched by id.
+  it('LEAD_SNAPSHOT_SINCE=earliest (the default): the leads created before the start date come from lead exports, not by id, the same records', async () => {
+    // Activities touch leads of the year before the start: with `start-date` those are fetched by id.
     const s = await startScenario({
       fakeClockAt: NOW,
       world: { ...world, seed: 43, leads: 2_400, activities: 12_000 },
-      config: { backfill: { method: 'bulk' }, connection: { leadFields: LEAD_FIELDS } },
+      config: {
+        backfill: { method: 'bulk', leadSnapshotSince: 'start-date' },
+        connection: { leadFields: LEAD_FIELDS },
+      },
     });
     await s.runUntilCaughtUp();
     const byIdDefault = leadsByIdCalls(s.sim);
@@ -151,8 +157,9 @@ describe('bulk lead snapshot', () => {
     const defaultJobs = s.sim.bulk.jobs().length;
 
     s.sim.resetCounts();
+    // The default setting.
     const earliest = s.configWith({
-      backfill: { method: 'bulk', leadSnapshotSince: 'earliest' },
+      backfill: { method: 'bulk' },
       connection: { leadFields: LEAD_FIELDS },
     });
     await s.runUntilCaughtUp(earliest);
@@ -198,7 +205,10 @@ describe('bulk lead snapshot', () => {
     const s = await startScenario({
       fakeClockAt: NOW,
       world,
-      config: { backfill: { method: 'bulk' }, connection: { streams: ['leads'], leadFields: LEAD_FIELDS } },
+      config: {
+        backfill: { method: 'bulk', leadSnapshotSince: 'start-date' },
+        connection: { streams: ['leads'], leadFields: LEAD_FIELDS },
+      },
     });
     s.sim.bulk.refuseLeadFilter('createdAt');
     const warnings: string[] = [];

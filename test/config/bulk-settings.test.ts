@@ -21,12 +21,13 @@ describe('bulk settings', () => {
     expect(c.bulk).toEqual({ dailyMb: 2000, reserveMb: 0, maxJobs: 4, pollMinSeconds: 5 });
   });
 
-  it('the backfill defaults to the planner (auto), 5% of the day’s calls for REST while exports are spent, 31-day windows', () => {
+  it('the backfill defaults to the planner (auto), 5% of the day’s calls for REST while exports are spent, 31-day windows, a snapshot of every lead', () => {
     expect(loadConfig(validEnv, undefined).backfill).toEqual({
       dailySplitThreshold: 100_000,
       method: 'auto',
       restShare: 0.05,
       windowDays: 31,
+      leadSnapshotSince: 'earliest',
     });
     const c = loadConfig(
       { ...validEnv, BACKFILL_METHOD: 'bulk', BACKFILL_REST_SHARE: '0', BACKFILL_WINDOW_DAYS: '7' },
@@ -35,10 +36,10 @@ describe('bulk settings', () => {
     expect(c.backfill).toMatchObject({ method: 'bulk', restShare: 0, windowDays: 7 });
   });
 
-  it('the lead snapshot begins at the start date unless LEAD_SNAPSHOT_SINCE names a date or `earliest`', () => {
-    expect(loadConfig(validEnv, undefined).backfill.leadSnapshotSince).toBeUndefined();
-    expect(loadConfig({ ...validEnv, LEAD_SNAPSHOT_SINCE: 'earliest' }, undefined).backfill.leadSnapshotSince).toBe(
-      'earliest',
+  it('the lead snapshot begins at the oldest lead unless LEAD_SNAPSHOT_SINCE names `start-date` or a date', () => {
+    expect(loadConfig(validEnv, undefined).backfill.leadSnapshotSince).toBe('earliest');
+    expect(loadConfig({ ...validEnv, LEAD_SNAPSHOT_SINCE: 'start-date' }, undefined).backfill.leadSnapshotSince).toBe(
+      'start-date',
     );
     expect(
       loadConfig({ ...validEnv, LEAD_SNAPSHOT_SINCE: '2024-01-01T00:00:00Z' }, undefined).backfill.leadSnapshotSince,
@@ -56,7 +57,11 @@ describe('bulk settings', () => {
       ['BACKFILL_REST_SHARE', '1.5', 'BACKFILL_REST_SHARE'],
       ['BACKFILL_REST_SHARE', 'some', 'BACKFILL_REST_SHARE'],
       ['BACKFILL_WINDOW_DAYS', '32', 'BACKFILL_WINDOW_DAYS'],
-      ['LEAD_SNAPSHOT_SINCE', 'soon', 'backfill.leadSnapshotSince (LEAD_SNAPSHOT_SINCE): must be "earliest" or'],
+      [
+        'LEAD_SNAPSHOT_SINCE',
+        'soon',
+        'backfill.leadSnapshotSince (LEAD_SNAPSHOT_SINCE): must be "earliest", "start-date" or',
+      ],
     ] as const) {
       const err = configRejection({ ...validEnv, [name]: value });
       expect(err.code).toBe(ErrorCodes.CONFIG_INVALID);

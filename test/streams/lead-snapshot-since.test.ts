@@ -19,9 +19,10 @@ function clientWith(leads: Record<string, unknown>[]) {
 }
 
 describe('where the lead snapshot begins', () => {
-  it('absent: the start date, no call', async () => {
+  it('absent or `start-date`: the start date, no call', async () => {
     const { client, asked } = clientWith([]);
     expect(await leadSnapshotSince({ setting: undefined, startDate: START, client, logger })).toBe(START);
+    expect(await leadSnapshotSince({ setting: 'start-date', startDate: START, client, logger })).toBe(START);
     expect(asked).toEqual([]);
   });
 

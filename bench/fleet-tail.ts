@@ -83,20 +83,37 @@ export class CommittedTail {
     return this.#bySource.get(source) ?? new Map();
   }
 
-  /** Freshness of the activities dated in [fromMs, toMs] (first sighting of each). */
-  freshness(fromMs: number, toMs: number): Freshness {
-    const firsts: Seen[] = [];
-    for (const ids of this.#bySource.values()) {
-      for (const [first] of ids.values()) {
-        if (first && first.timeMs >= fromMs && first.timeMs <= toMs) firsts.push(first);
-      }
-    }
+  /**
+   * Freshness of the activities dated in [fromMs, toMs] (first sighting of each), of the sources
+   * `include` accepts (default: all).
+   */
+  freshness(fromMs: number, toMs: number, include: (source: string) => boolean = () => true): Freshness {
+    const firsts = this.#firsts(fromMs, toMs, include).map(([, f]) => f);
     return {
       count: firsts.length,
       ...percentiles(firsts.map((f) => f.seenAtMs - f.timeMs)),
       untilSent: percentiles(firsts.map((f) => f.sentAtMs - f.timeMs)),
       sentToSeen: percentiles(firsts.map((f) => f.seenAtMs - f.sentAtMs)),
     };
+  }
+
+  /** The `n` least fresh of those activities, slowest first: where their time went. */
+  slowest(fromMs: number, toMs: number, n: number, include: (source: string) => boolean = () => true) {
+    return this.#firsts(fromMs, toMs, include)
+      .sort(([, a], [, b]) => b.seenAtMs - b.timeMs - (a.seenAtMs - a.timeMs))
+      .slice(0, n)
+      .map(([source, f]) => ({ source, ...f }));
+  }
+
+  #firsts(fromMs: number, toMs: number, include: (source: string) => boolean): [string, Seen][] {
+    const firsts: [string, Seen][] = [];
+    for (const [source, ids] of this.#bySource) {
+      if (!include(source)) continue;
+      for (const [first] of ids.values()) {
+        if (first && first.timeMs >= fromMs && first.timeMs <= toMs) firsts.push([source, first]);
+      }
+    }
+    return firsts;
   }
 
   async stop(): Promise<void> {

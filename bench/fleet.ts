@@ -353,9 +353,15 @@ try {
 
   let third = second;
   let takeoverSeconds: number | null = null;
+  /** Sources (`ce_source`) of the connections the killed worker held. */
+  const killedSources = new Set<string>();
   const killedAt = Date.now();
   if (CHURN) {
     const victim = live().find((w) => w !== empty && w !== joiner)!;
+    const held = await holders();
+    sims.forEach((sim, i) => {
+      if (held.get(ids[i]!) === victim.pid) killedSources.add(`/marketo/${sim.instance}`);
+    });
     const cpuBeforeKill = cpuMsOf(victim.pid!);
     const exited = once(victim, 'exit');
     victim.kill('SIGKILL');
@@ -369,14 +375,32 @@ try {
   await new Promise((r) => setTimeout(r, 2 * INCREMENT_INTERVAL_SECONDS * 1000));
   const cutoff = Date.now();
   counts = await caughtUpTo(cutoff, INCREMENT_INTERVAL_SECONDS * 1000 + 180_000);
-  // Without churn the steady state lasts to the end.
-  const freshness = tail.freshness(backfilledAt, CHURN ? killedAt : cutoff);
+  // Without churn the steady state lasts to the end. With churn, the killed worker's connections
+  // are left out of it: an activity of theirs dated up to an interval before the kill had not been
+  // fetched yet, and waits for the take-over and the connection's restart instead of its next pass.
+  const steadyEnd = CHURN ? killedAt : cutoff;
+  const unkilled = (source: string) => !killedSources.has(source);
+  const freshness = tail.freshness(backfilledAt, steadyEnd, unkilled);
+  const killedBeforeKill = CHURN ? tail.freshness(backfilledAt, steadyEnd, (s) => killedSources.has(s)) : null;
   const throughKill = CHURN ? tail.freshness(killedAt, cutoff) : null;
+  for (const a of tail.slowest(backfilledAt, steadyEnd, 5)) {
+    log(
+      `  slow: ${a.source.split('-').at(-1)}${killedSources.has(a.source) ? ' (killed worker)' : ''} dated ` +
+        `${((a.timeMs - steadyEnd) / 1000).toFixed(1)} s from the steady state's end, sent after ` +
+        `${((a.sentAtMs - a.timeMs) / 1000).toFixed(1)} s, seen after ${((a.seenAtMs - a.timeMs) / 1000).toFixed(1)} s`,
+    );
+  }
   log(`freshness p50 ${freshness.p50Seconds} s, p99 ${freshness.p99Seconds} s over ${freshness.count} activities`);
   log(
     `  until sent p50 ${freshness.untilSent.p50Seconds} s, p99 ${freshness.untilSent.p99Seconds} s; ` +
       `sent to seen p50 ${freshness.sentToSeen.p50Seconds} s, p99 ${freshness.sentToSeen.p99Seconds} s`,
   );
+  if (killedBeforeKill) {
+    log(
+      `killed worker's connections before the kill: p50 ${killedBeforeKill.p50Seconds} s, p99 ` +
+        `${killedBeforeKill.p99Seconds} s over ${killedBeforeKill.count}`,
+    );
+  }
   if (throughKill) {
     log(`through the kill: p50 ${throughKill.p50Seconds} s, p99 ${throughKill.p99Seconds} s over ${throughKill.count}`);
   }
@@ -448,6 +472,7 @@ try {
     freshnessActivities: freshness.count,
     freshnessUntilSent: freshness.untilSent,
     freshnessSentToSeen: freshness.sentToSeen,
+    freshnessKilledWorkerBeforeKill: killedBeforeKill,
     freshnessThroughKill: throughKill,
     incrementIntervalSeconds: INCREMENT_INTERVAL_SECONDS,
     // 1-minute load averages of the machine at start-up, steady state and the end (others' work included).

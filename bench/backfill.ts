@@ -1,10 +1,11 @@
 /**
  * Backfill bench: `npm run bench:backfill -- [--json FILE] [--months N] [--rest-months M] [--no-rss | --only-service]
- * | --only-rest | --rest-from FILE] [--lead-snapshot-since DATE|earliest|start-date]`.
+ * | --only-rest | --rest-from FILE] [--lead-snapshot-since DATE|earliest|start-date] [--bulk-daily-mb N]`.
  *
  * 1. A seeded world with the issue's density (10,000,000 activities and 200,000 leads over two
  *    years) over the last N months (default 24: the issue's world), with the daily export budget
- *    scaled by N ÷ 24; in-process simulator, virtual time, Marketo's bulk processing times. The
+ *    scaled by N ÷ 24 (the budget: `--bulk-daily-mb`, default 500, the service's BULK_DAILY_MB and the
+ *    simulator's export quota alike); in-process simulator, virtual time, Marketo's bulk processing times. The
  *    service backfills it with BACKFILL_METHOD=bulk and no REST share (a spent budget waits for
  *    the Central midnight): first the activities, then (a second connection on the same instance
  *    and topics) the leads, whose snapshot goes through lead exports and whose activity-driven
@@ -39,7 +40,7 @@ import { FakeClock } from '../test/support/fake-clock.ts';
 import { endpointsFromEnv, type ServiceEndpoints, startLocalStack } from '../test/support/services.ts';
 import { cpuMsOf, deleteTopicsWithPrefix, runServiceProcess, spawnSimulator } from './support.ts';
 
-/** The issue's world: 10,000,000 activities over two years and 200,000 leads, 500 MB of exports a day. */
+/** The issue's world: 10,000,000 activities over two years and 200,000 leads, 500 MB of exports a day (the default budget). */
 const FULL_ACTIVITIES = 10_000_000;
 const FULL_LEADS = 200_000;
 const FULL_BUDGET_MB = 500;
@@ -57,11 +58,14 @@ export interface BackfillBenchResult {
   /** Marketo calls of a REST-only backfill of the whole world (extrapolated when `restOnly.extrapolated`). */
   restCallsRestOnly: number;
   maxExportMbPerDay: number;
+  /** The run's daily export budget, scaled (`bulkDailyMb` × `scale.factor`). */
   exportBudgetMb: number;
-  /** Simulated days the bulk-mode backfill took at the budget (scaled 500 MB a day). */
+  /** The daily export budget of the issue's world the run used (`--bulk-daily-mb`, unscaled). */
+  bulkDailyMb: number;
+  /** Simulated days the bulk-mode backfill took at the run's budget (`exportBudgetMb` a day). */
   simulatedDays: number;
-  /** Days the exports would take at 2 GB a day scaled like the budget (total MB ÷ that budget: arithmetic). */
-  simulatedDaysAt2GbPerDay: number;
+  /** `simulatedDays` of a run at 2 GB a day (`--bulk-daily-mb 2000`), measured; absent at other budgets. */
+  simulatedDaysAt2GbPerDay?: number;
   /** Activities per second of the service alone on the bulk path (child process run; see `service`). */
   bulkActivitiesPerSec: number;
   /** Peak RSS of the service (child process) on the bulk path, activities and leads. */
@@ -299,13 +303,16 @@ export async function benchBackfill(o: {
   restFrom?: () => Promise<RestOnlyPart>;
   /** The service's LEAD_SNAPSHOT_SINCE in bulk mode (absent: the service's default). */
   leadSnapshotSince?: string;
+  /** The issue's world's daily export budget, before scaling by months (absent: 500). */
+  bulkDailyMb?: number;
 }): Promise<BackfillBenchResult | RestOnlyPart> {
   const services = endpointsFromEnv() ?? startLocalStack();
   process.env.KAFKA_BROKERS ??= services.kafkaBrokers;
   const factor = o.months / FULL_MONTHS;
   const worldActivities = Math.round(FULL_ACTIVITIES * factor);
   const leads = Math.round(FULL_LEADS * factor);
-  const budgetMb = round(FULL_BUDGET_MB * factor, 3);
+  const bulkDailyMb = o.bulkDailyMb ?? FULL_BUDGET_MB;
+  const budgetMb = round(bulkDailyMb * factor, 3);
   const now = '2026-11-30T12:00:00Z';
   const monthsBack = (m: number) => isoSeconds(Date.parse('2026-11-30T00:00:00Z') - Math.round(m * MONTH_MS));
   const startDate = monthsBack(o.months);
@@ -320,7 +327,8 @@ export async function benchBackfill(o: {
     now,
     clock,
     numericGuids: true,
-    limits: { ratePer20s: false, dailyQuota: 10_000_000 },
+    // The simulator refuses exports above the service's own budget (MB as the service counts them).
+    limits: { ratePer20s: false, dailyQuota: 10_000_000, bulkDailyBytes: Math.round(budgetMb * MB) },
     quirks: { shortPageRate: 0, emptyPageRate: 0 },
   });
   // A line a minute (stderr): virtual time, sleepers, calls and RSS, so a stalled run shows where it stands.
@@ -474,8 +482,9 @@ export async function benchBackfill(o: {
       restCallsRestOnly: rest.restCallsRestOnly,
       maxExportMbPerDay: round(Math.max(0, ...perDay), 3),
       exportBudgetMb: budgetMb,
+      bulkDailyMb,
       simulatedDays,
-      simulatedDaysAt2GbPerDay: Math.ceil(exportedMb / (2000 * factor)),
+      ...(bulkDailyMb === 2000 ? { simulatedDaysAt2GbPerDay: simulatedDays } : {}),
       bulkActivitiesPerSec: service ? service.activitiesPerSec : inProcessActivitiesPerSec,
       peakRssMb: service
         ? Math.max(service.peakRssMb, service.withLeadsPeakRssMb)
@@ -544,6 +553,7 @@ if (import.meta.main) {
       'only-rest': { type: 'boolean' },
       'rest-from': { type: 'string' },
       'lead-snapshot-since': { type: 'string' },
+      'bulk-daily-mb': { type: 'string' },
     },
   });
   if (values['only-service']) {
@@ -562,6 +572,9 @@ if (import.meta.main) {
   const months = Number(values.months ?? FULL_MONTHS);
   const onlyRest = values['only-rest'] === true;
   const restMonths = Number(values['rest-months'] ?? (onlyRest ? months : Math.min(months, 2)));
+  const bulkDailyMb = Number(values['bulk-daily-mb'] ?? FULL_BUDGET_MB);
+  if (!(bulkDailyMb > 0))
+    throw new Error(`--bulk-daily-mb must be a positive number of MB (got ${values['bulk-daily-mb']})`);
   const restFile = values['rest-from'];
   const restFrom = restFile ? () => readWhenWritten<RestOnlyPart>(restFile) : undefined;
   const figures = await benchBackfill({
@@ -571,6 +584,7 @@ if (import.meta.main) {
     onlyRest,
     ...(restFrom ? { restFrom } : {}),
     ...(values['lead-snapshot-since'] ? { leadSnapshotSince: values['lead-snapshot-since'] } : {}),
+    bulkDailyMb,
   });
   const json = JSON.stringify(figures, null, 2);
   if (values.json) writeFileSync(values.json, `${json}\n`);

@@ -31,6 +31,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { type Simulator, startSimulator, TRACKED_TYPE_IDS } from '../simulator/index.ts';
+import { BYTES_PER_MB } from '../src/bulk/index.ts';
 import { type Config, parseConfig } from '../src/config/index.ts';
 import { createKafka } from '../src/kafka/index.ts';
 import { createLogger } from '../src/log.ts';
@@ -183,7 +184,7 @@ function snapshotFrom(startDate: string, since: string): number {
 async function exportMbPerDay(redis: Redis, instance: string): Promise<number[]> {
   const keys = (await redis.keys(`mkto:{${instance}}:bulk:*`)).filter((k) => /:\d{4}-\d{2}-\d{2}$/.test(k));
   const used = await Promise.all(keys.map((k) => redis.hget(k, 'usedBytes')));
-  return used.map((u) => Number(u ?? 0) / MB);
+  return used.map((u) => Number(u ?? 0) / BYTES_PER_MB);
 }
 
 function callsOf(sim: Simulator): { total: number; byEndpoint: Record<string, number> } {
@@ -327,8 +328,8 @@ export async function benchBackfill(o: {
     now,
     clock,
     numericGuids: true,
-    // The simulator refuses exports above the service's own budget (MB as the service counts them).
-    limits: { ratePer20s: false, dailyQuota: 10_000_000, bulkDailyBytes: Math.round(budgetMb * MB) },
+    // The simulator refuses exports above the service's own budget (in the service's decimal MB).
+    limits: { ratePer20s: false, dailyQuota: 10_000_000, bulkDailyBytes: Math.round(budgetMb * BYTES_PER_MB) },
     quirks: { shortPageRate: 0, emptyPageRate: 0 },
   });
   // A line a minute (stderr): virtual time, sleepers, calls and RSS, so a stalled run shows where it stands.

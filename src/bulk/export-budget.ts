@@ -5,7 +5,13 @@ import type { Logger } from '../log.ts';
 import { localDay } from '../quota/day.ts';
 import { CLAIM, SETTLE } from './budget-scripts.ts';
 
-const MB = 1024 * 1024;
+/**
+ * Bytes in one MB of the export budget. Marketo states its allocation (500 MB a day by default) in
+ * MB without saying which; the decimal MB is the smaller one, so a budget counted in it stays within
+ * Marketo's allocation whichever Marketo means.
+ */
+export const BYTES_PER_MB = 1_000_000;
+
 /** The day hash outlives its day by a day, for operators looking at yesterday. */
 const DAY_TTL_SECONDS = 2 * 86_400;
 
@@ -83,8 +89,8 @@ export class ExportBudget {
     }
     this.#redis = options.redis;
     this.#instance = options.instance;
-    this.#limitBytes = Math.round(options.dailyMb * MB);
-    this.#reserveBytes = Math.round(options.reserveMb * MB);
+    this.#limitBytes = Math.round(options.dailyMb * BYTES_PER_MB);
+    this.#reserveBytes = Math.round(options.reserveMb * BYTES_PER_MB);
     this.#maxJobs = options.maxJobs;
     this.#clock = options.clock;
     this.#logger = options.logger.child({ component: 'export-budget', instance: options.instance });
@@ -134,12 +140,12 @@ export class ExportBudget {
     if (state === 0) {
       const retryAfterMs = k.resetAt - now;
       this.#logger.info(
-        { jobKey, date: k.date, usedMb: used / MB, resetsAt: new Date(k.resetAt).toISOString() },
+        { jobKey, date: k.date, usedMb: used / BYTES_PER_MB, resetsAt: new Date(k.resetAt).toISOString() },
         'export budget spent for today; bulk jobs wait for the reset',
       );
       throw new MarketoStreamError(
         ErrorCodes.BULK_WAIT,
-        `export budget of instance ${this.#instance} is spent for ${k.date} (${(used / MB).toFixed(1)} of ${((this.#limitBytes - this.#reserveBytes) / MB).toFixed(1)} MB, in flight included); resets at ${new Date(k.resetAt).toISOString()}`,
+        `export budget of instance ${this.#instance} is spent for ${k.date} (${(used / BYTES_PER_MB).toFixed(1)} of ${((this.#limitBytes - this.#reserveBytes) / BYTES_PER_MB).toFixed(1)} MB, in flight included); resets at ${new Date(k.resetAt).toISOString()}`,
         { retriable: true, retryAfterMs },
       );
     }
@@ -201,10 +207,10 @@ export class ExportBudget {
     return {
       instance: this.#instance,
       date: k.date,
-      usedMb: used / MB,
-      limitMb: this.#limitBytes / MB,
-      reserveMb: this.#reserveBytes / MB,
-      remainingMb: exhausted ? 0 : Math.max(0, this.#limitBytes - this.#reserveBytes - used) / MB,
+      usedMb: used / BYTES_PER_MB,
+      limitMb: this.#limitBytes / BYTES_PER_MB,
+      reserveMb: this.#reserveBytes / BYTES_PER_MB,
+      remainingMb: exhausted ? 0 : Math.max(0, this.#limitBytes - this.#reserveBytes - used) / BYTES_PER_MB,
       exhausted,
       jobs: { inFlight, limit: this.#maxJobs },
       resetsAt: new Date(k.resetAt).toISOString(),

@@ -13,7 +13,7 @@ export {
   type StatusListener,
 } from './bulk-client.ts';
 export { type DownloadOptions, downloadExportFile } from './download.ts';
-export { ExportBudget, type ExportBudgetOptions, type ExportBudgetStatus } from './export-budget.ts';
+export { BYTES_PER_MB, ExportBudget, type ExportBudgetOptions, type ExportBudgetStatus } from './export-budget.ts';
 export {
   BULK_PAGE_SIZE,
   type ExportCsvOptions,

@@ -1,4 +1,4 @@
-import type { BulkJobState } from '../bulk/index.ts';
+import { type BulkJobState, BYTES_PER_MB } from '../bulk/index.ts';
 import { parseMarketoDate } from '../marketo/index.ts';
 
 /** How a backfill fetches history: see the `backfill.method` setting. */
@@ -185,7 +185,7 @@ export function bulkProgress(b: BulkBackfillCursor): Record<string, unknown> {
     bulkWindows: b.bulkWindows,
     restWindows: b.restWindows,
     job: b.job?.exportId ? { exportId: b.job.exportId, status: b.job.status, rowsReached: b.job.rowsReached } : null,
-    exportedMb: Math.round((b.exportedBytes / (1024 * 1024)) * 1000) / 1000,
+    exportedMb: Math.round((b.exportedBytes / BYTES_PER_MB) * 1000) / 1000,
     calls: b.calls,
   };
 }

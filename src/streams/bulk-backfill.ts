@@ -2,6 +2,7 @@ import {
   BulkExtractClient,
   type BulkJobState,
   type BulkWindowDeps,
+  BYTES_PER_MB,
   type ExportBudget,
   type ExportKind,
   type ExportWindow,
@@ -443,7 +444,7 @@ export class BulkBackfill<C extends BulkPhaseCursor, R extends object = Activity
     const status = await this.#o.budget?.status();
     // Spent: Marketo said so, or what is left today cannot take this window's expected file.
     const spent = status
-      ? status.exhausted || status.remainingMb * 1024 * 1024 < Math.max(budgetClaim(b.estimatedBytes), 1)
+      ? status.exhausted || status.remainingMb * BYTES_PER_MB < Math.max(budgetClaim(b.estimatedBytes), 1)
       : true;
     const job = b.job!;
     const started = job.rowsReached > 0 || job.skipRows > 0;

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
-import { ExportBudget } from '../bulk/index.ts';
+import { BYTES_PER_MB, ExportBudget } from '../bulk/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Config, ConnectionConfig } from '../config/index.ts';
 import type { TopicNames } from '../kafka/index.ts';
@@ -170,7 +170,7 @@ export class StreamSet {
       timeZone,
       pollMinMs: settings.bulk.pollMinSeconds * 1000,
       budget: this.#budget,
-      dailyExportBytes: (settings.bulk.dailyMb - settings.bulk.reserveMb) * 1024 * 1024,
+      dailyExportBytes: (settings.bulk.dailyMb - settings.bulk.reserveMb) * BYTES_PER_MB,
     };
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SimulatorOptions } from '../../simulator/index.ts';
+import { BYTES_PER_MB } from '../../src/bulk/index.ts';
 import type { Config } from '../../src/config/index.ts';
 import type { ActivitiesCursor } from '../../src/streams/activities.ts';
 import { committedCursors, comparable } from '../support/backfill-compare.ts';
@@ -135,7 +136,7 @@ describe('activity backfill through Bulk Extract', () => {
     expect(activityJobs.length).toBeLessThanOrEqual(cursors.length + 1);
     for (const job of activityJobs) {
       expect(Date.parse(job.window.endAt) - Date.parse(job.window.startAt)).toBeLessThanOrEqual(DAY);
-      expect(job.fileSize ?? 0).toBeLessThanOrEqual(0.001 * 1024 * 1024);
+      expect(job.fileSize ?? 0).toBeLessThanOrEqual(0.001 * BYTES_PER_MB);
     }
     // The history's three 31-day windows (the last one shorter), plus the calibration exports.
     const fullWindows = Math.ceil((Date.parse(HANDOVER) - Date.parse(denseWorld.start!)) / (31 * DAY));

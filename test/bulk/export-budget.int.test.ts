@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ExportBudget, type ExportBudgetOptions } from '../../src/bulk/index.ts';
+import { BYTES_PER_MB, ExportBudget, type ExportBudgetOptions } from '../../src/bulk/index.ts';
 import { ErrorCodes, MarketoStreamError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
 const logger = createLogger({ level: 'silent' });
-const MB = 1024 * 1024;
+const MB = BYTES_PER_MB;
 const connections: Redis[] = [];
 const instances: string[] = [];
 

@@ -3,6 +3,7 @@ import type { SimulatorOptions } from '../../simulator/index.ts';
 import {
   type BulkJobState,
   type BulkWindowPage,
+  BYTES_PER_MB,
   ExportBudget,
   newJobState,
   readBulkWindow,
@@ -84,7 +85,7 @@ describe('readBulkWindow against the simulator', () => {
     const [job] = r.sim.bulk.jobs();
     expect(r.sim.bulk.jobs()).toHaveLength(1);
     const status = await budget.status();
-    expect(status.usedMb * 1024 * 1024).toBeCloseTo(job!.fileSize!, 0);
+    expect(status.usedMb * BYTES_PER_MB).toBeCloseTo(job!.fileSize!, 0);
     expect(status.jobs.inFlight).toBe(0);
   });
 
@@ -136,8 +137,8 @@ describe('readBulkWindow against the simulator', () => {
 
   it('waits, without creating a job, when the export budget or Marketo’s export quota is spent', async () => {
     const r = await rig({ limits: { ratePer20s: false, bulkDailyBytes: 1000 } });
-    const tiny = budgetOf(r, 0.0001);
-    await tiny.claim('someone-else', 100); // of a budget of 104 bytes: no room for ours
+    const tiny = budgetOf(r, 0.0002);
+    await tiny.claim('someone-else', 195); // of a budget of 200 bytes: no room for ours
     const first = readBulkWindow(newJobState('activities', BULK_WINDOW, BULK_GROUP), {
       ...deps(r, tiny),
       estimateBytes: 10,

@@ -229,7 +229,8 @@ export class MarketoClient {
    * GETs `path` as a byte stream (a bulk export file) with the bearer token and `headers` (e.g.
    * `Range`), uncompressed so byte offsets are the file's. The quota reservation is taken first and
    * held until the body is consumed or destroyed. A JSON answer is a Marketo envelope: 601/602
-   * refresh the token and retry once, 607 marks the day spent, other errors throw. Any other
+   * refresh the token and retry as a REST call does (at most `maxTokenRefreshes` times, waiting
+   * briefly when the refresh handed back the rejected token), 607 marks the day spent, other errors throw. Any other
    * answer (200, 206, 404, 416, …) is returned for the caller to judge; no retries here. Rejects
    * with MarketoStreamError NETWORK when no answer arrives.
    */
@@ -238,7 +239,7 @@ export class MarketoClient {
     options: { headers?: Record<string, string>; signal?: AbortSignal } = {},
   ): Promise<RawResponse> {
     const ctx: CallContext = { call: `GET ${path}` };
-    for (let refreshed = false; ; refreshed = true) {
+    for (let tokenRefreshes = 0; ; ) {
       const token = await this.#tokens.get(options.signal);
       const reservation = await this.#quota.reserve(endpointName(path), options.signal);
       let res: Dispatcher.ResponseData;
@@ -272,8 +273,9 @@ export class MarketoClient {
       const decoded = decodeEnvelope(res.statusCode, await res.body.text(), { ...ctx, status: res.statusCode });
       const err = decoded.ok ? malformedError(ctx, 'a JSON envelope where a file was expected') : decoded.error;
       await reservation.release({ counted: wasCounted(err), marketoCode: err.marketoCode });
-      if (hasCode(err, ErrorCodes.TOKEN_EXPIRED) && !refreshed) {
-        this.#tokens.invalidate(token);
+      if (hasCode(err, ErrorCodes.TOKEN_EXPIRED) && tokenRefreshes < this.#retry.maxTokenRefreshes) {
+        tokenRefreshes += 1;
+        await this.#dropToken(token, tokenRefreshes, ctx, err, options.signal);
         continue;
       }
       if (hasCode(err, ErrorCodes.QUOTA_EXHAUSTED)) throw await this.#onQuotaReached(err, reservation.date);

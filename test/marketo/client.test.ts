@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { gzipSync } from 'node:zlib';
 import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -194,6 +195,24 @@ describe('MarketoClient', () => {
     expect(t.clock.sleeps).toHaveLength(1);
     expect(t.clock.sleeps[0]).toBeGreaterThanOrEqual(1_000);
     expect(t.clock.sleeps[0]).toBeLessThanOrEqual(15_000);
+  });
+
+  it('a file download rejected twice (the refresh handed the same token back) waits briefly and gets a new one', async () => {
+    const t = setup({}, { lifetimes: [1, 1, 3599], tokens: ['tok-1:ab', 'tok-1:ab', 'tok-2:ab'] });
+    const file = '/bulk/v1/leads/export/job-1/file.json';
+    t.reply(file, 200, fail('602', 'Access token expired'), { 'content-type': 'application/json' });
+    t.reply(file, 200, fail('601', 'Access token invalid'), { 'content-type': 'application/json' });
+    t.reply(file, 200, 'id,email\n1,a@example.com\n', { 'content-type': 'text/csv' });
+    const res = await t.client.stream(file);
+    expect(res.status).toBe(200);
+    expect(await text(res.body)).toContain('a@example.com');
+    expect(t.rest().map((s) => s.headers.authorization)).toEqual([
+      'Bearer tok-1:ab',
+      'Bearer tok-1:ab',
+      'Bearer tok-2:ab',
+    ]);
+    expect(t.clock.sleeps).toHaveLength(1);
+    expect(t.clock.sleeps[0]).toBeGreaterThanOrEqual(1_000);
   });
 
   it('token rejections past the bound are surfaced as TOKEN_EXPIRED, not looped on', async () => {

@@ -90,13 +90,17 @@ const FIRST_POLL_MARGIN = 1.1;
  * by the poll well within its lifetime.
  */
 const FIRST_POLL_MAX_MS = 3_600_000;
+/** With jobs of one size seen only, a larger file is expected to take at most this many times as long. */
+const ONE_SIZE_MAX_SCALE = 4;
 
 /**
  * How long a job with a file of `bytes` should take from enqueueing to finishing, from the jobs of
  * the same kind seen finished: a least-squares line (a fixed cost plus a cost per byte, neither
- * below 0) through samples of different sizes; with one size only, that sample's time scaled up to
- * a larger file and kept for a smaller one (an overestimate when processing has a fixed cost,
- * which costs waiting, not calls). Undefined without samples.
+ * below 0) through samples of different sizes; with one size only, that sample's time kept for a
+ * smaller file and scaled up for a larger one, at most {@link ONE_SIZE_MAX_SCALE} times (a job's
+ * time has a fixed part, so scaling a small first file's time to a file many times larger would
+ * hold that job long past its finish; a job later than expected costs a poll or two, then there
+ * are two sizes). Undefined without samples.
  */
 export function expectedProcessingMs(samples: readonly ProcessingSample[], bytes: number): number | undefined {
   if (samples.length === 0) return undefined;
@@ -104,7 +108,7 @@ export function expectedProcessingMs(samples: readonly ProcessingSample[], bytes
   const meanBytes = samples.reduce((a, s) => a + s.bytes, 0) / n;
   const meanMs = samples.reduce((a, s) => a + s.ms, 0) / n;
   const spread = samples.reduce((a, s) => a + (s.bytes - meanBytes) ** 2, 0);
-  if (spread === 0) return meanMs * Math.max(1, bytes / Math.max(meanBytes, 1));
+  if (spread === 0) return meanMs * Math.min(ONE_SIZE_MAX_SCALE, Math.max(1, bytes / Math.max(meanBytes, 1)));
   let perByte = samples.reduce((a, s) => a + (s.bytes - meanBytes) * (s.ms - meanMs), 0) / spread;
   let fixed = meanMs - perByte * meanBytes;
   if (perByte < 0) {

@@ -96,6 +96,8 @@ describe('BulkExtractClient', () => {
     expect(expectedProcessingMs([], 1)).toBeUndefined();
     expect(expectedProcessingMs([{ bytes: 10, ms: 100 }], 5)).toBe(100);
     expect(expectedProcessingMs([{ bytes: 10, ms: 100 }], 20)).toBe(200);
+    // One small size seen: a file a hundred times larger is expected at four times its time, not a hundred.
+    expect(expectedProcessingMs([{ bytes: 10, ms: 100 }], 1_000)).toBe(400);
     // Larger files that went faster (a busy queue before): no negative cost per byte.
     expect(
       expectedProcessingMs(

@@ -111,6 +111,8 @@ export function secureConfig(
     ...secureSettings(s, mechanism),
     logLevel: (process.env.TEST_LOG_LEVEL as Config['logLevel']) ?? 'warn',
     // The REST path, as in testConfig: bulk jobs poll on Marketo's minute scale.
+    // Any free port for /metrics, as in testConfig: the default 9464 may be taken on the machine.
+    metricsPort: 0,
     backfill: { method: 'rest' },
     ...overrides,
     connections: [
